@@ -1,0 +1,376 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { LoadMode } from '../shared';
+import {
+  DEFAULT_SETTINGS,
+  DEFAULT_TEMPORAL,
+  type IdentifierCase,
+  type PipelineConfig,
+  type PipelineSettings,
+  type PostgresSource,
+  type SnowflakeDestination,
+  type SslMode,
+  type TableOverrides,
+  type TableSelection,
+  type TemporalSettings,
+} from './pipeline';
+
+/** A pipeline file that cannot be used; the message lists every problem with its key. */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`${file}: invalid pipeline definition:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Workers resolve passwords; clients that only start runs do not need them, so a missing
+   * password variable is not an error for them and the password stays unset.
+   */
+  resolveSecrets?: boolean;
+}
+
+const MODES: readonly LoadMode[] = ['full_refresh'];
+const SSL_MODES: readonly SslMode[] = ['disable', 'require', 'verify-full'];
+const IDENTIFIER_CASES: readonly IdentifierCase[] = ['preserve', 'upper'];
+const SECRET_KEYS = new Set(['password']);
+
+export function loadPipelineFile(path: string, options: LoadOptions = {}): PipelineConfig {
+  const file = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(path, [`cannot read the file: ${(error as Error).message}`]);
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(path, [`not valid YAML or JSON: ${(error as Error).message}`]);
+  }
+  return parsePipeline(document, path, options);
+}
+
+/** Validates a parsed document; every problem found is reported at once. */
+export function parsePipeline(document: unknown, file: string, options: LoadOptions = {}): PipelineConfig {
+  const reader = new Reader(file, options.env ?? process.env, options.resolveSecrets ?? true);
+  const root = reader.object(document, '');
+  if (!root) throw reader.error();
+  reader.only(root, '', ['name', 'temporal', 'source', 'destination', 'tables', 'settings']);
+
+  const name = reader.string(root, 'name', { pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, hint: 'letters, digits, _ . - (it names workflow IDs)' });
+  const temporal = readTemporal(reader, root.temporal);
+  const source = readSource(reader, root.source);
+  const destination = readDestination(reader, root.destination);
+  const settings = readSettings(reader, root.settings);
+  const tables = readTables(reader, root.tables);
+
+  if (reader.problems.length > 0) throw reader.error();
+  return {
+    name: name ?? '',
+    file,
+    temporal,
+    source: source as PostgresSource,
+    destination: destination as SnowflakeDestination,
+    tables,
+    settings,
+  };
+}
+
+function readTemporal(reader: Reader, value: unknown): TemporalSettings {
+  const env = reader.env;
+  const defaults: TemporalSettings = {
+    address: env.TEMPORAL_ADDRESS || DEFAULT_TEMPORAL.address,
+    namespace: env.TEMPORAL_NAMESPACE || DEFAULT_TEMPORAL.namespace,
+    taskQueue: env.CONDUIT_TASK_QUEUE || DEFAULT_TEMPORAL.taskQueue,
+  };
+  if (value === undefined) return defaults;
+  const obj = reader.object(value, 'temporal');
+  if (!obj) return defaults;
+  reader.only(obj, 'temporal', ['address', 'namespace', 'taskQueue']);
+  return {
+    address: reader.string(obj, 'address', { path: 'temporal', optional: true }) ?? defaults.address,
+    namespace: reader.string(obj, 'namespace', { path: 'temporal', optional: true }) ?? defaults.namespace,
+    taskQueue: reader.string(obj, 'taskQueue', { path: 'temporal', optional: true }) ?? defaults.taskQueue,
+  };
+}
+
+function readSource(reader: Reader, value: unknown): PostgresSource | undefined {
+  const obj = reader.object(value, 'source');
+  if (!obj) return undefined;
+  const path = 'source';
+  reader.only(obj, path, ['type', 'host', 'port', 'database', 'user', 'password', 'ssl']);
+  reader.oneOf(obj, 'type', ['postgres'], { path });
+  return {
+    type: 'postgres',
+    host: reader.string(obj, 'host', { path }) ?? '',
+    port: reader.integer(obj, 'port', { path, min: 1, max: 65535, optional: true }) ?? 5432,
+    database: reader.string(obj, 'database', { path }) ?? '',
+    user: reader.string(obj, 'user', { path }) ?? '',
+    password: reader.string(obj, 'password', { path, optional: true }),
+    ssl: reader.oneOf(obj, 'ssl', SSL_MODES, { path, optional: true }) ?? 'disable',
+  };
+}
+
+function readDestination(reader: Reader, value: unknown): SnowflakeDestination | undefined {
+  const obj = reader.object(value, 'destination');
+  if (!obj) return undefined;
+  const path = 'destination';
+  reader.only(obj, path, ['type', 'account', 'user', 'password', 'database', 'schema', 'warehouse', 'role', 'host', 'port', 'protocol']);
+  reader.oneOf(obj, 'type', ['snowflake'], { path });
+  return {
+    type: 'snowflake',
+    account: reader.string(obj, 'account', { path }) ?? '',
+    user: reader.string(obj, 'user', { path }) ?? '',
+    password: reader.string(obj, 'password', { path, optional: true }),
+    database: reader.string(obj, 'database', { path }) ?? '',
+    schema: reader.string(obj, 'schema', { path }) ?? '',
+    warehouse: reader.string(obj, 'warehouse', { path, optional: true }),
+    role: reader.string(obj, 'role', { path, optional: true }),
+    host: reader.string(obj, 'host', { path, optional: true }),
+    port: reader.integer(obj, 'port', { path, min: 1, max: 65535, optional: true }),
+    protocol: reader.oneOf(obj, 'protocol', ['https', 'http'] as const, { path, optional: true }) ?? 'https',
+  };
+}
+
+function readSettings(reader: Reader, value: unknown): PipelineSettings {
+  if (value === undefined) return { ...DEFAULT_SETTINGS };
+  const obj = reader.object(value, 'settings');
+  if (!obj) return { ...DEFAULT_SETTINGS };
+  const path = 'settings';
+  reader.only(obj, path, ['mode', 'partitionRows', 'maxParallelPartitions', 'maxParallelTables', 'identifierCase']);
+  return {
+    mode: reader.oneOf(obj, 'mode', MODES, { path, optional: true }) ?? DEFAULT_SETTINGS.mode,
+    partitionRows: reader.integer(obj, 'partitionRows', { path, min: 1, optional: true }) ?? DEFAULT_SETTINGS.partitionRows,
+    maxParallelPartitions:
+      reader.integer(obj, 'maxParallelPartitions', { path, min: 1, max: 64, optional: true }) ?? DEFAULT_SETTINGS.maxParallelPartitions,
+    maxParallelTables: reader.integer(obj, 'maxParallelTables', { path, min: 1, max: 64, optional: true }) ?? DEFAULT_SETTINGS.maxParallelTables,
+    identifierCase: reader.oneOf(obj, 'identifierCase', IDENTIFIER_CASES, { path, optional: true }) ?? DEFAULT_SETTINGS.identifierCase,
+  };
+}
+
+function readTables(reader: Reader, value: unknown): TableSelection[] {
+  if (!Array.isArray(value) || value.length === 0) {
+    reader.problems.push('`tables`: required, a non-empty list of `{ name: schema.table }` or `{ schema: s, include: [...], exclude: [...] }` entries');
+    return [];
+  }
+  const selections: TableSelection[] = [];
+  value.forEach((item, index) => {
+    const path = `tables[${index}]`;
+    if (typeof item === 'string') {
+      const name = splitTableName(reader, item, path);
+      if (name) selections.push({ kind: 'table', ...name, overrides: {} });
+      return;
+    }
+    const obj = reader.object(item, path);
+    if (!obj) return;
+    const overrides = readOverrides(reader, obj, path);
+    if ('name' in obj) {
+      reader.only(obj, path, ['name', 'target', 'mode', 'partitionRows', 'maxParallelPartitions']);
+      const raw = reader.string(obj, 'name', { path });
+      const name = raw === undefined ? undefined : splitTableName(reader, raw, `${path}.name`);
+      const target = reader.string(obj, 'target', { path, optional: true });
+      if (name) selections.push({ kind: 'table', ...name, target, overrides });
+    } else if ('schema' in obj) {
+      reader.only(obj, path, ['schema', 'include', 'exclude', 'mode', 'partitionRows', 'maxParallelPartitions']);
+      const schema = reader.string(obj, 'schema', { path });
+      const include = reader.stringList(obj, 'include', { path }) ?? ['*'];
+      const exclude = reader.stringList(obj, 'exclude', { path }) ?? [];
+      if (schema !== undefined) selections.push({ kind: 'schema', schema, include, exclude, overrides });
+    } else {
+      reader.problems.push(`\`${path}\`: needs \`name\` (one table, as schema.table) or \`schema\` (every table of a schema)`);
+    }
+  });
+  return selections;
+}
+
+function readOverrides(reader: Reader, obj: Record<string, unknown>, path: string): TableOverrides {
+  return {
+    mode: reader.oneOf(obj, 'mode', MODES, { path, optional: true }),
+    partitionRows: reader.integer(obj, 'partitionRows', { path, min: 1, optional: true }),
+    maxParallelPartitions: reader.integer(obj, 'maxParallelPartitions', { path, min: 1, max: 64, optional: true }),
+  };
+}
+
+/**
+ * `schema.table`, where either part may be double-quoted to hold dots or keep its case exactly
+ * (`"Sales"."Order Items"`); unquoted parts are taken as written, since PostgreSQL names are matched exactly.
+ */
+function splitTableName(reader: Reader, raw: string, path: string): { schema: string; name: string } | undefined {
+  const parts = splitQualified(raw);
+  if (!parts || parts.length !== 2 || parts.some((p) => p.length === 0)) {
+    reader.problems.push(`\`${path}\`: "${raw}" is not schema.table (quote a part that contains a dot: "my.schema".table)`);
+    return undefined;
+  }
+  return { schema: parts[0], name: parts[1] };
+}
+
+/** Splits a dotted name honouring double quotes (`""` inside quotes is one quote). */
+export function splitQualified(raw: string): string[] | undefined {
+  const parts: string[] = [];
+  let current = '';
+  let i = 0;
+  while (i < raw.length) {
+    const ch = raw[i];
+    if (ch === '"') {
+      const start = i + 1;
+      let j = start;
+      let text = '';
+      for (;;) {
+        if (j >= raw.length) return undefined;
+        if (raw[j] === '"') {
+          if (raw[j + 1] === '"') {
+            text += '"';
+            j += 2;
+            continue;
+          }
+          break;
+        }
+        text += raw[j];
+        j++;
+      }
+      current += text;
+      i = j + 1;
+    } else if (ch === '.') {
+      parts.push(current);
+      current = '';
+      i++;
+    } else {
+      current += ch;
+      i++;
+    }
+  }
+  parts.push(current);
+  return parts;
+}
+
+interface FieldOptions {
+  path?: string;
+  optional?: boolean;
+}
+
+/** Reads an untyped document, interpolating `${VAR}` and collecting problems with their keys. */
+class Reader {
+  readonly problems: string[] = [];
+
+  constructor(
+    readonly file: string,
+    readonly env: NodeJS.ProcessEnv,
+    private readonly resolveSecrets: boolean,
+  ) {}
+
+  error(): ConfigError {
+    return new ConfigError(this.file, this.problems);
+  }
+
+  object(value: unknown, path: string): Record<string, unknown> | undefined {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      this.problems.push(path ? `\`${path}\`: required, a mapping of keys` : 'the file must hold a mapping (name, source, destination, tables)');
+      return undefined;
+    }
+    return value as Record<string, unknown>;
+  }
+
+  only(obj: Record<string, unknown>, path: string, known: string[]): void {
+    for (const key of Object.keys(obj)) {
+      if (!known.includes(key)) {
+        this.problems.push(`\`${join(path, key)}\`: unknown key (known here: ${known.join(', ')})`);
+      }
+    }
+  }
+
+  string(obj: Record<string, unknown>, key: string, options: FieldOptions & { pattern?: RegExp; hint?: string } = {}): string | undefined {
+    const path = join(options.path ?? '', key);
+    const raw = obj[key];
+    if (raw === undefined || raw === null) {
+      if (!options.optional) this.problems.push(`\`${path}\`: required`);
+      return undefined;
+    }
+    if (typeof raw !== 'string' && typeof raw !== 'number') {
+      this.problems.push(`\`${path}\`: expected text, got ${describe(raw)}`);
+      return undefined;
+    }
+    const secret = SECRET_KEYS.has(key);
+    if (secret && typeof raw === 'string' && !/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(raw.trim())) {
+      this.problems.push(`\`${path}\`: write a reference to an environment variable such as \${SNOWFLAKE_PASSWORD}, not the secret itself`);
+      return undefined;
+    }
+    const value = this.interpolate(String(raw), path, secret);
+    if (value === undefined) return undefined;
+    if (value === '' && !options.optional) {
+      this.problems.push(`\`${path}\`: must not be empty`);
+      return undefined;
+    }
+    if (options.pattern && !options.pattern.test(value)) {
+      this.problems.push(`\`${path}\`: "${value}" is not allowed (${options.hint ?? options.pattern.source})`);
+      return undefined;
+    }
+    return value === '' ? undefined : value;
+  }
+
+  integer(obj: Record<string, unknown>, key: string, options: FieldOptions & { min?: number; max?: number } = {}): number | undefined {
+    const text = this.string(obj, key, options);
+    if (text === undefined) return undefined;
+    const path = join(options.path ?? '', key);
+    const value = Number(text.replace(/_/g, ''));
+    if (!Number.isSafeInteger(value) || (options.min !== undefined && value < options.min) || (options.max !== undefined && value > options.max)) {
+      const range = `${options.min ?? '-∞'}..${options.max ?? '∞'}`;
+      this.problems.push(`\`${path}\`: expected a whole number in ${range}, got "${text}"`);
+      return undefined;
+    }
+    return value;
+  }
+
+  oneOf<T extends string>(obj: Record<string, unknown>, key: string, allowed: readonly T[], options: FieldOptions = {}): T | undefined {
+    const value = this.string(obj, key, options);
+    if (value === undefined) return undefined;
+    if (!(allowed as readonly string[]).includes(value)) {
+      this.problems.push(`\`${join(options.path ?? '', key)}\`: "${value}" is not one of ${allowed.join(', ')}`);
+      return undefined;
+    }
+    return value as T;
+  }
+
+  stringList(obj: Record<string, unknown>, key: string, options: FieldOptions = {}): string[] | undefined {
+    const raw = obj[key];
+    const path = join(options.path ?? '', key);
+    if (raw === undefined) return undefined;
+    if (!Array.isArray(raw) || raw.some((v) => typeof v !== 'string')) {
+      this.problems.push(`\`${path}\`: expected a list of text patterns such as ["orders*", "customers"]`);
+      return undefined;
+    }
+    return raw as string[];
+  }
+
+  /** Replaces `${VAR}` and `${VAR:-default}`; an unset variable without a default is a problem. */
+  private interpolate(text: string, path: string, secret: boolean): string | undefined {
+    let missing = false;
+    const value = text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, fallback: string | undefined) => {
+      const found = this.env[name];
+      if (found !== undefined && found !== '') return found;
+      if (fallback !== undefined) return fallback;
+      if (!secret || this.resolveSecrets) {
+        this.problems.push(`\`${path}\`: environment variable ${name} is not set`);
+      }
+      missing = true;
+      return '';
+    });
+    return missing ? undefined : value;
+  }
+}
+
+function join(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'a mapping' : `${typeof value} ${JSON.stringify(value)}`;
+}

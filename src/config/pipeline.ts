@@ -1,0 +1,86 @@
+import type { LoadMode } from '../shared';
+
+/** A pipeline definition after validation and `${VAR}` interpolation. Holds secrets: worker-side only. */
+export interface PipelineConfig {
+  name: string;
+  /** The file it came from, for messages. */
+  file: string;
+  temporal: TemporalSettings;
+  source: PostgresSource;
+  destination: SnowflakeDestination;
+  tables: TableSelection[];
+  settings: PipelineSettings;
+}
+
+export interface TemporalSettings {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+}
+
+export type SslMode = 'disable' | 'require' | 'verify-full';
+
+export interface PostgresSource {
+  type: 'postgres';
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  /** Absent when the config was loaded without secrets (client side). */
+  password?: string;
+  ssl: SslMode;
+}
+
+export interface SnowflakeDestination {
+  type: 'snowflake';
+  account: string;
+  user: string;
+  password?: string;
+  database: string;
+  schema: string;
+  warehouse?: string;
+  role?: string;
+  /** Set to reach something other than `<account>.snowflakecomputing.com`, such as the local emulator. */
+  host?: string;
+  port?: number;
+  protocol: 'https' | 'http';
+}
+
+/** Either one table by name or every table of a schema matching include/exclude patterns. */
+export type TableSelection =
+  | { kind: 'table'; schema: string; name: string; target?: string; overrides: TableOverrides }
+  | { kind: 'schema'; schema: string; include: string[]; exclude: string[]; overrides: TableOverrides };
+
+export interface TableOverrides {
+  mode?: LoadMode;
+  partitionRows?: number;
+  maxParallelPartitions?: number;
+}
+
+export type IdentifierCase = 'preserve' | 'upper';
+
+export interface PipelineSettings {
+  mode: LoadMode;
+  /** Target rows per partition; a partition is one extract activity and one staged file. */
+  partitionRows: number;
+  /** Partitions of one table extracted at once. */
+  maxParallelPartitions: number;
+  /** Tables of one run processed at once. */
+  maxParallelTables: number;
+  /** `preserve` quotes names exactly as in PostgreSQL; `upper` uses Snowflake's unquoted convention. */
+  identifierCase: IdentifierCase;
+}
+
+export const DEFAULT_SETTINGS: PipelineSettings = {
+  mode: 'full_refresh',
+  partitionRows: 250_000,
+  maxParallelPartitions: 4,
+  maxParallelTables: 2,
+  identifierCase: 'preserve',
+};
+
+export const DEFAULT_TEMPORAL: TemporalSettings = {
+  address: '127.0.0.1:7233',
+  namespace: 'default',
+  taskQueue: 'conduit',
+};

@@ -1,0 +1,133 @@
+import type { Client } from 'pg';
+import type { ColumnKind, QualifiedName } from '../../shared';
+import { PermanentError } from '../errors';
+import { quoteIdent, quoteTable } from './sql';
+import { classifyPgType, type PgColumnType } from './types';
+
+export interface SourceColumn {
+  name: string;
+  /** As format_type prints it, e.g. `numeric(12,2)`, for messages. */
+  displayType: string;
+  typname: string;
+  kind: ColumnKind | undefined;
+  nullable: boolean;
+}
+
+export interface SourceTable {
+  name: QualifiedName;
+  columns: SourceColumn[];
+  /** The single-column integer primary key, when there is one: it drives key-range partitioning. */
+  integerKey?: string;
+}
+
+interface ColumnRow {
+  attname: string;
+  display: string;
+  attnotnull: boolean;
+  typname: string;
+  typtype: string;
+  typcategory: string;
+  typmod: number;
+  element_typname: string | null;
+  is_key: boolean;
+  key_columns: number;
+}
+
+/** Reads a table's columns, types (domains resolved to their base) and primary key. */
+export async function describeTable(client: Client, table: QualifiedName): Promise<SourceTable> {
+  const relation = await client.query<{ oid: number; relkind: string }>(
+    `SELECT c.oid, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = $1 AND c.relname = $2`,
+    [table.schema, table.name],
+  );
+  const found = relation.rows[0];
+  if (!found) {
+    throw new PermanentError(`source table ${quoteTable(table.schema, table.name)} does not exist (or the user cannot see it)`, 'SourceTableNotFound');
+  }
+  if (!['r', 'p', 'v', 'm', 'f'].includes(found.relkind)) {
+    throw new PermanentError(`${quoteTable(table.schema, table.name)} is not a table or view (relkind ${found.relkind})`, 'SourceTableNotFound');
+  }
+  // Domains are followed to their base type (a domain over a domain too) so values map by what they hold.
+  const { rows } = await client.query<ColumnRow>(
+    `WITH RECURSIVE resolved AS (
+       SELECT a.attnum, a.atttypid AS typid, a.atttypmod AS typmod
+       FROM pg_attribute a WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
+       UNION ALL
+       SELECT r.attnum, t.typbasetype, CASE WHEN t.typtypmod >= 0 THEN t.typtypmod ELSE r.typmod END
+       FROM resolved r JOIN pg_type t ON t.oid = r.typid WHERE t.typtype = 'd'
+     ), key AS (
+       SELECT i.indkey FROM pg_index i WHERE i.indrelid = $1 AND i.indisprimary
+     )
+     SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS display, a.attnotnull,
+            t.typname, t.typtype, t.typcategory, r.typmod, e.typname AS element_typname,
+            coalesce(a.attnum = ANY ((SELECT indkey FROM key)::int2[]), false) AS is_key,
+            coalesce((SELECT cardinality(indkey::int2[]) FROM key), 0) AS key_columns
+     FROM pg_attribute a
+     JOIN resolved r ON r.attnum = a.attnum
+     JOIN pg_type t ON t.oid = r.typid AND t.typtype <> 'd'
+     LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A'
+     WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
+     ORDER BY a.attnum`,
+    [found.oid],
+  );
+  if (rows.length === 0) {
+    throw new PermanentError(`source table ${quoteTable(table.schema, table.name)} has no columns`, 'SourceTableEmptyShape');
+  }
+  const columns = rows.map((row): SourceColumn => {
+    const type: PgColumnType = {
+      typname: row.typname,
+      typtype: row.typtype,
+      typcategory: row.typcategory,
+      typmod: row.typmod,
+      elementTypname: row.element_typname ?? undefined,
+    };
+    return { name: row.attname, displayType: row.display, typname: row.typname, kind: classifyPgType(type), nullable: !row.attnotnull };
+  });
+  const keyRow = rows.find((row) => row.is_key && row.key_columns === 1 && ['int2', 'int4', 'int8'].includes(row.typname));
+  return { name: table, columns, integerKey: keyRow?.attname };
+}
+
+/**
+ * Sizes unconstrained `numeric` columns from the data: the largest scale and integer digits present.
+ * Returns them per column, plus whether a NaN is present (Snowflake's NUMBER cannot hold one).
+ */
+export async function measureNumerics(
+  client: Client,
+  table: QualifiedName,
+  columns: string[],
+): Promise<Map<string, { scale: number; integerDigits: number; hasNaN: boolean }>> {
+  const result = new Map<string, { scale: number; integerDigits: number; hasNaN: boolean }>();
+  if (columns.length === 0) return result;
+  const selects = columns.map((name, i) => {
+    const c = quoteIdent(name);
+    const finite = `CASE WHEN ${c} = 'NaN' THEN NULL ELSE ${c} END`;
+    return [
+      `coalesce(max(scale(${finite})), 0) AS scale_${i}`,
+      `coalesce(max(length(trunc(abs(${finite}))::text)), 1) AS digits_${i}`,
+      `coalesce(bool_or(${c} = 'NaN'), false) AS nan_${i}`,
+    ].join(', ');
+  });
+  const { rows } = await client.query<Record<string, string | number | boolean>>(
+    `SELECT ${selects.join(', ')} FROM ${quoteTable(table.schema, table.name)}`,
+  );
+  const values = rows[0];
+  columns.forEach((name, i) => {
+    result.set(name, {
+      scale: Number(values[`scale_${i}`]),
+      integerDigits: Number(values[`digits_${i}`]),
+      hasNaN: values[`nan_${i}`] === true,
+    });
+  });
+  return result;
+}
+
+/** Tables and views of a schema, by name. */
+export async function listTables(client: Client, schema: string): Promise<string[]> {
+  const { rows } = await client.query<{ relname: string }>(
+    `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+     ORDER BY c.relname`,
+    [schema],
+  );
+  return rows.map((row) => row.relname);
+}

@@ -1,0 +1,62 @@
+import { Client, type ClientConfig } from 'pg';
+import type { PostgresSource } from '../../config/pipeline';
+import { PermanentError } from '../errors';
+
+/**
+ * Session settings that make PostgreSQL's text output what the load side expects, whatever the
+ * server's defaults: ISO dates, UTC, shortest exact floats, hex bytea, ISO 8601 intervals.
+ */
+const SESSION_SETTINGS = [
+  "SET DateStyle = 'ISO, YMD'",
+  "SET TimeZone = 'UTC'",
+  "SET IntervalStyle = 'iso_8601'",
+  'SET extra_float_digits = 1',
+  "SET bytea_output = 'hex'",
+  "SET application_name = 'conduit'",
+];
+
+/** SQLSTATE classes and codes that no retry can fix. */
+const PERMANENT_CODES: Record<string, string> = {
+  '28P01': 'source authentication failed (wrong user or password)',
+  '28000': 'source authorization failed',
+  '3D000': 'source database does not exist',
+  '42P01': 'source table does not exist',
+  '42501': 'insufficient privilege on the source',
+  '42703': 'source column does not exist',
+};
+
+export async function connectPostgres(source: PostgresSource): Promise<Client> {
+  const client = new Client(clientConfig(source));
+  try {
+    await client.connect();
+    for (const statement of SESSION_SETTINGS) await client.query(statement);
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw classifyPostgresError(error, `connecting to PostgreSQL at ${source.host}:${source.port}/${source.database} as ${source.user}`);
+  }
+  return client;
+}
+
+function clientConfig(source: PostgresSource): ClientConfig {
+  if (source.password === undefined) {
+    throw new PermanentError('the source password is not resolved: set the environment variable named in the pipeline file where the worker runs', 'MissingSecret');
+  }
+  return {
+    host: source.host,
+    port: source.port,
+    database: source.database,
+    user: source.user,
+    password: source.password,
+    ssl: source.ssl === 'disable' ? false : { rejectUnauthorized: source.ssl === 'verify-full' },
+    connectionTimeoutMillis: 15_000,
+  };
+}
+
+/** Wraps a driver error with what was being done; permanent causes become PermanentError. */
+export function classifyPostgresError(error: unknown, doing: string): Error {
+  if (error instanceof PermanentError) return error;
+  const err = error as Error & { code?: string };
+  const known = err.code ? PERMANENT_CODES[err.code] : undefined;
+  if (known) return new PermanentError(`${known} while ${doing}: ${err.message}`, `Postgres${err.code}`);
+  return new Error(`${doing}: ${err.message}`, { cause: error });
+}

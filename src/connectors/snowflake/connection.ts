@@ -1,0 +1,111 @@
+import snowflake from 'snowflake-sdk';
+import type { SnowflakeDestination } from '../../config/pipeline';
+import { PermanentError } from '../errors';
+
+export type Row = Record<string, unknown>;
+
+/** One Snowflake session with a promise API; statements run one after another. */
+export interface SnowflakeSession {
+  /** Runs one statement; numbers come back as strings so no precision is lost. */
+  query<T extends Row = Row>(sqlText: string, binds?: (string | number | null)[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+let configured = false;
+
+/** The SDK logs to a file in the working directory by default; keep it to errors on stderr. */
+function configureSdk(): void {
+  if (configured) return;
+  snowflake.configure({ logLevel: 'ERROR', additionalLogToConsole: true });
+  configured = true;
+}
+
+export async function connectSnowflake(destination: SnowflakeDestination): Promise<SnowflakeSession> {
+  if (destination.password === undefined) {
+    throw new PermanentError(
+      'the destination password is not resolved: set the environment variable named in the pipeline file where the worker runs',
+      'MissingSecret',
+    );
+  }
+  configureSdk();
+  const connection = snowflake.createConnection({
+    account: destination.account,
+    username: destination.user,
+    password: destination.password,
+    database: destination.database,
+    schema: destination.schema,
+    warehouse: destination.warehouse,
+    role: destination.role,
+    // An explicit host (the emulator, a private link) is reached through accessUrl; the account stays explicit.
+    accessUrl: destination.host ? endpoint(destination) : undefined,
+    application: 'ConduitCore',
+    // Statements are small and bind few values; never stage binds through PUT.
+    arrayBindingThreshold: 100_000,
+  });
+  const where = endpoint(destination);
+  await new Promise<void>((resolve, reject) => {
+    connection.connect((error) => {
+      if (error) reject(classifySnowflakeError(error, `connecting to Snowflake at ${where} as ${destination.user}`));
+      else resolve();
+    });
+  });
+
+  return {
+    query<T extends Row>(sqlText: string, binds?: (string | number | null)[]): Promise<T[]> {
+      return new Promise<T[]>((resolve, reject) => {
+        connection.execute({
+          sqlText,
+          binds,
+          fetchAsString: ['Number', 'Date', 'Boolean'],
+          complete: (error, _statement, rows) => {
+            if (error) reject(classifySnowflakeError(error, `running ${summarize(sqlText)}`));
+            else resolve((rows ?? []) as T[]);
+          },
+        });
+      });
+    },
+    close(): Promise<void> {
+      return new Promise<void>((resolve) => {
+        if (!connection.isUp()) {
+          resolve();
+          return;
+        }
+        connection.destroy(() => resolve());
+      });
+    },
+  };
+}
+
+function endpoint(destination: SnowflakeDestination): string {
+  const host = destination.host ?? `${destination.account}.snowflakecomputing.com`;
+  return `${destination.protocol}://${host}${destination.port ? `:${destination.port}` : ''}`;
+}
+
+/** Opens a session, runs `work`, and always closes the session. */
+export async function withSnowflake<T>(destination: SnowflakeDestination, work: (session: SnowflakeSession) => Promise<T>): Promise<T> {
+  const session = await connectSnowflake(destination);
+  try {
+    return await work(session);
+  } finally {
+    await session.close();
+  }
+}
+
+/** Login codes Snowflake answers for credentials or accounts that will not start working on retry. */
+const PERMANENT_LOGIN_CODES = new Set(['390100', '390101', '390102', '390103', '390144', '390201', '390189', '390422']);
+
+function classifySnowflakeError(error: unknown, doing: string): Error {
+  const err = error as Error & { code?: string | number; sqlState?: string };
+  const code = err.code === undefined ? undefined : String(err.code);
+  const message = `${doing}: ${err.message}`;
+  if (code !== undefined && PERMANENT_LOGIN_CODES.has(code)) return new PermanentError(`Snowflake login refused (${code}) ${message}`, 'SnowflakeLogin');
+  // SQLSTATE class 42 is a compilation error: missing objects, privileges, syntax.
+  if (err.sqlState?.startsWith('42')) return new PermanentError(message, 'SnowflakeCompilation');
+  return new Error(message, { cause: error });
+}
+
+/** First words of a statement for error messages; statements never carry secrets. */
+function summarize(sqlText: string): string {
+  const oneLine = sqlText.replace(/\s+/g, ' ').trim();
+  return oneLine.length > 160 ? `${oneLine.slice(0, 157)}...` : oneLine;
+}

@@ -1,0 +1,189 @@
+/**
+ * Types that cross the workflow/activity boundary. Everything here is recorded in Temporal history
+ * (visible in the UI), so nothing here may hold a secret: pipelines are referred to by name and
+ * activities resolve connections from the worker's environment.
+ */
+
+/** What a user asks for: which pipeline to run, optionally restricted to some tables. */
+export interface PipelineRunInput {
+  pipeline: string;
+  /** Source tables (`schema.table`) to run; all of the pipeline's tables when absent. */
+  tables?: string[];
+}
+
+export type LoadMode = 'full_refresh';
+
+export interface QualifiedName {
+  schema: string;
+  name: string;
+}
+
+/**
+ * The database-neutral type of a column: PostgreSQL's connector classifies source columns into it,
+ * the warehouse connector maps it to a destination type and load expression.
+ */
+export type ColumnKind =
+  | { kind: 'integer'; bytes: 2 | 4 | 8 }
+  | { kind: 'decimal'; precision: number; scale: number }
+  | { kind: 'float'; bytes: 4 | 8 }
+  | { kind: 'boolean' }
+  | { kind: 'text'; maxLength?: number; fixedLength?: boolean }
+  | { kind: 'date' }
+  | { kind: 'time' }
+  | { kind: 'timestamp' }
+  | { kind: 'timestamptz' }
+  | { kind: 'interval' }
+  | { kind: 'uuid' }
+  | { kind: 'json' }
+  | { kind: 'array' }
+  | { kind: 'binary' };
+
+export interface ColumnPlan {
+  /** Column name exactly as in the source. */
+  source: string;
+  /** Column name in the destination (identical unless the pipeline folds case). */
+  target: string;
+  /** Source type as PostgreSQL prints it, for messages. */
+  sourceType: string;
+  /** Base type name in pg_type (`int4`, `money`…), which picks the extract expression. */
+  sourceTypname: string;
+  type: ColumnKind;
+  nullable: boolean;
+}
+
+/** How a table is split: by ranges of an integer key, or by ranges of physical pages. */
+export type Partitioning =
+  | { strategy: 'key'; column: string; bounds: string[] }
+  | { strategy: 'ctid'; bounds: number[] };
+
+/** One table's job within a run, as planned before any data moves. */
+export interface TableJob {
+  pipeline: string;
+  source: QualifiedName;
+  target: QualifiedName;
+  mode: LoadMode;
+  partitionRows: number;
+  maxParallelPartitions: number;
+}
+
+export interface PipelinePlan {
+  pipeline: string;
+  tables: TableJob[];
+  maxParallelTables: number;
+}
+
+/** Everything the table workflow needs after preparation: the column plan, the split and where files go. */
+export interface PreparedTable {
+  columns: ColumnPlan[];
+  partitioning: Partitioning;
+  /** Rows counted when planning; informative only (the source may change during the run). */
+  estimatedRows: number;
+  shadow: QualifiedName;
+  stage: QualifiedName;
+  /** Marks the shadow table so a repeated swap can tell it already happened. */
+  runMarker: string;
+}
+
+/** One partition's rows: a half-open range of the key or of page numbers; an absent end is unbounded. */
+export type PartitionRange =
+  | { strategy: 'key'; column: string; from?: string; to?: string }
+  | { strategy: 'ctid'; from?: number; to?: number };
+
+/** The ranges of a partitioning, in order; the first starts and the last ends unbounded. */
+export function partitionRanges(partitioning: Partitioning): PartitionRange[] {
+  const { bounds } = partitioning;
+  const ranges: PartitionRange[] = [];
+  for (let i = 0; i <= bounds.length; i++) {
+    if (partitioning.strategy === 'key') {
+      ranges.push({ strategy: 'key', column: partitioning.column, from: partitioning.bounds[i - 1], to: partitioning.bounds[i] });
+    } else {
+      ranges.push({ strategy: 'ctid', from: partitioning.bounds[i - 1], to: partitioning.bounds[i] });
+    }
+  }
+  return ranges;
+}
+
+/** What an extract activity needs: only its own partition, so history stays small with many partitions. */
+export interface ExtractPartitionInput {
+  job: TableJob;
+  columns: ColumnPlan[];
+  stage: QualifiedName;
+  partition: number;
+  range: PartitionRange;
+}
+
+export interface PartitionResult {
+  partition: number;
+  rows: number;
+  /** Compressed bytes staged. */
+  bytes: number;
+  /** File name inside the table's stage; absent when the partition had no rows. */
+  file?: string;
+}
+
+export interface ExtractBatchInput {
+  job: TableJob;
+  columns: ColumnPlan[];
+  stage: QualifiedName;
+  firstPartition: number;
+  ranges: PartitionRange[];
+}
+
+export interface TableResult {
+  source: string;
+  target: string;
+  status: 'succeeded' | 'failed';
+  rows: number;
+  bytes: number;
+  partitions: number;
+  seconds: number;
+  error?: string;
+}
+
+export interface PipelineRunResult {
+  pipeline: string;
+  tables: TableResult[];
+  seconds: number;
+}
+
+export type TableState =
+  | 'pending'
+  | 'preparing'
+  | 'extracting'
+  | 'loading'
+  | 'verifying'
+  | 'swapping'
+  | 'cleaning'
+  | 'succeeded'
+  | 'failed';
+
+/** Answer of the table workflow's progress query. */
+export interface TableProgress {
+  source: string;
+  state: TableState;
+  partitions: number;
+  partitionsDone: number;
+  rows: number;
+  bytes: number;
+  estimatedRows: number;
+  /** Batch workflows extracting right now; query them for partition-level progress. */
+  activeBatches: string[];
+  error?: string;
+}
+
+/** Answer of the extract batch workflow's progress query. */
+export interface BatchProgress {
+  partitionsDone: number;
+  rows: number;
+  bytes: number;
+}
+
+/** Answer of the pipeline workflow's status query. */
+export interface PipelineStatus {
+  pipeline: string;
+  tables: { source: string; workflowId: string; state: TableState }[];
+}
+
+export function qualifiedName(name: QualifiedName): string {
+  return `${name.schema}.${name.name}`;
+}
