@@ -44,8 +44,8 @@ export async function describeTable(client: Client, table: QualifiedName): Promi
   if (!found) {
     throw new PermanentError(`source table ${quoteTable(table.schema, table.name)} does not exist (or the user cannot see it)`, 'SourceTableNotFound');
   }
-  if (!['r', 'p', 'v', 'm', 'f'].includes(found.relkind)) {
-    throw new PermanentError(`${quoteTable(table.schema, table.name)} is not a table or view (relkind ${found.relkind})`, 'SourceTableNotFound');
+  if (!['r', 'p'].includes(found.relkind)) {
+    throw new PermanentError(`${quoteTable(table.schema, table.name)} is not a table (relkind ${found.relkind}); only tables can be partitioned and copied`, 'SourceNotATable');
   }
   // Domains are followed to their base type (a domain over a domain too) so values map by what they hold.
   const { rows } = await client.query<ColumnRow>(

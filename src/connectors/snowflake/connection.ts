@@ -76,6 +76,13 @@ export async function connectSnowflake(destination: SnowflakeDestination): Promi
   };
 }
 
+/** Result column names differ in case between Snowflake and its emulator; match them case-insensitively. */
+export function field(row: Row | undefined, name: string): unknown {
+  if (!row) return undefined;
+  const key = Object.keys(row).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key === undefined ? undefined : row[key];
+}
+
 function endpoint(destination: SnowflakeDestination): string {
   const host = destination.host ?? `${destination.account}.snowflakecomputing.com`;
   return `${destination.protocol}://${host}${destination.port ? `:${destination.port}` : ''}`;

@@ -1,0 +1,61 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Context } from '@temporalio/activity';
+import { connectPostgres, classifyPostgresError } from '../connectors/postgres/connect';
+import { extractStatement, extractToFile, type ExtractProgress } from '../connectors/postgres/extract';
+import { withSnowflake } from '../connectors/snowflake/connection';
+import { putFileSql, tableRef } from '../connectors/snowflake/dialect';
+import { qualifiedName, type ExtractPartitionInput, type PartitionResult } from '../shared';
+import { pipelineConfig, runActivity, type ActivityContext, type ReportProgress } from './context';
+
+/** Staged file of a partition: deterministic, so a redone partition overwrites its own earlier upload. */
+export function partitionFileName(partition: number): string {
+  return `part-${String(partition).padStart(6, '0')}.csv.gz`;
+}
+
+/**
+ * Streams one partition from PostgreSQL through gzip to a local file and uploads it to the run's
+ * stage. A retry redoes the whole partition and overwrites the file, so nothing is staged twice.
+ */
+export function extractPartitionActivity(context: ActivityContext) {
+  return async function extractPartition(input: ExtractPartitionInput): Promise<PartitionResult> {
+    const config = pipelineConfig(context, input.job.pipeline);
+    const activity = Context.current();
+    return runActivity(async (report) => {
+      const folder = join(context.workDir, input.stage.name);
+      await mkdir(folder, { recursive: true });
+      const file = join(folder, partitionFileName(input.partition));
+      try {
+        const progress = await extract(input, config.source, file, activity, report);
+        if (progress.rows === 0) return { partition: input.partition, rows: 0, bytes: 0 };
+        report({ ...progress, phase: 'upload' });
+        await withSnowflake(config.destination, (session) => session.query(putFileSql(file, tableRef(config.destination.database, input.stage))));
+        return { partition: input.partition, rows: progress.rows, bytes: progress.bytes, file: partitionFileName(input.partition) };
+      } finally {
+        await rm(file, { force: true });
+      }
+    });
+  };
+}
+
+async function extract(
+  input: ExtractPartitionInput,
+  source: Parameters<typeof connectPostgres>[0],
+  file: string,
+  activity: Context,
+  report: ReportProgress,
+): Promise<ExtractProgress> {
+  const client = await connectPostgres(source);
+  // Cancellation (or a lost heartbeat) ends the COPY by closing its connection.
+  const cancel = () => client.end().catch(() => undefined);
+  activity.cancellationSignal.addEventListener('abort', cancel);
+  try {
+    return await extractToFile(client, extractStatement(input.job.source, input.columns, input.range), file, (progress) => report({ ...progress, phase: 'extract' }));
+  } catch (error) {
+    if (activity.cancellationSignal.aborted) throw activity.cancellationSignal.reason;
+    throw classifyPostgresError(error, `extracting partition ${input.partition} of ${qualifiedName(input.job.source)}`);
+  } finally {
+    activity.cancellationSignal.removeEventListener('abort', cancel);
+    await client.end().catch(() => undefined);
+  }
+}

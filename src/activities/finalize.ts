@@ -1,0 +1,73 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PermanentError } from '../connectors/errors';
+import { field, withSnowflake, type SnowflakeSession } from '../connectors/snowflake/connection';
+import { dropStageSql, dropTableSql, renameSql, swapSql, tableCommentSql, tableRef } from '../connectors/snowflake/dialect';
+import { qualifiedName, type PreparedTable, type QualifiedName, type TableJob } from '../shared';
+import { runActivity, pipelineConfig, type ActivityContext } from './context';
+
+export interface FinalizeInput {
+  job: TableJob;
+  prepared: PreparedTable;
+}
+
+export type SwapOutcome = 'swapped' | 'renamed' | 'already-swapped';
+
+/**
+ * Puts the verified shadow table in the target's place in one atomic statement: readers see the old
+ * table or the new one, never an empty or partial one. The shadow carries the run's marker as its
+ * comment, so a repeated swap (after a crash before the activity reported) sees it done and stops.
+ */
+export function swapTableActivity(context: ActivityContext) {
+  return async function swapTable({ job, prepared }: FinalizeInput): Promise<SwapOutcome> {
+    const config = pipelineConfig(context, job.pipeline);
+    const database = config.destination.database;
+    return runActivity(() =>
+      withSnowflake(config.destination, async (session) => {
+        const targetComment = await tableComment(session, database, job.target);
+        if (targetComment === prepared.runMarker) return 'already-swapped';
+        const shadowComment = await tableComment(session, database, prepared.shadow);
+        if (shadowComment !== prepared.runMarker) {
+          throw new PermanentError(
+            `shadow table ${qualifiedName(prepared.shadow)} of this run is missing, so ${qualifiedName(job.target)} cannot be replaced; rerun the pipeline`,
+            'ShadowMissing',
+          );
+        }
+        const target = tableRef(database, job.target);
+        const shadow = tableRef(database, prepared.shadow);
+        if (targetComment === undefined) {
+          await session.query(renameSql(shadow, target));
+          return 'renamed';
+        }
+        await session.query(swapSql(target, shadow));
+        return 'swapped';
+      }),
+    );
+  };
+}
+
+/**
+ * Drops the run's shadow table (after a swap it holds the previous content) and stage, and local
+ * files. Each step tolerates having been done already, so cleanup can run any number of times.
+ */
+export function cleanupTableActivity(context: ActivityContext) {
+  return async function cleanupTable({ job, prepared }: FinalizeInput): Promise<void> {
+    const config = pipelineConfig(context, job.pipeline);
+    const database = config.destination.database;
+    await runActivity(() =>
+      withSnowflake(config.destination, async (session) => {
+        await session.query(dropTableSql(tableRef(database, prepared.shadow)));
+        await session.query(dropStageSql(tableRef(database, prepared.stage)));
+      }),
+    );
+    await rm(join(context.workDir, prepared.stage.name), { recursive: true, force: true });
+  };
+}
+
+/** The table's comment, '' when it has none, undefined when the table does not exist. */
+async function tableComment(session: SnowflakeSession, database: string, table: QualifiedName): Promise<string | undefined> {
+  const rows = await session.query(tableCommentSql(database), [table.schema, table.name]);
+  if (rows.length === 0) return undefined;
+  const comment = field(rows[0], 'comment');
+  return comment === null || comment === undefined ? '' : String(comment);
+}

@@ -1,0 +1,37 @@
+import { defineQuery, setHandler, workflowInfo } from '@temporalio/workflow';
+import { qualifiedName, type BatchProgress, type ExtractBatchInput, type PartitionRange, type PartitionResult } from '../shared';
+import { extracting } from './activities';
+import { mapWithConcurrency } from './concurrency';
+import { failWith } from './failures';
+
+export const batchProgressQuery = defineQuery<BatchProgress>('progress');
+
+/**
+ * Extracts a slice of a table's partitions, at most `maxParallelPartitions` at once. Slices keep each
+ * workflow's history small however many partitions a table has.
+ */
+export async function extractBatch(input: ExtractBatchInput): Promise<PartitionResult[]> {
+  const progress: BatchProgress = { partitionsDone: 0, rows: 0, bytes: 0 };
+  setHandler(batchProgressQuery, () => progress);
+  const table = qualifiedName(input.job.source);
+
+  return mapWithConcurrency(input.ranges, input.job.maxParallelPartitions, async (range, index) => {
+    const partition = input.firstPartition + index;
+    try {
+      const result = await extracting.extractPartition({ job: input.job, columns: input.columns, stage: input.stage, partition, range });
+      progress.partitionsDone++;
+      progress.rows += result.rows;
+      progress.bytes += result.bytes;
+      return result;
+    } catch (error) {
+      throw failWith(`partition ${partition} (${describeRange(range)}) of ${table} in ${workflowInfo().workflowId}`, error, 'PartitionFailed');
+    }
+  });
+}
+
+export function describeRange(range: PartitionRange): string {
+  const what = range.strategy === 'key' ? `"${range.column}"` : 'page';
+  const from = range.from === undefined ? '' : `${what} >= ${range.from}`;
+  const to = range.to === undefined ? '' : `${what} < ${range.to}`;
+  return [from, to].filter(Boolean).join(' and ') || 'whole table';
+}

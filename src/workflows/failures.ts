@@ -1,0 +1,17 @@
+import { ApplicationFailure, TemporalFailure } from '@temporalio/workflow';
+
+/** The innermost message of a failure chain: the cause a person needs, not the wrapper. */
+export function rootMessage(error: unknown): string {
+  let current: unknown = error;
+  let message = error instanceof Error ? error.message : String(error);
+  while (current instanceof TemporalFailure && current.cause) {
+    current = current.cause;
+    if (current instanceof Error && current.message) message = current.message;
+  }
+  return message;
+}
+
+/** Fails the workflow with a message that says where (table, partition) and why. */
+export function failWith(where: string, error: unknown, type: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`${where}: ${rootMessage(error)}`, type);
+}

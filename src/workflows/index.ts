@@ -1,0 +1,3 @@
+export { pipelineRun, pipelineStatusQuery } from './pipeline-run';
+export { tableRefresh, tableProgressQuery } from './table-refresh';
+export { extractBatch, batchProgressQuery } from './extract-batch';

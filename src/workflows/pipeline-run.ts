@@ -1,0 +1,71 @@
+import { ApplicationFailure, defineQuery, executeChild, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import { qualifiedName, type PipelineRunInput, type PipelineRunResult, type PipelineStatus, type TableResult } from '../shared';
+import { planning } from './activities';
+import { mapWithConcurrency } from './concurrency';
+import { rootMessage } from './failures';
+import { tableRefresh } from './table-refresh';
+
+export const pipelineStatusQuery = defineQuery<PipelineStatus>('status');
+
+/** Child workflow ID of a table: reads well in the UI and is stable across a resumed run. */
+export function tableWorkflowId(pipelineWorkflowId: string, source: string): string {
+  return `${pipelineWorkflowId}/${source}`;
+}
+
+/**
+ * One pipeline run: plan the tables, refresh each in its own child workflow (a bounded number at
+ * once), and report per table. A failed table does not stop the others; the run fails at the end
+ * naming every table that failed.
+ */
+export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunResult> {
+  const started = Date.now();
+  const info = workflowInfo();
+  const status: PipelineStatus = { pipeline: input.pipeline, tables: [] };
+  setHandler(pipelineStatusQuery, () => status);
+
+  const plan = await planning.planPipeline(input);
+  // Names this run's shadow tables and stages; the same after a resume, different for every run.
+  const runKey = info.runId.replace(/-/g, '').slice(0, 12);
+  status.tables = plan.tables.map((job) => ({
+    source: qualifiedName(job.source),
+    workflowId: tableWorkflowId(info.workflowId, qualifiedName(job.source)),
+    state: 'pending',
+  }));
+
+  const tables = await mapWithConcurrency(plan.tables, plan.maxParallelTables, async (job, index): Promise<TableResult> => {
+    const entry = status.tables[index];
+    entry.state = 'preparing';
+    const tableStarted = Date.now();
+    try {
+      const result = await executeChild(tableRefresh, { workflowId: entry.workflowId, args: [{ job, runKey }] });
+      entry.state = 'succeeded';
+      return result;
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      entry.state = 'failed';
+      return {
+        source: entry.source,
+        target: qualifiedName(job.target),
+        status: 'failed',
+        rows: 0,
+        bytes: 0,
+        partitions: 0,
+        seconds: (Date.now() - tableStarted) / 1000,
+        error: rootMessage(error),
+      };
+    }
+  });
+
+  const result: PipelineRunResult = { pipeline: plan.pipeline, tables, seconds: (Date.now() - started) / 1000 };
+  const failed = tables.filter((t) => t.status === 'failed');
+  if (failed.length > 0) {
+    const lines = failed.map((t) => `${t.source}: ${t.error}`).join('; ');
+    throw ApplicationFailure.create({
+      message: `${failed.length} of ${tables.length} tables failed: ${lines}`,
+      type: 'TablesFailed',
+      nonRetryable: true,
+      details: [result],
+    });
+  }
+  return result;
+}

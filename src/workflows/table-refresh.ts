@@ -1,0 +1,102 @@
+import { CancellationScope, defineQuery, executeChild, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  partitionRanges,
+  qualifiedName,
+  type PartitionResult,
+  type PreparedTable,
+  type TableJob,
+  type TableProgress,
+  type TableResult,
+} from '../shared';
+import { loading, planning } from './activities';
+import { extractBatch } from './extract-batch';
+import { failWith } from './failures';
+
+export const tableProgressQuery = defineQuery<TableProgress>('progress');
+
+/** Partitions per extract batch workflow: about 1,500 history events each, far below the limits. */
+export const PARTITIONS_PER_BATCH = 500;
+
+export interface TableRefreshInput {
+  job: TableJob;
+  runKey: string;
+}
+
+/**
+ * full_refresh of one table: prepare (shape, partitions, shadow table) → extract every partition to
+ * the stage → load the shadow → verify row counts → swap it into place → clean up. The target is
+ * touched only by the swap, so a failure or cancellation anywhere before it leaves it as it was.
+ */
+export async function tableRefresh({ job, runKey }: TableRefreshInput): Promise<TableResult> {
+  const started = Date.now();
+  const source = qualifiedName(job.source);
+  const progress: TableProgress = {
+    source,
+    state: 'preparing',
+    partitions: 0,
+    partitionsDone: 0,
+    rows: 0,
+    bytes: 0,
+    estimatedRows: 0,
+    activeBatches: [],
+  };
+  setHandler(tableProgressQuery, () => progress);
+
+  let prepared: PreparedTable;
+  try {
+    prepared = await planning.prepareTable({ job, runKey });
+  } catch (error) {
+    progress.state = 'failed';
+    throw failWith(`preparing ${source}`, error, 'TableFailed');
+  }
+  const ranges = partitionRanges(prepared.partitioning);
+  progress.partitions = ranges.length;
+  progress.estimatedRows = prepared.estimatedRows;
+
+  try {
+    progress.state = 'extracting';
+    const partitions: PartitionResult[] = [];
+    for (let first = 0; first < ranges.length; first += PARTITIONS_PER_BATCH) {
+      const batchId = `${workflowInfo().workflowId}/partitions-${first}`;
+      progress.activeBatches = [batchId];
+      const results = await executeChild(extractBatch, {
+        workflowId: batchId,
+        args: [{ job, columns: prepared.columns, stage: prepared.stage, firstPartition: first, ranges: ranges.slice(first, first + PARTITIONS_PER_BATCH) }],
+      });
+      partitions.push(...results);
+      progress.partitionsDone += results.length;
+      progress.rows += results.reduce((sum, r) => sum + r.rows, 0);
+      progress.bytes += results.reduce((sum, r) => sum + r.bytes, 0);
+    }
+    progress.activeBatches = [];
+
+    progress.state = 'loading';
+    const files = partitions.flatMap((p) => (p.file ? [p.file] : []));
+    if (files.length > 0) await loading.loadTable({ job, prepared, files });
+
+    progress.state = 'verifying';
+    await loading.verifyTable({ job, prepared, expectedRows: progress.rows });
+
+    progress.state = 'swapping';
+    await loading.swapTable({ job, prepared });
+  } catch (error) {
+    progress.state = 'failed';
+    progress.error = String(error instanceof Error ? error.message : error);
+    await CancellationScope.nonCancellable(() => loading.cleanupTable({ job, prepared }));
+    if (isCancellation(error)) throw error;
+    throw failWith(`${source} (target left unchanged)`, error, 'TableFailed');
+  }
+
+  progress.state = 'cleaning';
+  await loading.cleanupTable({ job, prepared });
+  progress.state = 'succeeded';
+  return {
+    source,
+    target: qualifiedName(job.target),
+    status: 'succeeded',
+    rows: progress.rows,
+    bytes: progress.bytes,
+    partitions: ranges.length,
+    seconds: (Date.now() - started) / 1000,
+  };
+}
