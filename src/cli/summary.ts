@@ -1,0 +1,46 @@
+import type { RunProgress } from '../client';
+import type { PipelineRunResult, TableResult } from '../shared';
+
+/** The end-of-run table: rows, seconds and rows/s per table, and the failures' causes. */
+export function formatSummary(result: PipelineRunResult): string {
+  const header = ['table', 'target', 'status', 'rows', 'partitions', 'seconds', 'rows/s'];
+  const rows = result.tables.map((t) => [
+    t.source,
+    t.target,
+    t.status,
+    t.rows.toLocaleString('en-US'),
+    String(t.partitions),
+    t.seconds.toFixed(1),
+    rate(t),
+  ]);
+  const total = result.tables.reduce((sum, t) => sum + t.rows, 0);
+  const lines = table([header, ...rows]);
+  lines.push(`pipeline ${result.pipeline}: ${total.toLocaleString('en-US')} rows in ${result.seconds.toFixed(1)} s`);
+  for (const t of result.tables.filter((t) => t.error)) lines.push(`  ${t.source} failed: ${t.error}`);
+  return lines.join('\n');
+}
+
+/** One line per table for progress output. */
+export function formatProgress(progress: RunProgress, startedAt: number): string[] {
+  const elapsed = (Date.now() - startedAt) / 1000;
+  return progress.tables.map((t) => {
+    const rowsPerSecond = elapsed > 0 ? Math.round(t.rows / elapsed) : 0;
+    const done = t.partitions > 0 ? `${t.partitionsDone}/${t.partitions} partitions` : 'planning';
+    const eta = etaText(t.rows, t.estimatedRows, rowsPerSecond);
+    return `${t.source}: ${t.state} ${done}, ${t.rows.toLocaleString('en-US')}${t.estimatedRows ? `/${t.estimatedRows.toLocaleString('en-US')}` : ''} rows, ${rowsPerSecond.toLocaleString('en-US')} rows/s${eta}`;
+  });
+}
+
+function etaText(rows: number, estimated: number, rowsPerSecond: number): string {
+  if (!estimated || rowsPerSecond <= 0 || rows >= estimated) return '';
+  return `, ETA ${Math.ceil((estimated - rows) / rowsPerSecond)} s`;
+}
+
+function rate(t: TableResult): string {
+  return t.seconds > 0 ? Math.round(t.rows / t.seconds).toLocaleString('en-US') : '-';
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((cell, i) => (i >= 3 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd());
+}
