@@ -1,0 +1,272 @@
+"""In-process corrections to fakesnow 0.12.1 internals, applied before its server handles anything.
+
+Each patch wraps or replaces one fakesnow function; none changes the SQL a client sends. They are
+listed, with the real-Snowflake behaviour they restore, in docs/snowflake-emulator.md.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import gzip
+import os
+from typing import Any
+
+import duckdb
+import snowflake.connector.errors
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlglot import Expr, exp
+
+import fakesnow.arrow
+import fakesnow.copy_into
+import fakesnow.cursor
+import fakesnow.transforms
+import fakesnow.transforms.stage
+
+from conduit_rowset import NANOS_PER_SECOND, NANOS_PER_UNIT
+
+# DuckDB's default (2 MB) is below Snowflake's 16 MB VARCHAR, and an 8 MB BINARY is 16 MB of hex.
+MAX_CSV_LINE_BYTES = 40 * 1024 * 1024
+
+
+def apply_all(bucket_root: str) -> None:
+    set_stage_root(bucket_root)
+    patch_timestamp_struct()
+    patch_csv_reader()
+    patch_number_precision()
+    patch_copy_files_on_internal_stage()
+    patch_copy_positional_columns()
+    patch_copy_atomicity()
+    patch_copy_empty_files()
+
+
+def set_stage_root(bucket_root: str) -> None:
+    """Keeps internal-stage files under this instance's data dir instead of a shared temp dir.
+
+    fakesnow picks its bucket once at import (tempfile.mkdtemp) and every other module reads the
+    attribute at call time, so replacing it here redirects PUT, LIST and COPY alike.
+    """
+    default_bucket = fakesnow.transforms.stage.LOCAL_BUCKET_PATH
+    os.makedirs(bucket_root, exist_ok=True)
+    fakesnow.transforms.stage.LOCAL_BUCKET_PATH = os.path.realpath(bucket_root)
+    if os.path.realpath(default_bucket) != fakesnow.transforms.stage.LOCAL_BUCKET_PATH:
+        try:
+            os.rmdir(default_bucket)
+        except OSError:
+            pass
+
+
+def patch_timestamp_struct() -> None:
+    """fakesnow turns timestamps into Snowflake's (epoch, fraction[, timezone]) struct assuming
+    microsecond units, so TIMESTAMP_NS values (TIMESTAMP_NTZ(9)) come out 1000x off; it also
+    builds the struct from children that may be null. This version reads the unit and keeps nulls
+    at the struct level."""
+
+    def timestamp_to_sf_struct(ts: pa.Array | pa.ChunkedArray) -> pa.Array:
+        if isinstance(ts, pa.ChunkedArray):
+            ts = ts.combine_chunks()
+        if not isinstance(ts.type, pa.TimestampType):
+            raise ValueError(f"Expected TimestampArray, got {type(ts)}")
+        nanos_per_unit = NANOS_PER_UNIT[ts.type.unit]
+        units_per_second = NANOS_PER_SECOND // nanos_per_unit
+        nulls = ts.is_null()
+        raw = ts.cast(pa.int64()).fill_null(0)
+        # floor division and a non-negative remainder, whatever Arrow's integer division rounds to
+        quotient = pc.divide(raw, units_per_second)
+        remainder = pc.subtract(raw, pc.multiply(quotient, units_per_second))
+        negative = pc.less(remainder, 0)
+        epoch = pc.if_else(negative, pc.subtract(quotient, 1), quotient)
+        remainder = pc.if_else(negative, pc.add(remainder, units_per_second), remainder)
+        fraction = pc.multiply(remainder, nanos_per_unit).cast(pa.int32())
+        arrays: list[pa.Array] = [epoch, fraction]
+        fields = [pa.field("epoch", pa.int64(), nullable=False), pa.field("fraction", pa.int32(), nullable=False)]
+        if ts.type.tz:
+            # DuckDB keeps TIMESTAMPTZ as a UTC instant (no per-value offset), so the offset is 0.
+            arrays.append(pa.array([1440] * len(ts), pa.int32()))
+            fields.append(pa.field("timezone", pa.int32(), nullable=False))
+        mask = nulls if pc.any(nulls).as_py() else None
+        return pa.StructArray.from_arrays(arrays, fields=fields, mask=mask)
+
+    fakesnow.arrow.timestamp_to_sf_struct = timestamp_to_sf_struct
+
+
+def patch_csv_reader() -> None:
+    """Makes fakesnow's DuckDB read_csv behave like Snowflake's CSV parser:
+
+    - allow_quoted_nulls=false: a quoted empty field ("") is an empty string, only an unquoted
+      empty field is NULL (Snowflake with FIELD_OPTIONALLY_ENCLOSED_BY; DuckDB makes both NULL);
+    - all_varchar=true: every field is text and is cast by the target column or the COPY's SELECT,
+      as in Snowflake; DuckDB otherwise sniffs types per file ('00123' becomes 123, hex becomes a
+      number, ...);
+    - delim always explicit: DuckDB otherwise sniffs the delimiter from the data;
+    - escape = the quote character: doubled quotes inside quoted fields, as Snowflake reads them;
+    - max_line_size raised to hold a 16 MB VARCHAR or an 8 MB BINARY as hex.
+    """
+    read_csv_class = fakesnow.copy_into.ReadCSV
+    original = read_csv_class.read_expression
+
+    def read_expression(self: Any, url: str) -> Expr:
+        expression = original(self, url)
+        make_eq = fakesnow.copy_into.FileTypeHandler.make_eq
+        present = {
+            arg.this.name.lower() for arg in expression.expressions if isinstance(arg, exp.EQ)
+        }
+        extra: list[exp.EQ] = []
+        if "all_varchar" not in present:
+            extra.append(make_eq("all_varchar", True))
+        if "sep" not in present and "delim" not in present:
+            extra.append(make_eq("delim", self.sep or ","))
+        if self.quote:
+            extra.append(make_eq("allow_quoted_nulls", False))
+            if "escape" not in present:
+                extra.append(make_eq("escape", self.quote.replace("'", "''")))
+        extra.append(make_eq("max_line_size", MAX_CSV_LINE_BYTES))
+        column_count = _csv_column_count.get()
+        if column_count and _is_empty_file(url, self.compression):
+            # DuckDB cannot sniff an empty file; Snowflake loads it as zero rows
+            extra.append(
+                exp.EQ(
+                    this=exp.Literal(this="columns", is_string=False),
+                    expression=exp.Struct(
+                        expressions=[
+                            exp.PropertyEQ(this=exp.Literal.string(f"column{i}"), expression=exp.Literal.string("VARCHAR"))
+                            for i in range(column_count)
+                        ]
+                    ),
+                )
+            )
+            extra.append(make_eq("auto_detect", False))
+        expression.set("expressions", [*expression.expressions, *extra])
+        return expression
+
+    read_csv_class.read_expression = read_expression  # type: ignore[method-assign]
+
+
+def patch_number_precision() -> None:
+    """fakesnow turns NUMBER and NUMBER(38,0) into DuckDB BIGINT, so values past 2^63 (Snowflake
+    holds 38 digits) fail. Keep them DECIMAL(38,0) (a 128-bit integer in DuckDB); INT, SMALLINT
+    and TINYINT stay BIGINT as fakesnow makes them."""
+    original = fakesnow.transforms.integer_precision
+
+    def integer_precision(expression: Expr) -> Expr:
+        if isinstance(expression, exp.DataType) and expression.this == exp.DataType.Type.DECIMAL:
+            if not expression.expressions:
+                return exp.DataType.build("DECIMAL(38, 0)")
+            return expression
+        return original(expression)
+
+    fakesnow.transforms.integer_precision = integer_precision
+
+
+def patch_copy_files_on_internal_stage() -> None:
+    """`COPY ... FROM @stage/path/ FILES = ('a.csv.gz', ...)` fails in fakesnow for internal stages
+    ("invalid URL prefix": it only joins FILES onto URLs with a scheme). Snowflake reads FILES
+    relative to the stage path, and a named file that is not there fails the statement."""
+    original = fakesnow.copy_into._source_urls
+    stage_module = fakesnow.transforms.stage
+
+    def _source_urls(source: str, files: list[str]) -> list[str]:
+        if not stage_module.is_internal(source):
+            return original(source, files)
+        base = source if source.endswith("/") else source + "/"
+        urls = [base + name.lstrip("/") for name in files] or [source]
+        for url in urls:
+            if not os.path.isfile(url):
+                raise snowflake.connector.errors.ProgrammingError(
+                    msg=f"Remote file '{stage_module.internal_file_name(url)}' was not found. There are several "
+                    "potential causes. The file might not exist. The required credentials may be missing or invalid.",
+                    errno=91016,
+                    sqlstate="22000",
+                )
+        return urls
+
+    fakesnow.copy_into._source_urls = _source_urls
+
+
+def patch_copy_positional_columns() -> None:
+    """A transforming COPY (`FROM (SELECT $1, PARSE_JSON($3) ... FROM @stage)`) crashes in fakesnow
+    when a bare `$n` is used (it only rewrites `$1:key` paths of semi-structured files). Here `$n`
+    becomes DuckDB's read_csv column `column{n-1}`; `$1:key` keeps fakesnow's handling."""
+    original = fakesnow.copy_into._strip_json_extract
+
+    def _strip_json_extract(select: exp.Select) -> exp.Select:
+        for parameter in list(select.find_all(exp.Parameter)):
+            literal = parameter.this
+            if not (isinstance(literal, exp.Literal) and not literal.is_string and literal.name.isdigit()):
+                continue
+            parent = parameter.parent
+            if isinstance(parent, (exp.JSONExtract, exp.Bracket)) and parent.this is parameter:
+                continue  # $1:key / $1['key']: semi-structured access, fakesnow's business
+            parameter.replace(exp.column(f"column{int(literal.name) - 1}"))
+        return original(select)
+
+    fakesnow.copy_into._strip_json_extract = _strip_json_extract
+
+
+def patch_copy_atomicity() -> None:
+    """fakesnow runs COPY as one INSERT per file, each committed on its own in autocommit mode, so
+    a bad file leaves the earlier files loaded. Snowflake's COPY (ON_ERROR = ABORT_STATEMENT) loads
+    all files or none, load metadata included: run it in one transaction unless one is open."""
+    original = fakesnow.copy_into.copy_into
+
+    def copy_into(duck_conn: duckdb.DuckDBPyConnection, *args: Any, **kwargs: Any) -> str:
+        try:
+            duck_conn.execute("BEGIN TRANSACTION")
+        except duckdb.TransactionException:
+            return original(duck_conn, *args, **kwargs)  # the session's transaction decides
+        try:
+            result_sql = original(duck_conn, *args, **kwargs)
+        except BaseException:
+            duck_conn.execute("ROLLBACK")
+            raise
+        duck_conn.execute("COMMIT")
+        duck_conn.execute(result_sql)  # the cursor reads COPY's result rows from the last statement
+        return result_sql
+
+    fakesnow.cursor.copy_into = copy_into
+
+
+# How many CSV columns the COPY being planned reads ($n in its SELECT, or its column list).
+_csv_column_count: contextvars.ContextVar[int | None] = contextvars.ContextVar("conduit_csv_columns", default=None)
+
+
+def _is_empty_file(url: str, compression: str | None) -> bool:
+    if not os.path.isfile(url):
+        return False
+    if os.path.getsize(url) == 0:
+        return True
+    if compression == "gzip" or (compression in (None, "auto", "auto_detect") and url.endswith(".gz")):
+        try:
+            with gzip.open(url, "rb") as f:
+                return f.read(1) == b""
+        except OSError:
+            return False
+    return False
+
+
+def patch_copy_empty_files() -> None:
+    """A COPY naming an empty file (a partition that had no rows) fails in fakesnow because DuckDB
+    cannot sniff an empty CSV; Snowflake loads it as zero rows. The number of columns to read is
+    taken from the COPY (highest $n of its SELECT, or its column list) for read_csv to use."""
+    original = fakesnow.copy_into._inserts
+
+    def _inserts(expr: exp.Copy, params: Any, urls: list[str], parquet_info: Any = None) -> list[Expr]:
+        source = expr.args["files"][0]
+        count: int | None = None
+        if isinstance(source, exp.Subquery):
+            positions = [
+                int(p.this.name)
+                for p in source.find_all(exp.Parameter)
+                if isinstance(p.this, exp.Literal) and p.this.name.isdigit()
+            ]
+            count = max(positions) if positions else None
+        elif isinstance(expr.this, exp.Schema) and expr.this.expressions:
+            count = len(expr.this.expressions)
+        token = _csv_column_count.set(count)
+        try:
+            return original(expr, params, urls, parquet_info)
+        finally:
+            _csv_column_count.reset(token)
+
+    fakesnow.copy_into._inserts = _inserts
