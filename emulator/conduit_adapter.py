@@ -164,6 +164,9 @@ class SnowflakeAdapter:
             await self.login(scope, receive, send)
         elif path == "/telemetry/send":
             await respond_json(send, {"data": None, "success": True})
+        elif path == "/session" and b"delete=true" in scope.get("query_string", b""):
+            self.session_parameters.pop(session_token(scope) or "", None)
+            await self.forward(scope, await read_body(receive), send)
         else:
             await self.forward(scope, await read_body(receive), send)
 

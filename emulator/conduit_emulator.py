@@ -74,6 +74,7 @@ def main(argv: list[str]) -> int:
         access_log=args.log_level == "debug",
         lifespan="off",
         timeout_keep_alive=120,
+        timeout_graceful_shutdown=2,
     )
     app.install_failure_capture()
     server = uvicorn.Server(config)

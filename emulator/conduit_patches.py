@@ -101,7 +101,10 @@ def patch_csv_reader() -> None:
       number, ...);
     - delim always explicit: DuckDB otherwise sniffs the delimiter from the data;
     - escape = the quote character: doubled quotes inside quoted fields, as Snowflake reads them;
-    - max_line_size raised to hold a 16 MB VARCHAR or an 8 MB BINARY as hex.
+    - max_line_size raised to hold a 16 MB VARCHAR or an 8 MB BINARY as hex;
+    - names = column0, column1, ...: DuckDB zero-pads generated names from 11 columns on
+      (column00), which fakesnow's SELECT does not expect;
+    - an empty file reads as zero rows (see patch_copy_empty_files).
     """
     read_csv_class = fakesnow.copy_into.ReadCSV
     original = read_csv_class.read_expression
@@ -137,6 +140,10 @@ def patch_csv_reader() -> None:
                 )
             )
             extra.append(make_eq("auto_detect", False))
+        elif column_count:
+            # DuckDB names columns column0..column9, but column00..column10 from 11 columns on;
+            # fakesnow's SELECT (and $n here) expect column{n-1} whatever the width
+            extra.append(make_eq("names", [f"column{i}" for i in range(column_count)]))
         expression.set("expressions", [*expression.expressions, *extra])
         return expression
 

@@ -82,7 +82,12 @@ def _fixed(value: object, scale: int) -> str:
             value = value.quantize(Decimal(1).scaleb(-scale))
         return format(value, "f")
     if isinstance(value, float):
-        return _real(value)
+        # DuckDB hands some integer results over as doubles (e.g. a SUM of HUGEINT)
+        if not math.isfinite(value):
+            return _real(value)
+        if scale == 0 and value.is_integer():
+            return str(int(value))
+        return format(Decimal(repr(value)).quantize(Decimal(1).scaleb(-scale)), "f")
     return str(value)
 
 
