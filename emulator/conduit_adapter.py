@@ -12,6 +12,7 @@ What it changes on the wire (each item is in docs/snowflake-emulator.md):
 - COPY INTO: files skipped by load metadata are not listed, as in Snowflake;
 - PUT: stage uploads use GCS-style token URLs on this server, honouring OVERWRITE, and the
   `/fs_bucket` routes answer HEAD/GET/PUT for those files (streamed to disk);
+- statements of one session run one at a time (fakesnow's DuckDB connection refuses overlap);
 - `/telemetry/send` is accepted and ignored.
 """
 
@@ -144,6 +145,7 @@ class SnowflakeAdapter:
         self.app = app
         self.lock = ReadWriteLock()
         self.session_parameters: dict[str, dict[str, Any]] = {}
+        self.session_locks: dict[str, asyncio.Lock] = {}
 
     def install_failure_capture(self) -> None:
         """Call after uvicorn configured logging: fakesnow's logger shares uvicorn's handler list,
@@ -166,6 +168,7 @@ class SnowflakeAdapter:
             await respond_json(send, {"data": None, "success": True})
         elif path == "/session" and b"delete=true" in scope.get("query_string", b""):
             self.session_parameters.pop(session_token(scope) or "", None)
+            self.session_locks.pop(session_token(scope) or "", None)
             await self.forward(scope, await read_body(receive), send)
         else:
             await self.forward(scope, await read_body(receive), send)
@@ -250,7 +253,10 @@ class SnowflakeAdapter:
             return
         expression = parse_statement(sql_text)
         try:
-            payload = await self.run_statement(scope, raw, token, sql_text, expression, request)
+            # Snowflake runs concurrent statements of one session; fakesnow's session is one DuckDB
+            # connection that refuses a second call while busy, so queue them per session.
+            async with self.session_locks.setdefault(token or "", asyncio.Lock()):
+                payload = await self.run_statement(scope, raw, token, sql_text, expression, request)
         except SnowflakeError as e:
             payload = error_payload(e.message, e.code, e.sqlstate)
         except (snowflake.connector.errors.ProgrammingError, snowflake.connector.errors.OperationalError) as e:

@@ -462,6 +462,47 @@ describe('Snowflake emulator', () => {
     });
   });
 
+  it('serves parallel sessions: concurrent PUTs to one stage, then COPY and SWAP beside readers', async () => {
+    await run(sf, 'CREATE SCHEMA IF NOT EXISTS "DB"."Par"');
+    await run(sf, 'CREATE STAGE IF NOT EXISTS "DB"."Par"."_conduit_stage_p"');
+    const workers = await Promise.all([0, 1, 2, 3].map(() => connect(service)));
+    try {
+      await Promise.all(
+        workers.map(async (worker, i) => {
+          const file = join(scratch, `par-${i}.csv.gz`);
+          writeFileSync(file, gzipSync(pgCsv(Array.from({ length: 1000 }, (_, j) => [String(i * 1000 + j), `w${i}`]))));
+          await run(worker, `PUT 'file://${file}' @"DB"."Par"."_conduit_stage_p" AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = GZIP OVERWRITE = TRUE`);
+        }),
+      );
+      await run(sf, `CREATE OR REPLACE TABLE "DB"."Par"."T" ("id" NUMBER(19,0), "w" VARCHAR) COMMENT = 'old'`);
+      await run(sf, `CREATE OR REPLACE TABLE "DB"."Par"."T__new" ("id" NUMBER(19,0), "w" VARCHAR) COMMENT = 'new'`);
+      const loaded = await run(
+        sf,
+        `COPY INTO "DB"."Par"."T__new" ("id", "w") FROM (SELECT $1, $2 FROM @"DB"."Par"."_conduit_stage_p") ` +
+          `FILES = ('par-0.csv.gz', 'par-1.csv.gz', 'par-2.csv.gz', 'par-3.csv.gz') ` +
+          `FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '"' ESCAPE_UNENCLOSED_FIELD = NONE NULL_IF = () EMPTY_FIELD_AS_NULL = TRUE COMPRESSION = GZIP) ON_ERROR = ABORT_STATEMENT`,
+      );
+      expect(loaded).toHaveLength(4);
+      // readers see either the old or the new table with its own comment, never a mix
+      const read = async (worker: Connection): Promise<string> => {
+        const [row] = await run(
+          worker,
+          `SELECT (SELECT COUNT(*) FROM "DB"."Par"."T") AS "n", (SELECT "COMMENT" FROM "DB".INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = 'Par' AND TABLE_NAME = 'T') AS "c"`,
+          { fetchAsString: ['Number'] },
+        );
+        return `${String(row?.n)}:${String(row?.c)}`;
+      };
+      const [seen] = await Promise.all([
+        Promise.all(workers.flatMap((worker) => [read(worker), read(worker), read(worker)])),
+        run(sf, 'ALTER TABLE "DB"."Par"."T" SWAP WITH "DB"."Par"."T__new"'),
+      ]);
+      for (const state of seen) expect(['0:old', '4000:new']).toContain(state);
+      expect(await read(sf)).toBe('4000:new');
+    } finally {
+      await Promise.all(workers.map(close));
+    }
+  });
+
   it('answers failing statements fast with Snowflake-style errors, also ones fakesnow cannot run', async () => {
     let started = Date.now();
     const missing = await failure(run(sf, 'SELECT * FROM "DB"."Sch"."NoSuchTable"'));
