@@ -32,7 +32,7 @@ export async function createDemoTables(client: Client, orders: number): Promise<
             (ARRAY['new', 'paid', 'shipped', 'delivered'])[1 + g % 4],
             CASE WHEN g % 17 = 0 THEN NULL WHEN g % 19 = 0 THEN '' ELSE 'note, "quoted" ' || g END,
             CASE WHEN g % 23 = 0 THEN NULL ELSE g % 2 = 0 END,
-            date '2020-01-01' + (g % 1500),
+            date '2020-01-01' + (g % 1500)::int,
             timestamp '2020-01-01 00:00:00' + g * interval '1 second' + (g % 1000) * interval '1 microsecond',
             NULL
      FROM generate_series(1, $1::bigint) AS g`,

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { ConfigError, loadPipelineFile } from '../config/load';
 import { createConduitWorker } from '../worker';
 import { demoCommand } from './demo';
@@ -20,6 +21,8 @@ Usage:
   conduit demo
       Start the local services, create sample tables, run the demo pipeline, print the summary.
 
+Environment: CONDUIT_LOG_LEVEL (TRACE…ERROR) sets the worker's log level.
+
 Exit codes: 0 success, 1 the run failed, 2 bad usage or pipeline file, 3 could not reach a service.`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -39,6 +42,9 @@ export async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   const configs = values.config ?? [];
+  // A long-running worker logs its life; commands that embed one keep the terminal for progress.
+  const defaultLevel: LogLevel = command === 'worker' ? 'INFO' : 'WARN';
+  Runtime.install({ logger: new DefaultLogger((process.env.CONDUIT_LOG_LEVEL as LogLevel | undefined) ?? defaultLevel) });
   switch (command) {
     case 'run': {
       const file = single(configs);

@@ -41,6 +41,8 @@ export async function connectSnowflake(destination: SnowflakeDestination): Promi
     application: 'ConduitCore',
     // Statements are small and bind few values; never stage binds through PUT.
     arrayBindingThreshold: 100_000,
+    // Otherwise a NULL read with fetchAsString comes back as the text 'NULL' (a process-wide SDK setting).
+    representNullAsStringNull: false,
   });
   const where = endpoint(destination);
   await new Promise<void>((resolve, reject) => {
