@@ -40,10 +40,17 @@ export async function waitForRun(handle: WorkflowHandle): Promise<RunOutcome> {
       const cause = error.cause;
       const details = cause instanceof ApplicationFailure ? cause.details : undefined;
       const result = details?.[0] as PipelineRunResult | undefined;
-      return { ok: false, message: cause?.message ?? error.message, result };
+      return { ok: false, message: cause ? rootCause(cause) : error.message, result };
     }
     throw error;
   }
+}
+
+/** The innermost cause's message, which names what went wrong rather than where it was wrapped. */
+function rootCause(error: Error): string {
+  let current: Error = error;
+  while (current.cause instanceof Error && current.cause.message) current = current.cause;
+  return current === error ? error.message : `${error.message} (${current.message})`;
 }
 
 export interface RunProgress {

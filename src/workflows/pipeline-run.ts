@@ -1,8 +1,8 @@
 import { ApplicationFailure, defineQuery, executeChild, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
-import { qualifiedName, type PipelineRunInput, type PipelineRunResult, type PipelineStatus, type TableResult } from '../shared';
+import { qualifiedName, type PipelinePlan, type PipelineRunInput, type PipelineRunResult, type PipelineStatus, type TableResult } from '../shared';
 import { planning } from './activities';
 import { mapWithConcurrency } from './concurrency';
-import { rootMessage } from './failures';
+import { failWith, rootMessage } from './failures';
 import { tableRefresh } from './table-refresh';
 
 export const pipelineStatusQuery = defineQuery<PipelineStatus>('status');
@@ -23,7 +23,12 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
   const status: PipelineStatus = { pipeline: input.pipeline, tables: [] };
   setHandler(pipelineStatusQuery, () => status);
 
-  const plan = await planning.planPipeline(input);
+  let plan: PipelinePlan;
+  try {
+    plan = await planning.planPipeline(input);
+  } catch (error) {
+    throw failWith(`planning pipeline ${input.pipeline}`, error, 'PlanningFailed');
+  }
   // Names this run's shadow tables and stages; the same after a resume, different for every run.
   const runKey = info.runId.replace(/-/g, '').slice(0, 12);
   status.tables = plan.tables.map((job) => ({
