@@ -13,6 +13,13 @@ export interface PipelineRunInput {
 
 export type LoadMode = 'full_refresh';
 
+/**
+ * What to do with a value the destination cannot hold exactly (an infinite date, numeric NaN, a
+ * number wider than 38 digits…): fail the table, load NULL, or land the whole column as text.
+ * Nothing is ever rounded or truncated silently; affected values are counted in the run summary.
+ */
+export type UnrepresentablePolicy = 'fail' | 'null' | 'string';
+
 export interface QualifiedName {
   schema: string;
   name: string;
@@ -49,6 +56,10 @@ export interface ColumnPlan {
   sourceTypname: string;
   type: ColumnKind;
   nullable: boolean;
+  /** A numeric whose precision and scale were measured from the data (unconstrained or wider than 38). */
+  sizedFromData?: boolean;
+  /** The column lands as text because some of its values have no exact typed form (policy `string`). */
+  asText?: boolean;
 }
 
 /** How a table is split: by ranges of an integer key, or by ranges of physical pages. */
@@ -62,6 +73,7 @@ export interface TableJob {
   source: QualifiedName;
   target: QualifiedName;
   mode: LoadMode;
+  onUnrepresentable: UnrepresentablePolicy;
   partitionRows: number;
   maxParallelPartitions: number;
 }
@@ -119,6 +131,8 @@ export interface PartitionResult {
   bytes: number;
   /** File name inside the table's stage; absent when the partition had no rows. */
   file?: string;
+  /** Values set to NULL under the `null` policy, by source column. */
+  unrepresentable?: Record<string, number>;
 }
 
 export interface ExtractBatchInput {
@@ -137,6 +151,8 @@ export interface TableResult {
   bytes: number;
   partitions: number;
   seconds: number;
+  /** Values the destination could not hold, by source column, and what was done with them. */
+  unrepresentable?: { policy: UnrepresentablePolicy; columns: Record<string, number> };
   error?: string;
 }
 

@@ -2,7 +2,9 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { connectPostgres, classifyPostgresError } from '../connectors/postgres/connect';
-import { extractStatement, extractToFile, type ExtractProgress } from '../connectors/postgres/extract';
+import { PermanentError } from '../connectors/errors';
+import { edgeRule } from '../connectors/postgres/edges';
+import { extractStatement, extractToFile } from '../connectors/postgres/extract';
 import { withSnowflake } from '../connectors/snowflake/connection';
 import { putFileSql, tableRef } from '../connectors/snowflake/dialect';
 import { qualifiedName, type ExtractPartitionInput, type PartitionResult } from '../shared';
@@ -27,15 +29,39 @@ export function extractPartitionActivity(context: ActivityContext) {
       const file = join(folder, partitionFileName(input.partition));
       try {
         const progress = await extract(input, config.source, file, activity, report);
+        const unrepresentable = checkUnrepresentable(input, progress.edges);
         if (progress.rows === 0) return { partition: input.partition, rows: 0, bytes: 0 };
         report({ ...progress, phase: 'upload' });
         await withSnowflake(config.destination, (session) => session.query(putFileSql(file, tableRef(config.destination.database, input.stage))));
-        return { partition: input.partition, rows: progress.rows, bytes: progress.bytes, file: partitionFileName(input.partition) };
+        return { partition: input.partition, rows: progress.rows, bytes: progress.bytes, file: partitionFileName(input.partition), unrepresentable };
       } finally {
         await rm(file, { force: true });
       }
     });
   };
+}
+
+/**
+ * Applies the pipeline's policy to the values the destination cannot hold: under `null` they were
+ * written as NULL and are reported; otherwise the table fails before anything is loaded.
+ */
+function checkUnrepresentable(input: ExtractPartitionInput, edges: Map<number, number>): Record<string, number> | undefined {
+  if (edges.size === 0) return undefined;
+  const counts: Record<string, number> = {};
+  for (const [index, count] of edges) counts[input.columns[index].source] = count;
+  if (input.job.onUnrepresentable === 'null') return counts;
+  const list = [...edges].map(([index, count]) => {
+    const column = input.columns[index];
+    return `${count} in "${column.source}" (${column.sourceType}): ${edgeRule(column)?.description ?? 'unrepresentable'}`;
+  });
+  const advice =
+    input.job.onUnrepresentable === 'fail'
+      ? 'set settings.onUnrepresentable to "null" (load NULL, counted in the summary) or "string" (land the column as text)'
+      : 'values over Snowflake\'s size limits have no text form; use "null" or exclude the column';
+  throw new PermanentError(
+    `${qualifiedName(input.job.source)} has values Snowflake cannot hold exactly: ${list.join('; ')}. Nothing was loaded; ${advice}`,
+    'UnrepresentableValue',
+  );
 }
 
 async function extract(
@@ -44,7 +70,7 @@ async function extract(
   file: string,
   activity: Context,
   report: ReportProgress,
-): Promise<ExtractProgress> {
+): Promise<Awaited<ReturnType<typeof extractToFile>>> {
   const client = await connectPostgres(source);
   // Cancellation (or a lost heartbeat) ends the COPY by closing its connection.
   const cancel = () => client.end().catch(() => undefined);

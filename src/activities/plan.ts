@@ -68,6 +68,7 @@ function addJob(jobs: Map<string, TableJob>, config: PipelineConfig, selection: 
     source: { schema: selection.schema, name },
     target: { schema: config.destination.schema, name: target ?? (settings.identifierCase === 'upper' ? name.toUpperCase() : name) },
     mode: selection.overrides.mode ?? settings.mode,
+    onUnrepresentable: settings.onUnrepresentable,
     partitionRows: selection.overrides.partitionRows ?? settings.partitionRows,
     maxParallelPartitions: selection.overrides.maxParallelPartitions ?? settings.maxParallelPartitions,
   });

@@ -1,13 +1,14 @@
 import type { Client } from 'pg';
 import type { IdentifierCase } from '../config/pipeline';
 import { PermanentError } from '../connectors/errors';
-import { describeTable, measureNumerics, type SourceColumn } from '../connectors/postgres/catalog';
+import { describeTable, measureNumerics, type NumericSize, type SourceColumn } from '../connectors/postgres/catalog';
+import { edgeRule } from '../connectors/postgres/edges';
 import { connectPostgres } from '../connectors/postgres/connect';
 import { planPartitions } from '../connectors/postgres/partitioning';
 import { quoteTable } from '../connectors/postgres/sql';
 import { withSnowflake } from '../connectors/snowflake/connection';
 import { createSchemaSql, createShadowTableSql, createStageSql, shadowTableName, stageName, tableRef } from '../connectors/snowflake/dialect';
-import type { ColumnPlan, PreparedTable, TableJob } from '../shared';
+import type { ColumnKind, ColumnPlan, PreparedTable, TableJob, UnrepresentablePolicy } from '../shared';
 import { runActivity, pipelineConfig, type ActivityContext } from './context';
 
 /** Snowflake's NUMBER holds at most this many digits. */
@@ -68,36 +69,26 @@ async function planColumns(client: Client, job: TableJob, columns: SourceColumn[
     );
   }
 
-  const unsized = columns.filter((c) => c.kind?.kind === 'decimal' && c.kind.precision === 0).map((c) => c.name);
-  const measured = await measureNumerics(client, job.source, unsized);
+  // Unconstrained numerics, and numerics wider than Snowflake's, are sized from the values present.
+  const unsized = columns.filter((c) => c.kind?.kind === 'decimal' && (c.kind.precision === 0 || c.kind.precision > MAX_NUMBER_PRECISION));
+  const measured = await measureNumerics(client, job.source, unsized.map((c) => c.name));
 
   const plans = columns.map((column): ColumnPlan => {
-    let kind = column.kind!;
-    if (kind.kind === 'decimal') {
-      const size = measured.get(column.name);
-      if (size?.hasNaN) {
-        throw new PermanentError(`column "${column.name}" of ${table} holds NaN, which Snowflake's NUMBER cannot store`, 'UnrepresentableValue');
-      }
-      // Negative scales round to tens, hundreds…; scales above the precision are all fraction.
-      const scale = size ? size.scale : Math.max(kind.scale, 0);
-      const precision = size ? size.integerDigits + size.scale : Math.max(kind.precision - Math.min(kind.scale, 0), scale);
-      if (precision > MAX_NUMBER_PRECISION) {
-        throw new PermanentError(
-          `column "${column.name}" of ${table} (${column.displayType}) needs ${precision} digits; Snowflake's NUMBER holds at most ${MAX_NUMBER_PRECISION}`,
-          'UnrepresentableValue',
-        );
-      }
-      kind = { kind: 'decimal', precision: size ? MAX_NUMBER_PRECISION : precision, scale };
-    }
-    return {
+    const plan: ColumnPlan = {
       source: column.name,
       target: identifierCase === 'upper' ? column.name.toUpperCase() : column.name,
       sourceType: column.displayType,
       sourceTypname: column.typname,
-      type: kind,
+      type: column.kind as ColumnKind,
       nullable: column.nullable,
     };
+    if (plan.type.kind !== 'decimal') return plan;
+    const size = measured.get(column.name);
+    if (!size) return { ...plan, type: declaredDecimal(plan.type.precision, plan.type.scale) };
+    return sizeFromData(plan, size, job.onUnrepresentable, table);
   });
+
+  if (job.onUnrepresentable === 'string') await landEdgeColumnsAsText(client, job, plans);
 
   const seen = new Map<string, string>();
   for (const plan of plans) {
@@ -108,4 +99,44 @@ async function planColumns(client: Client, job: TableJob, columns: SourceColumn[
     seen.set(plan.target, plan.source);
   }
   return plans;
+}
+
+/** numeric(p,s) as NUMBER: negative scales round to tens, hundreds…; a scale above the precision is all fraction. */
+function declaredDecimal(precision: number, scale: number): ColumnKind {
+  return { kind: 'decimal', precision: Math.max(precision - Math.min(scale, 0), scale), scale: Math.max(scale, 0) };
+}
+
+/**
+ * NUMBER(38, s) for a numeric sized from its values. When the values need more than 38 digits the
+ * policy decides: fail now, keep the digits that fit and NULL the rest, or land the column as text.
+ */
+function sizeFromData(plan: ColumnPlan, size: NumericSize, policy: UnrepresentablePolicy, table: string): ColumnPlan {
+  const needed = size.integerDigits + size.scale;
+  const fits = needed <= MAX_NUMBER_PRECISION;
+  if (fits && !size.hasNaN) return { ...plan, type: { kind: 'decimal', precision: MAX_NUMBER_PRECISION, scale: size.scale }, sizedFromData: true };
+  const problem = fits ? 'holds NaN' : `needs ${needed} digits (${size.integerDigits} before the point, ${size.scale} after); NUMBER holds ${MAX_NUMBER_PRECISION}`;
+  if (policy === 'fail') {
+    throw new PermanentError(
+      `column "${plan.source}" of ${table} (${plan.sourceType}) ${problem}. Nothing was loaded; set settings.onUnrepresentable to "null" or "string"`,
+      'UnrepresentableValue',
+    );
+  }
+  if (policy === 'string') return { ...plan, type: { kind: 'text' }, asText: true };
+  const scale = fits ? size.scale : Math.max(0, Math.min(size.scale, MAX_NUMBER_PRECISION - size.integerDigits));
+  return { ...plan, type: { kind: 'decimal', precision: MAX_NUMBER_PRECISION, scale }, sizedFromData: true };
+}
+
+/** Policy `string`: columns holding any value without an exact typed form land as text, whole. */
+async function landEdgeColumnsAsText(client: Client, job: TableJob, plans: ColumnPlan[]): Promise<void> {
+  const checked = plans.flatMap((plan, index) => {
+    const rule = edgeRule(plan);
+    // Size limits have no text fallback; those stay guarded and fail the table if hit.
+    return rule && plan.type.kind !== 'text' && plan.type.kind !== 'binary' ? [{ index, rule }] : [];
+  });
+  if (checked.length === 0) return;
+  const select = checked.map(({ rule }, i) => `count(*) FILTER (WHERE ${rule.condition}) AS e${i}`).join(', ');
+  const { rows } = await client.query<Record<string, string>>(`SELECT ${select} FROM ${quoteTable(job.source.schema, job.source.name)}`);
+  checked.forEach(({ index }, i) => {
+    if (Number(rows[0][`e${i}`]) > 0) plans[index] = { ...plans[index], type: { kind: 'text' }, asText: true };
+  });
 }

@@ -16,7 +16,14 @@ export function formatSummary(result: PipelineRunResult): string {
   const total = result.tables.reduce((sum, t) => sum + t.rows, 0);
   const lines = table([header, ...rows]);
   lines.push(`pipeline ${result.pipeline}: ${total.toLocaleString('en-US')} rows in ${result.seconds.toFixed(1)} s`);
-  for (const t of result.tables.filter((t) => t.error)) lines.push(`  ${t.source} failed: ${t.error}`);
+  for (const t of result.tables) {
+    if (t.unrepresentable) {
+      const counts = Object.entries(t.unrepresentable.columns).map(([column, n]) => `${n.toLocaleString('en-US')} in "${column}"`);
+      const done = t.unrepresentable.policy === 'null' ? 'loaded as NULL' : `handled by policy ${t.unrepresentable.policy}`;
+      lines.push(`  ${t.source}: values Snowflake cannot hold ${done}: ${counts.join(', ')}`);
+    }
+    if (t.error) lines.push(`  ${t.source} failed: ${t.error}`);
+  }
   return lines.join('\n');
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { LoadMode } from '../shared';
+import type { LoadMode, UnrepresentablePolicy } from '../shared';
 import {
   DEFAULT_SETTINGS,
   DEFAULT_TEMPORAL,
@@ -39,6 +39,7 @@ export interface LoadOptions {
 const MODES: readonly LoadMode[] = ['full_refresh'];
 const SSL_MODES: readonly SslMode[] = ['disable', 'require', 'verify-full'];
 const IDENTIFIER_CASES: readonly IdentifierCase[] = ['preserve', 'upper'];
+const UNREPRESENTABLE_POLICIES: readonly UnrepresentablePolicy[] = ['fail', 'null', 'string'];
 const SECRET_KEYS = new Set(['password']);
 
 export function loadPipelineFile(path: string, options: LoadOptions = {}): PipelineConfig {
@@ -145,7 +146,7 @@ function readSettings(reader: Reader, value: unknown): PipelineSettings {
   const obj = reader.object(value, 'settings');
   if (!obj) return { ...DEFAULT_SETTINGS };
   const path = 'settings';
-  reader.only(obj, path, ['mode', 'partitionRows', 'maxParallelPartitions', 'maxParallelTables', 'identifierCase']);
+  reader.only(obj, path, ['mode', 'partitionRows', 'maxParallelPartitions', 'maxParallelTables', 'identifierCase', 'onUnrepresentable']);
   return {
     mode: reader.oneOf(obj, 'mode', MODES, { path, optional: true }) ?? DEFAULT_SETTINGS.mode,
     partitionRows: reader.integer(obj, 'partitionRows', { path, min: 1, optional: true }) ?? DEFAULT_SETTINGS.partitionRows,
@@ -153,6 +154,8 @@ function readSettings(reader: Reader, value: unknown): PipelineSettings {
       reader.integer(obj, 'maxParallelPartitions', { path, min: 1, max: 64, optional: true }) ?? DEFAULT_SETTINGS.maxParallelPartitions,
     maxParallelTables: reader.integer(obj, 'maxParallelTables', { path, min: 1, max: 64, optional: true }) ?? DEFAULT_SETTINGS.maxParallelTables,
     identifierCase: reader.oneOf(obj, 'identifierCase', IDENTIFIER_CASES, { path, optional: true }) ?? DEFAULT_SETTINGS.identifierCase,
+    onUnrepresentable:
+      reader.oneOf(obj, 'onUnrepresentable', UNREPRESENTABLE_POLICIES, { path, optional: true }) ?? DEFAULT_SETTINGS.onUnrepresentable,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { LoadMode } from '../shared';
+import type { LoadMode, UnrepresentablePolicy } from '../shared';
 
 /** A pipeline definition after validation and `${VAR}` interpolation. Holds secrets: worker-side only. */
 export interface PipelineConfig {
@@ -69,6 +69,8 @@ export interface PipelineSettings {
   maxParallelTables: number;
   /** `preserve` quotes names exactly as in PostgreSQL; `upper` uses Snowflake's unquoted convention. */
   identifierCase: IdentifierCase;
+  /** Values Snowflake cannot hold exactly: fail the table (default), load NULL, or land the column as text. */
+  onUnrepresentable: UnrepresentablePolicy;
 }
 
 export const DEFAULT_SETTINGS: PipelineSettings = {
@@ -77,6 +79,7 @@ export const DEFAULT_SETTINGS: PipelineSettings = {
   maxParallelPartitions: 4,
   maxParallelTables: 2,
   identifierCase: 'preserve',
+  onUnrepresentable: 'fail',
 };
 
 export const DEFAULT_TEMPORAL: TemporalSettings = {

@@ -53,9 +53,9 @@ export async function tableRefresh({ job, runKey }: TableRefreshInput): Promise<
   progress.partitions = ranges.length;
   progress.estimatedRows = prepared.estimatedRows;
 
+  const partitions: PartitionResult[] = [];
   try {
     progress.state = 'extracting';
-    const partitions: PartitionResult[] = [];
     for (let first = 0; first < ranges.length; first += PARTITIONS_PER_BATCH) {
       const batchId = `${workflowInfo().workflowId}/partitions-${first}`;
       progress.activeBatches = [batchId];
@@ -90,6 +90,7 @@ export async function tableRefresh({ job, runKey }: TableRefreshInput): Promise<
   progress.state = 'cleaning';
   await loading.cleanupTable({ job, prepared });
   progress.state = 'succeeded';
+  const unrepresentable = sumUnrepresentable(partitions);
   return {
     source,
     target: qualifiedName(job.target),
@@ -98,5 +99,14 @@ export async function tableRefresh({ job, runKey }: TableRefreshInput): Promise<
     bytes: progress.bytes,
     partitions: ranges.length,
     seconds: (Date.now() - started) / 1000,
+    ...(unrepresentable ? { unrepresentable: { policy: job.onUnrepresentable, columns: unrepresentable } } : {}),
   };
+}
+
+function sumUnrepresentable(partitions: PartitionResult[]): Record<string, number> | undefined {
+  const totals: Record<string, number> = {};
+  for (const partition of partitions) {
+    for (const [column, count] of Object.entries(partition.unrepresentable ?? {})) totals[column] = (totals[column] ?? 0) + count;
+  }
+  return Object.keys(totals).length > 0 ? totals : undefined;
 }

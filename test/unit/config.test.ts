@@ -37,7 +37,7 @@ describe('pipeline definition', () => {
     expect(config.source).toEqual({ type: 'postgres', host: '127.0.0.1', port: 5433, database: 'shop', user: 'etl', password: 'pg-secret', ssl: 'disable' });
     expect(config.destination.password).toBe('sf-secret');
     expect(config.destination.protocol).toBe('https');
-    expect(config.settings).toEqual({ mode: 'full_refresh', partitionRows: 250000, maxParallelPartitions: 4, maxParallelTables: 2, identifierCase: 'preserve' });
+    expect(config.settings).toEqual({ mode: 'full_refresh', partitionRows: 250000, maxParallelPartitions: 4, maxParallelTables: 2, identifierCase: 'preserve', onUnrepresentable: 'fail' });
     expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'conduit' });
     expect(config.tables).toEqual([
       { kind: 'table', schema: 'public', name: 'orders', overrides: {} },

@@ -99,11 +99,26 @@ describe('Snowflake SQL', () => {
 describe('PostgreSQL extract SQL', () => {
   it('shapes values in the SELECT and writes CSV', () => {
     const range = { strategy: 'key' as const, column: 'id', from: '100', to: '200' };
-    expect(extractStatement({ schema: 'Sales', name: 'Order "Items"' }, columns, range)).toBe(
-      'COPY (SELECT "id", "Doc", encode("raw ""bytes""", \'hex\'), to_json("tags"), to_json("at") #>> \'{}\', ' +
+    const plain = columns.filter((c) => c.type.kind !== 'timestamptz' && c.type.kind !== 'binary');
+    expect(extractStatement({ schema: 'Sales', name: 'Order "Items"' }, plain, range)).toEqual({
+      sql:
+        'COPY (SELECT "id", "Doc", to_json("tags"), ' +
         'CASE WHEN "x" = \'Infinity\' THEN \'inf\' WHEN "x" = \'-Infinity\' THEN \'-inf\' ELSE "x"::text END ' +
         'FROM "Sales"."Order ""Items""" WHERE "id" >= 100 AND "id" < 200) TO STDOUT (FORMAT csv)',
+      guarded: [],
+    });
+  });
+
+  it('writes values the destination cannot hold as NULL and counts them per column', () => {
+    const statement = extractStatement({ schema: 's', name: 't' }, columns, { strategy: 'key', column: 'id' });
+    // bytea may exceed 8 MB, timestamptz may be infinite or outside years 1–9999.
+    expect(statement.guarded).toEqual([2, 4]);
+    expect(statement.sql).toContain(
+      "CASE WHEN NOT (\"at\" BETWEEN '0001-01-01 00:00:00+00' AND '9999-12-31 23:59:59.999999+00') " +
+        "THEN (CASE WHEN set_config('conduit.edges_4', (coalesce(nullif(current_setting('conduit.edges_4', true), ''), '0')::bigint + 1)::text, true) IS NULL THEN NULL END) " +
+        "ELSE (to_json(\"at\") #>> '{}')::text END",
     );
+    expect(statement.sql).toContain(`CASE WHEN octet_length("raw ""bytes""") > 8388608 THEN`);
   });
 
   it('builds half-open range predicates and refuses bounds that are not numbers', () => {

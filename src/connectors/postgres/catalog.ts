@@ -91,19 +91,21 @@ export async function describeTable(client: Client, table: QualifiedName): Promi
  * Sizes unconstrained `numeric` columns from the data: the largest scale and integer digits present.
  * Returns them per column, plus whether a NaN is present (Snowflake's NUMBER cannot hold one).
  */
-export async function measureNumerics(
-  client: Client,
-  table: QualifiedName,
-  columns: string[],
-): Promise<Map<string, { scale: number; integerDigits: number; hasNaN: boolean }>> {
-  const result = new Map<string, { scale: number; integerDigits: number; hasNaN: boolean }>();
+export interface NumericSize {
+  scale: number;
+  integerDigits: number;
+  hasNaN: boolean;
+}
+
+export async function measureNumerics(client: Client, table: QualifiedName, columns: string[]): Promise<Map<string, NumericSize>> {
+  const result = new Map<string, NumericSize>();
   if (columns.length === 0) return result;
   const selects = columns.map((name, i) => {
     const c = quoteIdent(name);
     const finite = `CASE WHEN ${c} = 'NaN' THEN NULL ELSE ${c} END`;
     return [
       `coalesce(max(scale(${finite})), 0) AS scale_${i}`,
-      `coalesce(max(length(trunc(abs(${finite}))::text)), 1) AS digits_${i}`,
+      `coalesce(max(CASE WHEN trunc(abs(${finite})) = 0 THEN 0 ELSE length(trunc(abs(${finite}))::text) END), 0) AS digits_${i}`,
       `coalesce(bool_or(${c} = 'NaN'), false) AS nan_${i}`,
     ].join(', ');
   });

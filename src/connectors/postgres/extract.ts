@@ -5,6 +5,7 @@ import { constants as zlibConstants, createGzip } from 'node:zlib';
 import type { Client } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { ColumnPlan, PartitionRange, QualifiedName } from '../../shared';
+import { edgeCounterName, edgeRule, guardedExpression } from './edges';
 import { rangePredicate } from './partitioning';
 import { quoteTable } from './sql';
 import { extractExpression } from './types';
@@ -15,13 +16,31 @@ export interface ExtractProgress {
   bytes: number;
 }
 
+export interface ExtractStatement {
+  sql: string;
+  /** Columns (by index) whose values the destination may not hold; each is counted during the COPY. */
+  guarded: number[];
+}
+
 /**
  * The statement that writes one partition as CSV. PostgreSQL's CSV writes NULL as an unquoted empty
- * field and '' as `""`, which is what Snowflake's EMPTY_FIELD_AS_NULL reads back exactly.
+ * field and '' as `""`, which is what Snowflake's EMPTY_FIELD_AS_NULL reads back exactly. Values the
+ * destination cannot hold are written as NULL and counted (see edges.ts); the caller decides whether
+ * that fails the table.
  */
-export function extractStatement(table: QualifiedName, columns: ColumnPlan[], range: PartitionRange): string {
-  const select = columns.map((c) => extractExpression(c.source, c.type, c.sourceTypname)).join(', ');
-  return `COPY (SELECT ${select} FROM ${quoteTable(table.schema, table.name)} WHERE ${rangePredicate(range)}) TO STDOUT (FORMAT csv)`;
+export function extractStatement(table: QualifiedName, columns: ColumnPlan[], range: PartitionRange): ExtractStatement {
+  const guarded: number[] = [];
+  const select = columns.map((column, index) => {
+    const expression = extractExpression(column.source, column.type, column.sourceTypname);
+    const rule = edgeRule(column);
+    if (!rule) return expression;
+    guarded.push(index);
+    return guardedExpression(expression, rule, index);
+  });
+  return {
+    sql: `COPY (SELECT ${select.join(', ')} FROM ${quoteTable(table.schema, table.name)} WHERE ${rangePredicate(range)}) TO STDOUT (FORMAT csv)`,
+    guarded,
+  };
 }
 
 /**
@@ -30,13 +49,13 @@ export function extractStatement(table: QualifiedName, columns: ColumnPlan[], ra
  */
 export async function extractToFile(
   client: Client,
-  statement: string,
+  statement: ExtractStatement,
   file: string,
   onProgress: (progress: ExtractProgress) => void,
-): Promise<ExtractProgress> {
+): Promise<ExtractProgress & { edges: Map<number, number> }> {
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
-    const copy = client.query(copyTo(statement));
+    const copy = client.query(copyTo(statement.sql));
     const progress: ExtractProgress = { rows: 0, bytes: 0 };
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, callback: TransformCallback) {
@@ -49,10 +68,24 @@ export async function extractToFile(
     const gzip = createGzip({ level: 1, chunkSize: 256 * 1024, strategy: zlibConstants.Z_DEFAULT_STRATEGY });
     await pipeline(copy, gzip, counter, createWriteStream(file, { highWaterMark: 1024 * 1024 }));
     progress.rows = copy.rowCount;
+    const edges = await readEdgeCounters(client, statement.guarded);
     await client.query('COMMIT');
-    return progress;
+    return { ...progress, edges };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
+}
+
+/** The counters the guarded expressions bumped, read in the COPY's transaction; only non-zero ones. */
+async function readEdgeCounters(client: Client, guarded: number[]): Promise<Map<number, number>> {
+  const counts = new Map<number, number>();
+  if (guarded.length === 0) return counts;
+  const select = guarded.map((index, i) => `current_setting('${edgeCounterName(index)}', true) AS c${i}`).join(', ');
+  const { rows } = await client.query<Record<string, string | null>>(`SELECT ${select}`);
+  guarded.forEach((index, i) => {
+    const count = Number(rows[0][`c${i}`] || 0);
+    if (count > 0) counts.set(index, count);
+  });
+  return counts;
 }
