@@ -108,7 +108,7 @@ function declaredDecimal(precision: number, scale: number): ColumnKind {
 
 /**
  * NUMBER(38, s) for a numeric sized from its values. When the values need more than 38 digits the
- * policy decides: fail now, keep the digits that fit and NULL the rest, or land the column as text.
+ * policy decides: fail now, keep the scale and NULL values too large for it, or land the column as text.
  */
 function sizeFromData(plan: ColumnPlan, size: NumericSize, policy: UnrepresentablePolicy, table: string): ColumnPlan {
   const needed = size.integerDigits + size.scale;
@@ -122,7 +122,8 @@ function sizeFromData(plan: ColumnPlan, size: NumericSize, policy: Unrepresentab
     );
   }
   if (policy === 'string') return { ...plan, type: { kind: 'text' }, asText: true };
-  const scale = fits ? size.scale : Math.max(0, Math.min(size.scale, MAX_NUMBER_PRECISION - size.integerDigits));
+  // Keep the fraction digits the values have (up to 37) and NULL the outliers too large for the rest.
+  const scale = Math.min(size.scale, MAX_NUMBER_PRECISION - 1);
   return { ...plan, type: { kind: 'decimal', precision: MAX_NUMBER_PRECISION, scale }, sizedFromData: true };
 }
 
