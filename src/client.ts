@@ -1,14 +1,12 @@
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { TemporalSettings } from './config/pipeline';
-import type { BatchProgress, PipelineRunInput, PipelineRunResult, PipelineStatus, TableProgress } from './shared';
+import { pipelineWorkflowId } from './ids';
+import { ConduitPipeline, ConduitStatus } from './search-attributes';
+import type { BatchProgress, ExtractPartitionInput, PartitionRange, PipelineRunInput, PipelineRunResult, PipelineStatus, TableProgress } from './shared';
 
 export type { PipelineRunInput, PipelineRunResult } from './shared';
-
-/** Workflow ID of a pipeline's run: one per pipeline, so a second trigger joins the running one. */
-export function pipelineWorkflowId(pipeline: string): string {
-  return `conduit/${pipeline}`;
-}
+export { pipelineWorkflowId } from './ids';
 
 export async function connectClient(temporal: TemporalSettings): Promise<Client> {
   const connection = await Connection.connect({ address: temporal.address });
@@ -19,13 +17,27 @@ export async function connectClient(temporal: TemporalSettings): Promise<Client>
  * Starts a run, or attaches to the pipeline's run that is already going: two triggers at once never
  * make two runs write the same tables.
  */
-export async function startPipelineRun(client: Client, temporal: TemporalSettings, input: PipelineRunInput): Promise<WorkflowHandle> {
+export async function startPipelineRun(
+  client: Client,
+  temporal: TemporalSettings,
+  input: PipelineRunInput,
+  options: { startedBy?: string } = {},
+): Promise<WorkflowHandle> {
+  const what = input.tables?.length ? input.tables.join(', ') : 'all tables';
   return client.workflow.start('pipelineRun', {
     taskQueue: temporal.taskQueue,
     workflowId: pipelineWorkflowId(input.pipeline),
     args: [input],
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    // The workflow sets these itself too (runs started from the Temporal CLI or a schedule); setting
+    // them here makes the run findable from its first moment.
+    typedSearchAttributes: [
+      { key: ConduitPipeline, value: input.pipeline },
+      { key: ConduitStatus, value: 'planning' },
+    ],
+    memo: { startedBy: options.startedBy ?? 'conduit', tables: input.tables ?? 'all' },
+    staticSummary: `Conduit pipeline ${input.pipeline}: ${what}`,
   });
 }
 
@@ -82,4 +94,66 @@ export async function runProgress(client: Client, workflowId: string): Promise<R
       }),
   );
   return { status, tables: tables.filter((t): t is TableProgress => t !== undefined) };
+}
+
+/** An extract partition in flight, from its batch workflow's pending activities and their heartbeats. */
+export interface PartitionProgress {
+  partition?: number;
+  range?: string;
+  /** Activity state as Temporal reports it (SCHEDULED, STARTED, CANCEL_REQUESTED). */
+  state: string;
+  /** What the last heartbeat said: `extract` or `upload`. */
+  phase?: string;
+  rows?: number;
+  bytes?: number;
+  attempt: number;
+  lastFailure?: string;
+}
+
+/**
+ * The partitions a batch workflow is extracting now: its pending activities, their last heartbeat
+ * (rows, bytes, phase) and, from the batch's history, which partition and range each one is.
+ */
+export async function activePartitions(client: Client, batchWorkflowId: string): Promise<PartitionProgress[]> {
+  const handle = client.workflow.getHandle(batchWorkflowId);
+  const description = await handle.describe();
+  const pending = (description.raw.pendingActivities ?? []).filter((a) => a.activityType?.name === 'extractPartition');
+  if (pending.length === 0) return [];
+  const inputs = new Map<string, ExtractPartitionInput>();
+  for (const event of (await handle.fetchHistory()).events ?? []) {
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    const payload = scheduled?.input?.payloads?.[0];
+    if (scheduled?.activityId && payload) inputs.set(scheduled.activityId, decode<ExtractPartitionInput>(payload));
+  }
+  return pending
+    .map((activity) => {
+      const input = activity.activityId ? inputs.get(activity.activityId) : undefined;
+      const beat = activity.heartbeatDetails?.payloads?.[0];
+      const details = beat ? decode<{ rows?: number; bytes?: number; phase?: string }>(beat) : {};
+      const state = PENDING_ACTIVITY_STATES[Number(activity.state ?? 0)] ?? 'UNKNOWN';
+      return {
+        partition: input?.partition,
+        range: input ? describePartitionRange(input.range) : undefined,
+        state,
+        phase: details.phase,
+        rows: details.rows,
+        bytes: details.bytes,
+        attempt: activity.attempt ?? 1,
+        lastFailure: activity.lastFailure?.message ?? undefined,
+      };
+    })
+    .sort((a, b) => (a.partition ?? 0) - (b.partition ?? 0));
+}
+
+/** temporal.api.enums.v1.PendingActivityState, by number. */
+const PENDING_ACTIVITY_STATES: Record<number, string> = { 1: 'SCHEDULED', 2: 'STARTED', 3: 'CANCEL_REQUESTED', 4: 'PAUSED', 5: 'PAUSE_REQUESTED' };
+
+function decode<T>(payload: Payload): T {
+  return defaultPayloadConverter.fromPayload<T>(payload);
+}
+
+function describePartitionRange(range: PartitionRange): string {
+  const what = range.strategy === 'key' ? `"${range.column}"` : 'page';
+  const parts = [range.from === undefined ? '' : `${what} >= ${range.from}`, range.to === undefined ? '' : `${what} < ${range.to}`];
+  return parts.filter(Boolean).join(' and ') || 'whole table';
 }

@@ -11,20 +11,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
+import { CONDUIT_SEARCH_ATTRIBUTES, ensureSearchAttributes, type SearchAttributeTypeName } from '../search-attributes';
 import { freePort } from './ports';
 import type { TemporalService } from './types';
 
-/** Search attribute types as the CLI's `--search-attribute Name=Type` spells them. */
-export type SearchAttributeTypeName = 'Keyword' | 'Text' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
-
-/** The search attributes Conduit's workflows set; registered on every dev server we start. */
-export const CONDUIT_SEARCH_ATTRIBUTES = {
-  ConduitPipeline: 'Keyword',
-  ConduitTable: 'Keyword',
-  ConduitMode: 'Keyword',
-  ConduitStatus: 'Keyword',
-} as const satisfies Readonly<Record<string, SearchAttributeTypeName>>;
+// One definition for the dev server, the worker's start-up check, the client and the workflows.
+export { CONDUIT_SEARCH_ATTRIBUTES, ensureSearchAttributes, type SearchAttributeTypeName } from '../search-attributes';
 
 export const DEFAULT_TEMPORAL_NAMESPACE = 'default';
 
@@ -99,43 +91,6 @@ export function temporalCliPath(): string {
     `no Temporal CLI found (looked at $TEMPORAL_CLI, \`temporal\` on PATH and ${local}): ` +
       'run scripts/provision-temporal.sh (or scripts/bootstrap.sh)',
   );
-}
-
-const CLI_TO_SDK_TYPE = {
-  Keyword: 'KEYWORD',
-  Text: 'TEXT',
-  Int: 'INT',
-  Double: 'DOUBLE',
-  Bool: 'BOOL',
-  Datetime: 'DATETIME',
-  KeywordList: 'KEYWORD_LIST',
-} as const satisfies Record<SearchAttributeTypeName, string>;
-
-/**
- * Makes sure `attributes` are registered in `namespace` with the given types, adding the missing
- * ones. Throws when one exists with another type (that cannot be changed in place).
- */
-export async function ensureSearchAttributes(
-  connection: Connection,
-  namespace: string,
-  attributes: Readonly<Record<string, SearchAttributeTypeName>>,
-): Promise<void> {
-  const existing = (await connection.operatorService.listSearchAttributes({ namespace })).customAttributes;
-  const missing: Record<string, number> = {};
-  const conflicts: string[] = [];
-  for (const [name, type] of Object.entries(attributes)) {
-    const wanted = encodeSearchAttributeIndexedValueType(CLI_TO_SDK_TYPE[type]);
-    if (wanted === undefined) throw new Error(`unknown search attribute type ${type} for ${name}`);
-    const have = existing[name];
-    if (have === undefined) missing[name] = wanted;
-    else if (have !== wanted) conflicts.push(`${name} (wanted ${type})`);
-  }
-  if (conflicts.length > 0) {
-    throw new Error(`search attributes registered with another type in namespace ${namespace}: ${conflicts.join(', ')}`);
-  }
-  if (Object.keys(missing).length > 0) {
-    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
-  }
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,3 +1,4 @@
 export { pipelineRun, pipelineStatusQuery } from './pipeline-run';
 export { tableRefresh, tableProgressQuery } from './table-refresh';
 export { extractBatch, batchProgressQuery } from './extract-batch';
+export { scheduledPipelineRun, type ScheduledRunResult } from './scheduled-run';

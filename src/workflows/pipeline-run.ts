@@ -1,4 +1,5 @@
-import { ApplicationFailure, defineQuery, executeChild, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, executeChild, isCancellation, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ConduitMode, ConduitPipeline, ConduitStatus, type RunStatus } from '../search-attributes';
 import { qualifiedName, type PipelinePlan, type PipelineRunInput, type PipelineRunResult, type PipelineStatus, type TableResult } from '../shared';
 import { planning } from './activities';
 import { mapWithConcurrency } from './concurrency';
@@ -22,11 +23,21 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
   const info = workflowInfo();
   const status: PipelineStatus = { pipeline: input.pipeline, tables: [] };
   setHandler(pipelineStatusQuery, () => status);
+  // Set here, not only by the starter: runs started from the Temporal CLI or a schedule carry them too.
+  upsertSearchAttributes([
+    { key: ConduitPipeline, value: input.pipeline },
+    { key: ConduitStatus, value: 'planning' satisfies RunStatus },
+  ]);
+  const finish = (state: RunStatus, summary: string) => {
+    upsertSearchAttributes([{ key: ConduitStatus, value: state }]);
+    upsertMemo({ summary });
+  };
 
   let plan: PipelinePlan;
   try {
-    plan = await planning.planPipeline(input);
+    plan = await planning.planPipeline.executeWithOptions({ summary: `plan pipeline ${input.pipeline}` }, [input]);
   } catch (error) {
+    finish(isCancellation(error) ? 'cancelled' : 'failed', `planning failed`);
     throw failWith(`planning pipeline ${input.pipeline}`, error, 'PlanningFailed');
   }
   // Names this run's shadow tables and stages; the same after a resume, different for every run.
@@ -36,13 +47,23 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
     workflowId: tableWorkflowId(info.workflowId, qualifiedName(job.source)),
     state: 'pending',
   }));
+  const modes = [...new Set(plan.tables.map((t) => t.mode))];
+  upsertSearchAttributes([
+    { key: ConduitStatus, value: 'running' satisfies RunStatus },
+    { key: ConduitMode, value: modes.length === 1 ? modes[0] : 'mixed' },
+  ]);
+  upsertMemo({ summary: `${plan.tables.length} tables: ${status.tables.slice(0, 20).map((t) => t.source).join(', ')}${plan.tables.length > 20 ? ', …' : ''}` });
 
   const tables = await mapWithConcurrency(plan.tables, plan.maxParallelTables, async (job, index): Promise<TableResult> => {
     const entry = status.tables[index];
     entry.state = 'preparing';
     const tableStarted = Date.now();
     try {
-      const result = await executeChild(tableRefresh, { workflowId: entry.workflowId, args: [{ job, runKey }] });
+      const result = await executeChild(tableRefresh, {
+        workflowId: entry.workflowId,
+        args: [{ job, runKey }],
+        staticSummary: `${job.mode} ${entry.source} → ${qualifiedName(job.target)}`,
+      });
       entry.state = 'succeeded';
       return result;
     } catch (error) {
@@ -59,10 +80,15 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
         error: rootMessage(error),
       };
     }
+  }).catch((error: unknown) => {
+    if (isCancellation(error)) finish('cancelled', 'cancelled');
+    throw error;
   });
 
   const result: PipelineRunResult = { pipeline: plan.pipeline, tables, seconds: (Date.now() - started) / 1000 };
   const failed = tables.filter((t) => t.status === 'failed');
+  const rows = tables.reduce((sum, t) => sum + t.rows, 0);
+  finish(failed.length > 0 ? 'failed' : 'succeeded', `${tables.length - failed.length}/${tables.length} tables succeeded, ${rows} rows in ${Math.round(result.seconds)} s`);
   if (failed.length > 0) {
     const lines = failed.map((t) => `${t.source}: ${t.error}`).join('; ');
     throw ApplicationFailure.create({

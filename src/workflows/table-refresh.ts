@@ -1,4 +1,5 @@
-import { CancellationScope, defineQuery, executeChild, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, defineQuery, executeChild, isCancellation, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ConduitMode, ConduitPipeline, ConduitStatus, ConduitTable } from '../search-attributes';
 import {
   partitionRanges,
   qualifiedName,
@@ -7,6 +8,7 @@ import {
   type TableJob,
   type TableProgress,
   type TableResult,
+  type TableState,
 } from '../shared';
 import { loading, planning } from './activities';
 import { extractBatch } from './extract-batch';
@@ -41,12 +43,24 @@ export async function tableRefresh({ job, runKey }: TableRefreshInput): Promise<
     activeBatches: [],
   };
   setHandler(tableProgressQuery, () => progress);
+  upsertSearchAttributes([
+    { key: ConduitPipeline, value: job.pipeline },
+    { key: ConduitTable, value: source },
+    { key: ConduitMode, value: job.mode },
+    { key: ConduitStatus, value: progress.state },
+  ]);
+  /** Every state change is also the ConduitStatus search attribute, so the UI can filter on it. */
+  const enter = (state: TableState) => {
+    progress.state = state;
+    upsertSearchAttributes([{ key: ConduitStatus, value: state }]);
+  };
+  const summary = (what: string) => ({ summary: `${what} ${source}` });
 
   let prepared: PreparedTable;
   try {
-    prepared = await planning.prepareTable({ job, runKey });
+    prepared = await planning.prepareTable.executeWithOptions(summary('prepare'), [{ job, runKey }]);
   } catch (error) {
-    progress.state = 'failed';
+    enter('failed');
     throw failWith(`preparing ${source}`, error, 'TableFailed');
   }
   const ranges = partitionRanges(prepared.partitioning);
@@ -55,13 +69,15 @@ export async function tableRefresh({ job, runKey }: TableRefreshInput): Promise<
 
   const partitions: PartitionResult[] = [];
   try {
-    progress.state = 'extracting';
+    enter('extracting');
     for (let first = 0; first < ranges.length; first += PARTITIONS_PER_BATCH) {
       const batchId = `${workflowInfo().workflowId}/partitions-${first}`;
       progress.activeBatches = [batchId];
+      const slice = ranges.slice(first, first + PARTITIONS_PER_BATCH);
       const results = await executeChild(extractBatch, {
         workflowId: batchId,
-        args: [{ job, columns: prepared.columns, stage: prepared.stage, firstPartition: first, ranges: ranges.slice(first, first + PARTITIONS_PER_BATCH) }],
+        staticSummary: `extract partitions ${first}–${first + slice.length - 1} of ${source}`,
+        args: [{ job, columns: prepared.columns, stage: prepared.stage, firstPartition: first, ranges: slice }],
       });
       partitions.push(...results);
       progress.partitionsDone += results.length;
@@ -70,26 +86,26 @@ export async function tableRefresh({ job, runKey }: TableRefreshInput): Promise<
     }
     progress.activeBatches = [];
 
-    progress.state = 'loading';
+    enter('loading');
     const files = partitions.flatMap((p) => (p.file ? [p.file] : []));
-    if (files.length > 0) await loading.loadTable({ job, prepared, files });
+    if (files.length > 0) await loading.loadTable.executeWithOptions(summary(`load ${files.length} files into`), [{ job, prepared, files }]);
 
-    progress.state = 'verifying';
-    await loading.verifyTable({ job, prepared, expectedRows: progress.rows });
+    enter('verifying');
+    await loading.verifyTable.executeWithOptions(summary(`verify ${progress.rows} rows of`), [{ job, prepared, expectedRows: progress.rows }]);
 
-    progress.state = 'swapping';
-    await loading.swapTable({ job, prepared });
+    enter('swapping');
+    await loading.swapTable.executeWithOptions(summary('swap into place'), [{ job, prepared }]);
   } catch (error) {
-    progress.state = 'failed';
+    enter('failed');
     progress.error = String(error instanceof Error ? error.message : error);
-    await CancellationScope.nonCancellable(() => loading.cleanupTable({ job, prepared }));
+    await CancellationScope.nonCancellable(() => loading.cleanupTable.executeWithOptions(summary('clean up after'), [{ job, prepared }]));
     if (isCancellation(error)) throw error;
     throw failWith(`${source} (target left unchanged)`, error, 'TableFailed');
   }
 
-  progress.state = 'cleaning';
-  await loading.cleanupTable({ job, prepared });
-  progress.state = 'succeeded';
+  enter('cleaning');
+  await loading.cleanupTable.executeWithOptions(summary('clean up'), [{ job, prepared }]);
+  enter('succeeded');
   const unrepresentable = sumUnrepresentable(partitions);
   return {
     source,

@@ -1,0 +1,27 @@
+/**
+ * Identifiers operators see in Temporal (workflow and schedule IDs). Workflow-safe: no imports, so
+ * workflows, the client and the CLI share one definition.
+ */
+
+/**
+ * Workflow ID of a pipeline's run: one per pipeline. Every way of starting a run (`conduit run`,
+ * `temporal workflow start --id-conflict-policy UseExisting`, a schedule) uses it, so a second
+ * trigger joins the running run instead of starting another that would write the same tables.
+ */
+export function pipelineWorkflowId(pipeline: string): string {
+  return `conduit/${pipeline}`;
+}
+
+/** Schedule ID `conduit schedule create` uses for a pipeline unless told another. */
+export function defaultScheduleId(pipeline: string): string {
+  return `conduit-schedule/${pipeline}`;
+}
+
+/**
+ * Workflow ID a schedule gives its actions; Temporal appends `-<scheduled time>` to it, so each
+ * scheduled trigger is its own `scheduledPipelineRun` workflow, which runs the pipeline as the
+ * child `conduit/<pipeline>`.
+ */
+export function scheduleActionWorkflowId(scheduleId: string): string {
+  return `${scheduleId}/trigger`;
+}
