@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import type { PipelineConfig, TemporalSettings } from './config/pipeline';
+import { activityLogging } from './logging';
 
 export interface ConduitWorkerOptions {
   /** The pipelines this worker serves; they must share one Temporal namespace and task queue. */
@@ -41,6 +42,8 @@ export async function createConduitWorker(options: ConduitWorkerOptions): Promis
     activities: createActivities({ pipelines, workDir }),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 8,
+    // Every activity log line (ours and the SDK's) carries pipeline/table/partition fields.
+    interceptors: { activity: [activityLogging] },
     shutdownGraceTime: options.shutdownGraceTime ?? '30s',
   });
   return {

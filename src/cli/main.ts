@@ -1,10 +1,13 @@
 import { parseArgs } from 'node:util';
-import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import { Runtime, type LogLevel } from '@temporalio/worker';
 import { ConfigError, loadPipelineFile } from '../config/load';
-import { createConduitWorker } from '../worker';
+import { createLogger, logFormatFromEnv, logLevelFromEnv } from '../logging';
 import { demoCommand } from './demo';
 import { devCommand } from './dev';
 import { runCommand } from './run';
+import { CommandUsageError, pipelineTarget, SCHEDULE_USAGE, scheduleCommand } from './schedule';
+import { statusCommand } from './status';
+import { workerCommand } from './worker';
 
 const USAGE = `conduit — durable PostgreSQL → Snowflake ingestion on Temporal
 
@@ -12,8 +15,15 @@ Usage:
   conduit run --config FILE [--table schema.table ...] [--worker]
       Start a run of the pipeline (or join the one already running), show progress, print a
       summary; exit 1 if any table failed. --worker runs a worker in this process for the run.
-  conduit worker --config FILE [--config FILE ...]
-      Run a worker serving these pipelines until SIGINT/SIGTERM (in-flight work is finished first).
+  conduit worker --config FILE [--config FILE ...] [--max-activities N] [--shutdown-grace SECONDS]
+      Run a worker serving these pipelines until SIGINT/SIGTERM (in-flight work is finished first,
+      for up to --shutdown-grace, default 30). --max-activities caps activities at once on this
+      worker (each partition extract is one; default 8). Checks Temporal, PostgreSQL and Snowflake
+      at start-up and prints what it reached.
+  conduit status (--config FILE | --pipeline NAME) [--watch]
+      The pipeline's current or last run: state, partitions, rows and bytes per table, and the
+      partitions in flight. --watch redraws every 2 s until the run ends.
+  ${SCHEDULE_USAGE}
   conduit validate --config FILE
       Check a pipeline file and the environment variables it names; print what is wrong.
   conduit dev
@@ -21,18 +31,26 @@ Usage:
   conduit demo
       Start the local services, create sample tables, run the demo pipeline, print the summary.
 
-Environment: CONDUIT_LOG_LEVEL (TRACE…ERROR) sets the worker's log level.
+Environment: CONDUIT_LOG_LEVEL (TRACE…ERROR) sets the log level; CONDUIT_LOG_FORMAT=json writes
+JSON lines (with pipeline/table/partition fields on activity lines) to stdout. Without --config:
+TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, CONDUIT_TASK_QUEUE.
 
 Exit codes: 0 success, 1 the run failed, 2 bad usage or pipeline file, 3 could not reach a service.`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // Has subcommands and options of its own.
+  if (command === 'schedule') return scheduleCommand(rest);
   const { values } = parseArgs({
     args: rest,
     options: {
       config: { type: 'string', multiple: true },
       table: { type: 'string', multiple: true },
       worker: { type: 'boolean', default: false },
+      pipeline: { type: 'string' },
+      watch: { type: 'boolean', default: false },
+      'max-activities': { type: 'string' },
+      'shutdown-grace': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: false,
@@ -44,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
   const configs = values.config ?? [];
   // A long-running worker logs its life; commands that embed one keep the terminal for progress.
   const defaultLevel: LogLevel = command === 'worker' ? 'INFO' : 'WARN';
-  Runtime.install({ logger: new DefaultLogger((process.env.CONDUIT_LOG_LEVEL as LogLevel | undefined) ?? defaultLevel) });
+  Runtime.install({ logger: createLogger(logLevelFromEnv(defaultLevel), logFormatFromEnv()) });
   switch (command) {
     case 'run': {
       const file = single(configs);
@@ -54,15 +72,16 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'worker': {
       if (configs.length === 0) throw new UsageError('worker needs --config FILE (repeat it to serve several pipelines)');
-      const pipelines = configs.map((file) => loadPipelineFile(file));
-      const { worker, temporal, close } = await createConduitWorker({ pipelines });
-      process.stdout.write(
-        `worker serving ${pipelines.map((p) => p.name).join(', ')} on ${temporal.address} namespace ${temporal.namespace} task queue ${temporal.taskQueue}\n`,
-      );
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => worker.shutdown());
-      await worker.run();
-      await close();
-      return 0;
+      return workerCommand({
+        pipelines: configs.map((file) => loadPipelineFile(file)),
+        maxActivities: positiveInt('--max-activities', values['max-activities']),
+        shutdownGraceSeconds: positiveInt('--shutdown-grace', values['shutdown-grace']),
+      });
+    }
+    case 'status': {
+      const target = pipelineTarget({ config: configs.length > 0 ? single(configs) : undefined, pipeline: values.pipeline });
+      if (target.pipeline === undefined) throw new UsageError('status needs --config FILE or --pipeline NAME');
+      return statusCommand({ temporal: target.temporal, pipeline: target.pipeline, watchMs: values.watch ? 2000 : 0 });
     }
     case 'validate': {
       const config = loadPipelineFile(single(configs));
@@ -80,6 +99,13 @@ export async function main(argv: string[]): Promise<number> {
 
 class UsageError extends Error {}
 
+function positiveInt(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a whole number ≥ 1, not "${value}"`);
+  return n;
+}
+
 function single(configs: string[]): string {
   if (configs.length !== 1) throw new UsageError('give exactly one --config FILE');
   return configs[0];
@@ -94,7 +120,7 @@ export function runCli(argv: string[]): void {
         process.stderr.write(`${error.message}\n`);
         process.exit(2);
       }
-      if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      if (error instanceof UsageError || error instanceof CommandUsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
         process.stderr.write(`conduit: ${(error as Error).message}\n\n${USAGE}\n`);
         process.exit(2);
       }

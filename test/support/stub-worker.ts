@@ -1,0 +1,141 @@
+/**
+ * A worker running Conduit's real workflows with scripted activities, for tests of orchestration
+ * that must not depend on how fast real data moves: slow runs (schedule overlap), partitions held
+ * in flight (live progress). Nothing touches PostgreSQL or Snowflake.
+ */
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { Context } from '@temporalio/activity';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import type { ConduitActivities } from '../../src/activities';
+import type { TemporalSettings } from '../../src/config/pipeline';
+import type { PartitionResult, PipelinePlan, PreparedTable, TableJob } from '../../src/shared';
+
+let bundle: Promise<WorkflowBundle> | undefined;
+function workflowBundle(): Promise<WorkflowBundle> {
+  const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
+  bundle ??= bundleWorkflowCode({ workflowsPath: resolve(__dirname, '../../src/workflows/index.ts'), logger: quiet });
+  return bundle;
+}
+
+export interface StubScript {
+  /** Tables the plan returns (`schema.table`); none by default. */
+  tables?: string[];
+  /** How long planning takes: makes a run slow without any table. */
+  planMs?: number;
+  /** Partition bounds of every table's integer key `id` (n bounds make n + 1 partitions). */
+  bounds?: string[];
+  /** Awaited by every extract after its first heartbeat: holds partitions in flight. */
+  extractGate?: Promise<void>;
+  /** Rows each partition reports. */
+  rowsPerPartition?: number;
+}
+
+export class StubWorker {
+  readonly pipeline = `stub${randomUUID().slice(0, 8)}`;
+  readonly temporal: TemporalSettings;
+  script: StubScript = {};
+  /** Planning calls, with their start and end times: to check runs never overlapped. */
+  readonly plans: { start: number; end: number }[] = [];
+  private native?: NativeConnection;
+  private worker?: Worker;
+  private running?: Promise<void>;
+  private clientConnection?: Connection;
+  client!: Client;
+
+  constructor(address: string, namespace: string) {
+    this.temporal = { address, namespace, taskQueue: `conduit-stub-${this.pipeline}` };
+  }
+
+  async start(): Promise<void> {
+    this.native = await NativeConnection.connect({ address: this.temporal.address });
+    this.worker = await Worker.create({
+      connection: this.native,
+      namespace: this.temporal.namespace,
+      taskQueue: this.temporal.taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities: this.activities(),
+    });
+    this.running = this.worker.run();
+    this.clientConnection = await Connection.connect({ address: this.temporal.address });
+    this.client = new Client({ connection: this.clientConnection, namespace: this.temporal.namespace });
+  }
+
+  async stop(): Promise<void> {
+    this.worker?.shutdown();
+    await this.running;
+    await this.native?.close();
+    await this.clientConnection?.close();
+  }
+
+  private activities(): ConduitActivities {
+    const job = (source: string): TableJob => {
+      const [schema, name] = source.split('.');
+      return {
+        pipeline: this.pipeline,
+        source: { schema, name },
+        target: { schema: 'DST', name },
+        mode: 'full_refresh',
+        onUnrepresentable: 'fail',
+        partitionRows: 1000,
+        maxParallelPartitions: 8,
+      };
+    };
+    const stubs: Record<keyof ConduitActivities, (...args: never[]) => Promise<unknown>> = {
+      planPipeline: async (): Promise<PipelinePlan> => {
+        const start = Date.now();
+        await sleep(this.script.planMs ?? 0);
+        this.plans.push({ start, end: Date.now() });
+        return { pipeline: this.pipeline, tables: (this.script.tables ?? []).map(job), maxParallelTables: 4 };
+      },
+      prepareTable: async (): Promise<PreparedTable> => ({
+        columns: [],
+        partitioning: { strategy: 'key', column: 'id', bounds: this.script.bounds ?? [] },
+        estimatedRows: (this.script.rowsPerPartition ?? 100) * ((this.script.bounds?.length ?? 0) + 1),
+        shadow: { schema: 'DST', name: 'shadow' },
+        stage: { schema: 'DST', name: 'stage' },
+        runMarker: 'stub',
+      }),
+      extractPartition: async (input: { partition: number }): Promise<PartitionResult> => {
+        const rows = this.script.rowsPerPartition ?? 100;
+        const context = Context.current();
+        context.heartbeat({ rows: Math.floor(rows / 2), bytes: 1234, phase: 'extract' });
+        if (this.script.extractGate) {
+          const beat = setInterval(() => context.heartbeat({ rows: Math.floor(rows / 2), bytes: 1234, phase: 'extract' }), 1000);
+          try {
+            await this.script.extractGate;
+          } finally {
+            clearInterval(beat);
+          }
+        }
+        return { partition: input.partition, rows, bytes: 2468, file: `part-${input.partition}.csv.gz` };
+      },
+      loadTable: async () => undefined,
+      verifyTable: async () => undefined,
+      swapTable: async () => undefined,
+      cleanupTable: async () => undefined,
+    };
+    return stubs as unknown as ConduitActivities;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await sleep(250);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? ` (last error: ${last.message})` : ''}`);
+}
