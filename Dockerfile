@@ -1,0 +1,25 @@
+# Conduit worker image: `docker build -t conduit-core .`
+# Runs `conduit worker --config /config/pipeline.yaml`; mount the pipeline file there and pass
+# secrets as environment variables (never bake them into the image).
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+RUN npx tsc -p tsconfig.json && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY bin ./bin
+USER node
+# Node runs as PID 1 and handles SIGTERM itself: it stops polling, lets in-flight activities
+# finish for up to 30 s (--shutdown-grace), then exits 0.
+ENTRYPOINT ["node", "bin/conduit.js"]
+CMD ["worker", "--config", "/config/pipeline.yaml"]

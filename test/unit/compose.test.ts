@@ -1,0 +1,95 @@
+/**
+ * docker-compose.yml and the Dockerfile: nothing here can pull images or run containers, so the
+ * Compose file is validated with Debian's `docker-compose` (`config` needs no engine) and checked
+ * against the services docs/operations.md names. Skipped, saying why, where docker-compose is absent.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadPipelineFile } from '../../src/config/load';
+
+const root = resolve(__dirname, '../..');
+const file = resolve(root, 'docker-compose.yml');
+const snowflakeEnv = { SNOWFLAKE_ACCOUNT: 'acme-test', SNOWFLAKE_USER: 'LOADER', SNOWFLAKE_PASSWORD: 'not-a-secret', SNOWFLAKE_DATABASE: 'RAW' };
+
+function compose(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SNOWFLAKE_')));
+  return spawnSync('docker-compose', ['-f', file, ...args], { cwd: root, env: { ...clean, ...env }, encoding: 'utf8' });
+}
+
+const probe = spawnSync('docker-compose', ['version'], { encoding: 'utf8' });
+const available = probe.status === 0;
+if (!available) console.log(`compose.test: skipping the docker-compose checks: docker-compose is not installed (${probe.error?.message ?? probe.stderr}); .ci/run installs it`);
+
+/** Service names in the first column of the docs' docker-compose table. */
+function documentedServices(): string[] {
+  const doc = readFileSync(resolve(root, 'docs/operations.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('## 6. docker-compose'));
+  return [...section.matchAll(/^\| `([a-z0-9-]+)` \|/gm)].map((m) => m[1]);
+}
+
+describe('docker-compose.yml', () => {
+  it.skipIf(!available)('is a valid Compose file (docker-compose config -q)', () => {
+    const result = compose(['config', '-q'], snowflakeEnv);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it.skipIf(!available)('refuses to start without the Snowflake credentials', () => {
+    const result = compose(['config', '-q']);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('SNOWFLAKE_ACCOUNT');
+  });
+
+  it.skipIf(!available)('has every service the documentation names, and no other', () => {
+    const result = compose(['config', '--services'], snowflakeEnv);
+    expect(result.status).toBe(0);
+    const services = result.stdout.trim().split('\n').sort();
+    const documented = documentedServices().sort();
+    expect(documented).toContain('conduit-worker');
+    expect(services).toEqual(documented);
+  });
+
+  it.skipIf(!available)('runs the Conduit worker from the Dockerfile, with replicas, secrets from the environment and the pipeline mounted', () => {
+    const result = compose(['config'], snowflakeEnv);
+    expect(result.status).toBe(0);
+    const config = parse(result.stdout) as { services: Record<string, Record<string, unknown>> };
+    const worker = config.services['conduit-worker'] as {
+      build: { dockerfile: string };
+      deploy: { replicas: number };
+      environment: Record<string, string>;
+      command: string[];
+      volumes: unknown[];
+    };
+    expect(worker.build.dockerfile).toBe('Dockerfile');
+    expect(worker.deploy.replicas).toBeGreaterThanOrEqual(2);
+    expect(worker.command).toEqual(['worker', '--config', '/config/pipeline.yaml']);
+    expect(worker.environment).toMatchObject({ ...snowflakeEnv, TEMPORAL_ADDRESS: 'temporal:7233', PGHOST: 'source-postgres' });
+    expect(JSON.stringify(worker.volumes)).toContain('/config/pipeline.yaml');
+    // Temporal persists in PostgreSQL.
+    expect((config.services.temporal as { environment: Record<string, string> }).environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'temporal-postgresql' });
+  });
+});
+
+describe('Dockerfile', () => {
+  it('builds in two node:20 stages with npm ci and runs the worker on /config/pipeline.yaml', () => {
+    const text = readFileSync(resolve(root, 'Dockerfile'), 'utf8');
+    expect(text.match(/^FROM node:20\S* /gm)?.length ?? 0).toBeGreaterThanOrEqual(1);
+    expect(text.match(/^FROM /gm)).toHaveLength(2);
+    expect(text).toMatch(/^RUN npm ci\b/m);
+    expect(text).toContain('npx tsc -p tsconfig.json');
+    expect(text).toContain('ENTRYPOINT ["node", "bin/conduit.js"]');
+    expect(text).toContain('CMD ["worker", "--config", "/config/pipeline.yaml"]');
+    expect(text).toMatch(/^USER node$/m);
+  });
+
+  it('serves a pipeline file that reads its connections from the environment compose sets', () => {
+    const pipeline = readFileSync(resolve(root, 'examples/compose-pipeline.yaml'), 'utf8');
+    for (const variable of ['PGHOST', 'PGPASSWORD', 'SNOWFLAKE_ACCOUNT', 'SNOWFLAKE_PASSWORD']) expect(pipeline).toContain(`\${${variable}}`);
+    const env = { ...snowflakeEnv, PGHOST: 'source-postgres', PGPORT: '5432', PGDATABASE: 'source', PGUSER: 'conduit', PGPASSWORD: 'pw', TEMPORAL_ADDRESS: 'temporal:7233' };
+    const config = loadPipelineFile(resolve(root, 'examples/compose-pipeline.yaml'), { env });
+    expect(config).toMatchObject({ name: 'demo', temporal: { address: 'temporal:7233', taskQueue: 'conduit' }, source: { host: 'source-postgres', ssl: 'disable' } });
+  });
+});
