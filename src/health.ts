@@ -81,7 +81,11 @@ async function checkTemporal(temporal: TemporalSettings, run: Runner): Promise<H
     const open = connection;
     const attributes = await run({ service: 'search-attributes', target: `namespace ${temporal.namespace}` }, async () => {
       try {
-        const added = await ensureSearchAttributes(open, temporal.namespace);
+        // Replicas starting together may race to add them: one retry sees the other's work.
+        const added = await ensureSearchAttributes(open, temporal.namespace).catch(async () => {
+          await new Promise((r) => setTimeout(r, 1000));
+          return ensureSearchAttributes(open, temporal.namespace);
+        });
         return added.length > 0 ? `registered ${added.join(', ')}` : 'ConduitPipeline, ConduitTable, ConduitMode, ConduitStatus registered';
       } catch (error) {
         throw new Error(
