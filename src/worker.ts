@@ -3,16 +3,39 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
+import { prebuiltWorkflowBundle } from './build-bundle';
 import type { PipelineConfig, TemporalSettings } from './config/pipeline';
 import { activityLogging } from './logging';
+
+/**
+ * How to start a process that hosts a worker (measured in docs/performance.md): Node flags
+ * (`node FLAGS bin/conduit.js worker …`, or NODE_OPTIONS) and environment variables.
+ *
+ * - `--max-semi-space-size=1`: V8's young generation (16 MB semi-spaces by default, in the main and
+ *   the workflow thread) sized down to 1 MB; a worker's young objects are small and short-lived
+ *   (stream chunks live off-heap), so this costs no measurable CPU and saves ~25 MB of RSS.
+ * - `MALLOC_ARENA_MAX=2`: glibc otherwise gives each thread that allocates (libuv's pool running
+ *   gzip and file I/O, Temporal core's threads) its own 64 MB arena; the fragments they keep
+ *   cost ~25–30 MB of RSS.
+ */
+export const WORKER_PROCESS_SETTINGS: { readonly nodeFlags: readonly string[]; readonly env: Readonly<Record<string, string>> } = {
+  nodeFlags: ['--max-semi-space-size=1'],
+  env: { MALLOC_ARENA_MAX: '2' },
+};
 
 export interface ConduitWorkerOptions {
   /** The pipelines this worker serves; they must share one Temporal namespace and task queue. */
   pipelines: PipelineConfig[];
   /** An existing connection (tests); otherwise one is opened to the pipelines' Temporal address. */
   connection?: NativeConnection;
-  /** A prebuilt workflow bundle; otherwise the workflows are bundled at start-up. */
+  /**
+   * A prebuilt workflow bundle. Defaults to the build's own (`node dist/build-bundle.js`) when it is
+   * present and up to date; otherwise the workflows are bundled at start-up (slower, and webpack
+   * stays in the worker's memory).
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Use the build's prebuilt bundle when no `workflowBundle` is given (default true); false bundles at start-up. */
+  prebuiltBundle?: boolean;
   /** Local scratch folder for partition files; defaults to the OS temp folder. */
   workDir?: string;
   /** Activities run at once on this worker (extracts are I/O and compression bound). */
@@ -40,7 +63,7 @@ export async function createConduitWorker(options: ConduitWorkerOptions): Promis
     namespace: temporal.namespace,
     taskQueue: temporal.taskQueue,
     activities: createActivities({ pipelines, workDir }),
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    ...workflowCode(options.workflowBundle, options.prebuiltBundle ?? true),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 8,
     // Every activity log line (ours and the SDK's) carries pipeline/table/partition fields.
     interceptors: { activity: [activityLogging] },
@@ -53,6 +76,11 @@ export async function createConduitWorker(options: ConduitWorkerOptions): Promis
       await ownConnection?.close();
     },
   };
+}
+
+function workflowCode(given: WorkerOptions['workflowBundle'], prebuilt: boolean): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  const workflowBundle = given ?? (prebuilt ? prebuiltWorkflowBundle() : undefined);
+  return workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('./workflows') };
 }
 
 function sharedTemporalSettings(pipelines: PipelineConfig[]): TemporalSettings {
