@@ -1,0 +1,129 @@
+/** Command-line options of `npm run bench -- …`. */
+
+export interface BenchOptions {
+  /** Source table sizes, smallest first. */
+  rows: number[];
+  /** Partition counts run for every size (partitionRows = rows / n, n partitions at once). */
+  partitions: number[];
+  /** Runs per case; the case reports its median run (by end-to-end time) and keeps every run. */
+  repeat: number;
+  /** Raw-baseline passes per size; the fastest counts (it is the limit to beat). */
+  baselineRepeat: number;
+  /** Where results go (`<timestamp>.json`, `.md`, `.svg`). */
+  outDir: string;
+  /** Folder for `node --cpu-prof` profiles of each worker process; none when absent. */
+  cpuProfileDir?: string;
+  /** Node flags of the worker processes; WORKER_PROCESS_SETTINGS.nodeFlags unless given. */
+  workerNodeFlags?: string[];
+  /** Extra environment of the worker processes; WORKER_PROCESS_SETTINGS.env unless given. */
+  workerEnv?: Record<string, string>;
+  /** Bundle the workflows at worker start (the old behaviour) instead of using the prebuilt bundle. */
+  bundleAtStart: boolean;
+}
+
+export const DEFAULT_ROWS = [100_000, 500_000, 1_000_000];
+export const LARGE_ROWS = 10_000_000;
+export const DEFAULT_PARTITIONS = [1, 2, 4];
+
+export const USAGE = `usage: npm run bench -- [--rows 100000,500000,1000000] [--partitions 1,2,4] [--large]
+                       [--repeat N] [--baseline-repeat N] [--out DIR] [--cpu-prof DIR]
+
+  --rows LIST         source table sizes (K/M suffixes allowed: 100K,1M)
+  --partitions LIST   partition counts to run for every size (each also the parallelism)
+  --large             add the 10M-row table
+  --repeat N          runs per case; the median run is reported (default 1)
+  --baseline-repeat N raw COPY→gzip passes per size; the fastest counts (default 3)
+  --out DIR           results folder (default bench/results)
+  --cpu-prof DIR      write a V8 CPU profile of every worker process to DIR
+  --worker-node-flags "FLAGS"  Node flags of the worker process (default: the ones a worker
+                      is meant to run with, WORKER_PROCESS_SETTINGS in src/worker.ts; "" for none)
+  --worker-env "K=V …" extra environment of the worker process (default: WORKER_PROCESS_SETTINGS;
+                      "" for none)
+  --bundle-at-start   bundle the workflows when the worker starts instead of loading the
+                      prebuilt bundle (to compare)
+
+Uses the services named by TEMPORAL_ADDRESS, PGHOST… and SNOWFLAKE_HOST… when all are set
+(\`conduit dev\` prints them); otherwise starts its own and stops them at the end.`;
+
+export class UsageError extends Error {}
+
+export function parseBenchArgs(argv: string[]): BenchOptions {
+  const options: BenchOptions = { rows: [...DEFAULT_ROWS], partitions: [...DEFAULT_PARTITIONS], repeat: 1, baselineRepeat: 3, outDir: 'bench/results', bundleAtStart: false };
+  let large = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string => {
+      const next = inline ?? argv[++i];
+      if (next === undefined || next === '') throw new UsageError(`${flag} needs a value`);
+      return next;
+    };
+    switch (flag) {
+      case '--rows':
+        options.rows = parseList(value(), flag);
+        break;
+      case '--partitions':
+        options.partitions = parseList(value(), flag);
+        break;
+      case '--large':
+        large = true;
+        break;
+      case '--repeat':
+        options.repeat = parseCount(value(), flag);
+        break;
+      case '--baseline-repeat':
+        options.baselineRepeat = parseCount(value(), flag);
+        break;
+      case '--out':
+        options.outDir = value();
+        break;
+      case '--cpu-prof':
+        options.cpuProfileDir = value();
+        break;
+      case '--worker-node-flags': {
+        const text = inline ?? argv[++i];
+        if (text === undefined) throw new UsageError(`${flag} needs a value ("" for none)`);
+        options.workerNodeFlags = text.split(/\s+/).filter(Boolean);
+        break;
+      }
+      case '--worker-env': {
+        const text = inline ?? argv[++i];
+        if (text === undefined) throw new UsageError(`${flag} needs a value ("" for none)`);
+        const env: Record<string, string> = {};
+        for (const pair of text.split(/\s+/).filter(Boolean)) {
+          const at = pair.indexOf('=');
+          if (at < 1) throw new UsageError(`${flag}: "${pair}" is not NAME=VALUE`);
+          env[pair.slice(0, at)] = pair.slice(at + 1);
+        }
+        options.workerEnv = env;
+        break;
+      }
+      case '--bundle-at-start':
+        options.bundleAtStart = true;
+        break;
+      default:
+        throw new UsageError(`unknown argument ${arg}`);
+    }
+  }
+  if (large && !options.rows.includes(LARGE_ROWS)) options.rows.push(LARGE_ROWS);
+  options.rows = [...new Set(options.rows)].sort((a, b) => a - b);
+  options.partitions = [...new Set(options.partitions)].sort((a, b) => a - b);
+  return options;
+}
+
+/** `100000`, `100K`, `1M`, `1_000_000`, comma separated. */
+function parseList(text: string, flag: string): number[] {
+  return text.split(',').map((item) => {
+    const match = /^(\d[\d_]*)([kKmM]?)$/.exec(item.trim());
+    if (!match) throw new UsageError(`${flag}: "${item}" is not a count (e.g. 100000, 500K, 1M)`);
+    const n = Number(match[1].replace(/_/g, '')) * ({ k: 1_000, m: 1_000_000 }[match[2].toLowerCase()] ?? 1);
+    if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag}: "${item}" must be at least 1`);
+    return n;
+  });
+}
+
+function parseCount(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag}: "${text}" must be a whole number of at least 1`);
+  return n;
+}
