@@ -5,7 +5,7 @@ import { connectPostgres, classifyPostgresError } from '../connectors/postgres/c
 import { PermanentError } from '../connectors/errors';
 import { edgeRule } from '../connectors/postgres/edges';
 import { extractStatement, extractToFile } from '../connectors/postgres/extract';
-import { withSnowflake } from '../connectors/snowflake/connection';
+import { connectSnowflake } from '../connectors/snowflake/connection';
 import { putFileSql, tableRef } from '../connectors/snowflake/dialect';
 import { qualifiedName, type ExtractPartitionInput, type PartitionResult } from '../shared';
 import { pipelineConfig, runActivity, type ActivityContext, type ReportProgress } from './context';
@@ -28,15 +28,24 @@ export function extractPartitionActivity(context: ActivityContext) {
       const folder = join(context.workDir, input.stage.name);
       await mkdir(folder, { recursive: true });
       const file = join(folder, partitionFileName(input.partition));
+      // The Snowflake login runs while the partition is extracted, so its round trips (several
+      // hundred ms against a real account) cost nothing; a login error surfaces where the session
+      // is first needed, after the extract, as before.
+      const session = connectSnowflake(config.destination);
+      session.catch(() => undefined);
       try {
         const progress = await extract(input, config.source, file, activity, report);
         const unrepresentable = checkUnrepresentable(input, progress.edges);
         if (progress.rows === 0) return { partition: input.partition, rows: 0, bytes: 0 };
         report({ ...progress, phase: 'upload' });
-        await withSnowflake(config.destination, (session) => session.query(putFileSql(file, tableRef(config.destination.database, input.stage))));
+        await (await session).query(putFileSql(file, tableRef(config.destination.database, input.stage)));
         return { partition: input.partition, rows: progress.rows, bytes: progress.bytes, file: partitionFileName(input.partition), unrepresentable };
       } finally {
         await rm(file, { force: true });
+        await session.then(
+          (open) => open.close(),
+          () => undefined,
+        );
       }
     });
   };
