@@ -58,8 +58,8 @@ export interface ColumnPlan {
   nullable: boolean;
   /** A numeric whose precision and scale were measured from the data (unconstrained or wider than 38). */
   sizedFromData?: boolean;
-  /** The column lands as text because some of its values have no exact typed form (policy `string`). */
-  asText?: boolean;
+  /** The column lands as text because this many of its values have no exact typed form (policy `string`). */
+  asText?: number;
 }
 
 /** How a table is split: by ranges of an integer key, or by ranges of physical pages. */

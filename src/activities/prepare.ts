@@ -108,7 +108,8 @@ function declaredDecimal(precision: number, scale: number): ColumnKind {
 
 /**
  * NUMBER(38, s) for a numeric sized from its values. When the values need more than 38 digits the
- * policy decides: fail now, keep the scale and NULL values too large for it, or land the column as text.
+ * policy decides: fail now, or keep the scale and let the values too large for it be NULLed (`null`)
+ * or found by the scan that lands such columns as text (`string`).
  */
 function sizeFromData(plan: ColumnPlan, size: NumericSize, policy: UnrepresentablePolicy, table: string): ColumnPlan {
   const needed = size.integerDigits + size.scale;
@@ -121,7 +122,6 @@ function sizeFromData(plan: ColumnPlan, size: NumericSize, policy: Unrepresentab
       'UnrepresentableValue',
     );
   }
-  if (policy === 'string') return { ...plan, type: { kind: 'text' }, asText: true };
   // Keep the fraction digits the values have (up to 37) and NULL the outliers too large for the rest.
   const scale = Math.min(size.scale, MAX_NUMBER_PRECISION - 1);
   return { ...plan, type: { kind: 'decimal', precision: MAX_NUMBER_PRECISION, scale }, sizedFromData: true };
@@ -138,6 +138,7 @@ async function landEdgeColumnsAsText(client: Client, job: TableJob, plans: Colum
   const select = checked.map(({ rule }, i) => `count(*) FILTER (WHERE ${rule.condition}) AS e${i}`).join(', ');
   const { rows } = await client.query<Record<string, string>>(`SELECT ${select} FROM ${quoteTable(job.source.schema, job.source.name)}`);
   checked.forEach(({ index }, i) => {
-    if (Number(rows[0][`e${i}`]) > 0) plans[index] = { ...plans[index], type: { kind: 'text' }, asText: true };
+    const found = Number(rows[0][`e${i}`]);
+    if (found > 0) plans[index] = { ...plans[index], type: { kind: 'text' }, asText: found, sizedFromData: undefined };
   });
 }

@@ -19,7 +19,7 @@ export function formatSummary(result: PipelineRunResult): string {
   for (const t of result.tables) {
     if (t.unrepresentable) {
       const counts = Object.entries(t.unrepresentable.columns).map(([column, n]) => `${n.toLocaleString('en-US')} in "${column}"`);
-      const done = t.unrepresentable.policy === 'null' ? 'loaded as NULL' : `handled by policy ${t.unrepresentable.policy}`;
+      const done = t.unrepresentable.policy === 'null' ? 'loaded as NULL' : 'made their columns land as text';
       lines.push(`  ${t.source}: values Snowflake cannot hold ${done}: ${counts.join(', ')}`);
     }
     if (t.error) lines.push(`  ${t.source} failed: ${t.error}`);

@@ -106,7 +106,7 @@ export async function tableRefresh({ job, runKey }: TableRefreshInput): Promise<
   enter('cleaning');
   await loading.cleanupTable.executeWithOptions(summary('clean up'), [{ job, prepared }]);
   enter('succeeded');
-  const unrepresentable = sumUnrepresentable(partitions);
+  const unrepresentable = job.onUnrepresentable === 'string' ? textColumns(prepared) : sumUnrepresentable(partitions);
   return {
     source,
     target: qualifiedName(job.target),
@@ -117,6 +117,12 @@ export async function tableRefresh({ job, runKey }: TableRefreshInput): Promise<
     seconds: (Date.now() - started) / 1000,
     ...(unrepresentable ? { unrepresentable: { policy: job.onUnrepresentable, columns: unrepresentable } } : {}),
   };
+}
+
+/** Under policy `string`: the columns that landed as text, with the values that made them. */
+function textColumns(prepared: PreparedTable): Record<string, number> | undefined {
+  const columns = prepared.columns.filter((c) => c.asText);
+  return columns.length > 0 ? Object.fromEntries(columns.map((c) => [c.source, c.asText ?? 0])) : undefined;
 }
 
 function sumUnrepresentable(partitions: PartitionResult[]): Record<string, number> | undefined {

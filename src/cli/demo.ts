@@ -1,0 +1,50 @@
+import { resolve } from 'node:path';
+import { Client } from 'pg';
+import { loadPipelineFile } from '../config/load';
+import { startLocalServices, toEnv } from '../dev/services';
+import { createDemoTables } from './demo-data';
+import { runCommand } from './run';
+
+/** Rows in the demo's main table; its second table gets half as many. */
+const DEMO_ROWS = 300_000;
+
+/**
+ * `conduit demo`: the whole product on local defaults. Starts the local services, creates the sample
+ * tables, runs the demo pipeline with a worker in this process and prints the summary. On a terminal
+ * the services stay up for exploring the Temporal UI until Ctrl-C; otherwise they stop at once.
+ */
+export async function demoCommand(): Promise<number> {
+  const out = process.stdout;
+  out.write('starting Temporal, PostgreSQL and the Snowflake emulator…\n');
+  const services = await startLocalServices();
+  try {
+    Object.assign(process.env, toEnv(services));
+    const source = new Client({
+      host: services.postgres.host,
+      port: services.postgres.port,
+      user: services.postgres.user,
+      password: services.postgres.password,
+      database: services.postgres.database,
+    });
+    await source.connect();
+    try {
+      out.write(`creating demo.orders (${DEMO_ROWS.toLocaleString('en-US')} rows) and demo."OrderItems"…\n`);
+      await createDemoTables(source, DEMO_ROWS);
+    } finally {
+      await source.end();
+    }
+
+    const config = loadPipelineFile(resolve(__dirname, '../../examples/demo-pipeline.yaml'));
+    const ok = await runCommand({ config, embeddedWorker: true });
+    out.write(`\nTemporal UI: ${services.temporal.uiUrl}/namespaces/${services.temporal.namespace}/workflows\n`);
+    if (ok && out.isTTY && process.stdin.isTTY) {
+      out.write('The services stay up so you can look around; press Ctrl-C to stop them.\n');
+      await new Promise<void>((done) => {
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => done());
+      });
+    }
+    return ok ? 0 : 1;
+  } finally {
+    await services.stop();
+  }
+}
