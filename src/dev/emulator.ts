@@ -7,11 +7,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { SnowflakeDestination } from '../config/pipeline';
 import { connectSnowflake, type SnowflakeSession } from '../connectors/snowflake/connection';
 import { freePort } from './ports';
 import type { SnowflakeEmulatorService } from './types';
+import { projectRoot } from './paths';
 
 /**
  * Names the emulator reports. fakesnow accepts any user, password and account; it upper-cases the
@@ -55,17 +56,6 @@ const STOP_GRACE_MS = 5_000;
 const OUTPUT_TAIL_CHARS = 8_000;
 const PORT_ATTEMPTS = 3;
 const READY_LINE = /^conduit-emulator listening on (\S+)\s*$/m;
-
-/** The checkout's root: the nearest ancestor of this module holding emulator/conduit_emulator.py. */
-function projectRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    if (existsSync(join(dir, 'emulator', 'conduit_emulator.py'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) return resolve(__dirname, '..', '..');
-    dir = parent;
-  }
-}
 
 /** The emulator's Python: $CONDUIT_EMULATOR_PYTHON, else the project venv. */
 export function emulatorPython(root: string = projectRoot()): string {

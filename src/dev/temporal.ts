@@ -8,12 +8,13 @@
  * the CLI.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { CONDUIT_SEARCH_ATTRIBUTES, ensureSearchAttributes, type SearchAttributeTypeName } from '../search-attributes';
 import { freePort } from './ports';
 import type { TemporalService } from './types';
+import { projectRoot } from './paths';
 
 // One definition for the dev server, the worker's start-up check, the client and the workflows.
 export { CONDUIT_SEARCH_ATTRIBUTES, ensureSearchAttributes, type SearchAttributeTypeName } from '../search-attributes';
@@ -46,17 +47,6 @@ export interface TemporalDevServer extends TemporalService {
 const START_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 10_000;
 const OUTPUT_TAIL_CHARS = 8_000;
-
-/** The checkout's root: the nearest ancestor of this module holding scripts/provision-temporal.sh. */
-function projectRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    if (existsSync(join(dir, 'scripts', 'provision-temporal.sh'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) return resolve(__dirname, '..', '..');
-    dir = parent;
-  }
-}
 
 function isExecutableFile(path: string): boolean {
   try {
