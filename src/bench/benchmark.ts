@@ -68,7 +68,7 @@ export async function runBenchmark(services: BenchServices, plan: BenchmarkPlan,
           if (!baseline && outcome.history?.prepared) {
             const sql = wholeTableStatement(outcome.history.prepared.job, outcome.history.prepared.table);
             const measured = await measureBaseline(database.endpoint, sql, plan.baselineRepeat, database.serverFiles);
-            const staging = await measureStaging(database.endpoint, sql, destinationOf(services)).catch((error: unknown) => {
+            const staging = await measureStaging(database.endpoint, sql, destinationOf(services), Math.min(2, plan.baselineRepeat)).catch((error: unknown) => {
               log(`  (staging measurement failed: ${(error as Error).message})`);
               return undefined;
             });
