@@ -71,6 +71,8 @@ if [[ ! -f "$build_stamp" || ! -f dist/.tsbuildinfo ]] \
   mkdir -p dist
   touch "$build_stamp.next"
   node_modules/.bin/tsc -p tsconfig.json || die "TypeScript build failed (see above)"
+  # Workers load this prebuilt workflow bundle instead of running webpack at start (src/build-bundle.ts).
+  node dist/build-bundle.js >/dev/null || die "building the workflow bundle failed (see above)"
   mv -f "$build_stamp.next" "$build_stamp"
 fi
 
