@@ -12,6 +12,16 @@ export function pipelineWorkflowId(pipeline: string): string {
   return `conduit/${pipeline}`;
 }
 
+/** Child workflow of one table in a run: reads well in the UI and is stable across a resumed run. */
+export function tableWorkflowId(runWorkflowId: string, source: string): string {
+  return `${runWorkflowId}/${source}`;
+}
+
+/** Child workflow extracting a table's partitions from `firstPartition` on. */
+export function extractBatchWorkflowId(tableWorkflowId: string, firstPartition: number): string {
+  return `${tableWorkflowId}/partitions-${firstPartition}`;
+}
+
 /** Schedule ID `conduit schedule create` uses for a pipeline unless told another. */
 export function defaultScheduleId(pipeline: string): string {
   return `conduit-schedule/${pipeline}`;

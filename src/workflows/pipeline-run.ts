@@ -1,5 +1,6 @@
 import { ApplicationFailure, defineQuery, executeChild, isCancellation, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { ConduitMode, ConduitPipeline, ConduitStatus, type RunStatus } from '../search-attributes';
+import { tableWorkflowId } from '../ids';
 import { qualifiedName, type PipelinePlan, type PipelineRunInput, type PipelineRunResult, type PipelineStatus, type TableResult } from '../shared';
 import { planning } from './activities';
 import { mapWithConcurrency } from './concurrency';
@@ -7,11 +8,6 @@ import { failWith, rootMessage } from './failures';
 import { tableRefresh } from './table-refresh';
 
 export const pipelineStatusQuery = defineQuery<PipelineStatus>('status');
-
-/** Child workflow ID of a table: reads well in the UI and is stable across a resumed run. */
-export function tableWorkflowId(pipelineWorkflowId: string, source: string): string {
-  return `${pipelineWorkflowId}/${source}`;
-}
 
 /**
  * One pipeline run: plan the tables, refresh each in its own child workflow (a bounded number at

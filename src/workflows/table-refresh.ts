@@ -10,6 +10,7 @@ import {
   type TableResult,
   type TableState,
 } from '../shared';
+import { extractBatchWorkflowId } from '../ids';
 import { loading, planning } from './activities';
 import { extractBatch } from './extract-batch';
 import { failWith } from './failures';
@@ -71,7 +72,7 @@ export async function tableRefresh({ job, runKey }: TableRefreshInput): Promise<
   try {
     enter('extracting');
     for (let first = 0; first < ranges.length; first += PARTITIONS_PER_BATCH) {
-      const batchId = `${workflowInfo().workflowId}/partitions-${first}`;
+      const batchId = extractBatchWorkflowId(workflowInfo().workflowId, first);
       progress.activeBatches = [batchId];
       const slice = ranges.slice(first, first + PARTITIONS_PER_BATCH);
       const results = await executeChild(extractBatch, {

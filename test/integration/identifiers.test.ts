@@ -4,6 +4,7 @@
  * anything is written.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { quoteIdent as q } from '../../src/connectors/postgres/sql';
 import { Harness } from '../support/harness';
 import { sharedServices } from '../support/services';
 
@@ -20,10 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(all.map((h) => h.stop()));
 });
-
-function q(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
 
 describe('identifiers', () => {
   it('keeps mixed case, spaces, reserved words, embedded quotes and hostile SQL exactly', async () => {

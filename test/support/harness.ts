@@ -14,7 +14,7 @@ import { startPipelineRun, waitForRun, type RunOutcome } from '../../src/client'
 import { parsePipeline } from '../../src/config/load';
 import type { PipelineConfig } from '../../src/config/pipeline';
 import { describeTable } from '../../src/connectors/postgres/catalog';
-import { quoteTable } from '../../src/connectors/postgres/sql';
+import { quoteIdent, quoteTable } from '../../src/connectors/postgres/sql';
 import { connectSnowflake, field, type SnowflakeSession } from '../../src/connectors/snowflake/connection';
 import { quoteIdent as sfQuote } from '../../src/connectors/snowflake/dialect';
 import type { PostgresService, SnowflakeEmulatorService } from '../../src/dev/types';
@@ -102,8 +102,8 @@ export class Harness {
     await this.pg.connect();
     // Canonical renderings below assume these, whatever the server's defaults.
     await this.pg.query("SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 1");
-    await this.pg.query(`DROP SCHEMA IF EXISTS ${quoteIdentPg(this.options.sourceSchema)} CASCADE`);
-    await this.pg.query(`CREATE SCHEMA ${quoteIdentPg(this.options.sourceSchema)}`);
+    await this.pg.query(`DROP SCHEMA IF EXISTS ${quoteIdent(this.options.sourceSchema)} CASCADE`);
+    await this.pg.query(`CREATE SCHEMA ${quoteIdent(this.options.sourceSchema)}`);
     this.snowflake = await connectSnowflake(this.config.destination);
     this.nativeConnection = await NativeConnection.connect({ address: this.services.temporalAddress });
     this.worker = await createConduitWorker({ pipelines: [this.config], connection: this.nativeConnection, workflowBundle: await workflowBundle() });
@@ -180,10 +180,6 @@ export class Harness {
     const rendered = rows.map((row) => JSON.stringify(row.map((value, i) => canonicalSnowflakeValue(value, kinds[i]))));
     return { columns, rows: rendered.sort() };
   }
-}
-
-function quoteIdentPg(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }
 
 /** Reads a whole table with the SDK directly: dates as SDK date objects, everything else as strings. */
