@@ -5,6 +5,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from './activities';
 import { prebuiltWorkflowBundle } from './build-bundle';
 import type { PipelineConfig, TemporalSettings } from './config/pipeline';
+import { FAULT_ENV, parseFaultSpec } from './faults';
 import { activityLogging } from './logging';
 
 /**
@@ -53,6 +54,8 @@ export interface ConduitWorker {
 
 export async function createConduitWorker(options: ConduitWorkerOptions): Promise<ConduitWorker> {
   const temporal = sharedTemporalSettings(options.pipelines);
+  // A misspelt fault point fails here, not silently at the first activity.
+  parseFaultSpec(process.env[FAULT_ENV]);
   const workDir = options.workDir ?? join(tmpdir(), 'conduit-work');
   mkdirSync(workDir, { recursive: true });
   const ownConnection = options.connection ? undefined : await NativeConnection.connect({ address: temporal.address });

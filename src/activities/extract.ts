@@ -7,6 +7,7 @@ import { edgeRule } from '../connectors/postgres/edges';
 import { extractStatement, extractToFile } from '../connectors/postgres/extract';
 import { connectSnowflake } from '../connectors/snowflake/connection';
 import { putFileSql, tableRef } from '../connectors/snowflake/dialect';
+import { faultPoint } from '../faults';
 import { qualifiedName, type ExtractPartitionInput, type PartitionResult } from '../shared';
 import { pipelineConfig, runActivity, type ActivityContext, type ReportProgress } from './context';
 
@@ -39,6 +40,7 @@ export function extractPartitionActivity(context: ActivityContext) {
         if (progress.rows === 0) return { partition: input.partition, rows: 0, bytes: 0 };
         report({ ...progress, phase: 'upload' });
         await (await session).query(putFileSql(file, tableRef(config.destination.database, input.stage)));
+        faultPoint('extract.after-stage');
         return { partition: input.partition, rows: progress.rows, bytes: progress.bytes, file: partitionFileName(input.partition), unrepresentable };
       } finally {
         await rm(file, { force: true });
@@ -86,7 +88,10 @@ async function extract(
   const cancel = () => client.end().catch(() => undefined);
   activity.cancellationSignal.addEventListener('abort', cancel);
   try {
-    return await extractToFile(client, extractStatement(input.job.source, input.columns, input.range), file, (progress) => report({ ...progress, phase: 'extract' }));
+    return await extractToFile(client, extractStatement(input.job.source, input.columns, input.range), file, (progress) => {
+      report({ ...progress, phase: 'extract' });
+      faultPoint('extract.mid-stream');
+    });
   } catch (error) {
     if (activity.cancellationSignal.aborted) throw activity.cancellationSignal.reason;
     throw classifyPostgresError(error, `extracting partition ${input.partition} of ${qualifiedName(input.job.source)}`);

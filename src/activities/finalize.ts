@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { PermanentError } from '../connectors/errors';
 import { field, withSnowflake, type SnowflakeSession } from '../connectors/snowflake/connection';
 import { dropStageSql, dropTableSql, renameSql, swapSql, tableCommentSql, tableRef } from '../connectors/snowflake/dialect';
+import { faultPoint } from '../faults';
 import { qualifiedName, type PreparedTable, type QualifiedName, type TableJob } from '../shared';
 import { runActivity, pipelineConfig, type ActivityContext } from './context';
 
@@ -35,12 +36,11 @@ export function swapTableActivity(context: ActivityContext) {
         }
         const target = tableRef(database, job.target);
         const shadow = tableRef(database, prepared.shadow);
-        if (targetComment === undefined) {
-          await session.query(renameSql(shadow, target));
-          return 'renamed';
-        }
-        await session.query(swapSql(target, shadow));
-        return 'swapped';
+        faultPoint('swap.before');
+        const outcome = targetComment === undefined ? 'renamed' : 'swapped';
+        await session.query(outcome === 'renamed' ? renameSql(shadow, target) : swapSql(target, shadow));
+        faultPoint('swap.after');
+        return outcome;
       }),
     );
   };
@@ -57,6 +57,7 @@ export function cleanupTableActivity(context: ActivityContext) {
     await runActivity(() =>
       withSnowflake(config.destination, async (session) => {
         await session.query(dropTableSql(tableRef(database, prepared.shadow)));
+        faultPoint('cleanup.during');
         await session.query(dropStageSql(tableRef(database, prepared.stage)));
       }),
     );

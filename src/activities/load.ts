@@ -1,6 +1,7 @@
 import { PermanentError } from '../connectors/errors';
 import { field, withSnowflake } from '../connectors/snowflake/connection';
 import { copyIntoSql, countRowsSql, MAX_FILES_PER_COPY, tableRef } from '../connectors/snowflake/dialect';
+import { faultPoint } from '../faults';
 import { qualifiedName, type PreparedTable, type TableJob } from '../shared';
 import { runActivity, pipelineConfig, type ActivityContext } from './context';
 
@@ -35,6 +36,7 @@ export function loadTableActivity(context: ActivityContext) {
               throw new PermanentError(`loading ${String(field(row, 'file'))} into ${qualifiedName(prepared.shadow)} ended with status ${status}: ${String(field(row, 'first_error') ?? '')}`, 'LoadFailed');
             }
           }
+          faultPoint('load.after-copy');
           report({ filesDone: start + chunk.length, files: files.length });
         }
         return result;
