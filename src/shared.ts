@@ -20,6 +20,20 @@ export type LoadMode = 'full_refresh';
  */
 export type UnrepresentablePolicy = 'fail' | 'null' | 'string';
 
+/**
+ * How partitions of one table see the source: `consistent` reads every partition in one exported
+ * snapshot (the table as of one moment); `per_partition` reads each in its own transaction (each
+ * partition as of its own moment); `auto` is `consistent` for tables split by page ranges, where
+ * a concurrent UPDATE moves rows between partitions, and `per_partition` otherwise.
+ */
+export type SnapshotMode = 'auto' | 'consistent' | 'per_partition';
+
+/** A snapshot exported for a table's partitions; `generation` counts re-established snapshots. */
+export interface SharedSnapshot {
+  id: string;
+  generation: number;
+}
+
 export interface QualifiedName {
   schema: string;
   name: string;
@@ -76,6 +90,8 @@ export interface TableJob {
   onUnrepresentable: UnrepresentablePolicy;
   partitionRows: number;
   maxParallelPartitions: number;
+  /** Absent in jobs planned before the option existed: treated as `auto`. */
+  snapshot?: SnapshotMode;
 }
 
 export interface PipelinePlan {
@@ -122,6 +138,8 @@ export interface ExtractPartitionInput {
   stage: QualifiedName;
   partition: number;
   range: PartitionRange;
+  /** The table's shared snapshot, when its partitions are read consistently. */
+  snapshot?: SharedSnapshot;
 }
 
 export interface PartitionResult {
@@ -141,6 +159,7 @@ export interface ExtractBatchInput {
   stage: QualifiedName;
   firstPartition: number;
   ranges: PartitionRange[];
+  snapshot?: SharedSnapshot;
 }
 
 export interface TableResult {

@@ -4,16 +4,20 @@ import { Context } from '@temporalio/activity';
 import { connectPostgres, classifyPostgresError } from '../connectors/postgres/connect';
 import { PermanentError } from '../connectors/errors';
 import { edgeRule } from '../connectors/postgres/edges';
-import { extractStatement, extractToFile } from '../connectors/postgres/extract';
+import { extractStatement, extractToFile, type ExtractProgress } from '../connectors/postgres/extract';
 import { connectSnowflake } from '../connectors/snowflake/connection';
 import { putFileSql, tableRef } from '../connectors/snowflake/dialect';
 import { faultPoint } from '../faults';
 import { qualifiedName, type ExtractPartitionInput, type PartitionResult } from '../shared';
 import { pipelineConfig, runActivity, type ActivityContext, type ReportProgress } from './context';
 
-/** Staged file of a partition: deterministic, so a redone partition overwrites its own earlier upload. */
-export function partitionFileName(partition: number): string {
-  return `part-${String(partition).padStart(6, '0')}.csv.gz`;
+/**
+ * Staged file of a partition: deterministic, so a redone partition overwrites its own earlier upload.
+ * A re-established snapshot (generation ≥ 1) gets names of its own, so a straggling extract of the
+ * lost snapshot can never overwrite a file read from the new one.
+ */
+export function partitionFileName(partition: number, snapshotGeneration = 0): string {
+  return `part-${String(partition).padStart(6, '0')}${snapshotGeneration > 0 ? `-s${snapshotGeneration}` : ''}.csv.gz`;
 }
 
 /**
@@ -28,7 +32,8 @@ export function extractPartitionActivity(context: ActivityContext) {
     return runActivity(async (report) => {
       const folder = join(context.workDir, input.stage.name);
       await mkdir(folder, { recursive: true });
-      const file = join(folder, partitionFileName(input.partition));
+      const fileName = partitionFileName(input.partition, input.snapshot?.generation);
+      const file = join(folder, fileName);
       // The Snowflake login runs while the partition is extracted, so its round trips (several
       // hundred ms against a real account) cost nothing; a login error surfaces where the session
       // is first needed, after the extract, as before.
@@ -41,7 +46,7 @@ export function extractPartitionActivity(context: ActivityContext) {
         report({ ...progress, phase: 'upload' });
         await (await session).query(putFileSql(file, tableRef(config.destination.database, input.stage)));
         faultPoint('extract.after-stage');
-        return { partition: input.partition, rows: progress.rows, bytes: progress.bytes, file: partitionFileName(input.partition), unrepresentable };
+        return { partition: input.partition, rows: progress.rows, bytes: progress.bytes, file: fileName, unrepresentable };
       } finally {
         await rm(file, { force: true });
         await session.then(
@@ -88,10 +93,12 @@ async function extract(
   const cancel = () => client.end().catch(() => undefined);
   activity.cancellationSignal.addEventListener('abort', cancel);
   try {
-    return await extractToFile(client, extractStatement(input.job.source, input.columns, input.range), file, (progress) => {
+    const statement = extractStatement(input.job.source, input.columns, input.range);
+    const onProgress = (progress: ExtractProgress) => {
       report({ ...progress, phase: 'extract' });
       faultPoint('extract.mid-stream');
-    });
+    };
+    return await extractToFile(client, statement, file, onProgress, input.snapshot?.id);
   } catch (error) {
     if (activity.cancellationSignal.aborted) throw activity.cancellationSignal.reason;
     throw classifyPostgresError(error, `extracting partition ${input.partition} of ${qualifiedName(input.job.source)}`);

@@ -4,6 +4,7 @@ import { cleanupTableActivity, swapTableActivity } from './finalize';
 import { loadTableActivity, verifyTableActivity } from './load';
 import { planPipelineActivity } from './plan';
 import { prepareTableActivity } from './prepare';
+import { holdSnapshotActivity } from './snapshot';
 
 export type { ActivityContext } from './context';
 
@@ -12,6 +13,7 @@ export function createActivities(context: ActivityContext) {
   return {
     planPipeline: planPipelineActivity(context),
     prepareTable: prepareTableActivity(context),
+    holdSnapshot: holdSnapshotActivity(context),
     extractPartition: extractPartitionActivity(context),
     loadTable: loadTableActivity(context),
     verifyTable: verifyTableActivity(context),

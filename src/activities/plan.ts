@@ -71,6 +71,7 @@ function addJob(jobs: Map<string, TableJob>, config: PipelineConfig, selection: 
     onUnrepresentable: settings.onUnrepresentable,
     partitionRows: selection.overrides.partitionRows ?? settings.partitionRows,
     maxParallelPartitions: selection.overrides.maxParallelPartitions ?? settings.maxParallelPartitions,
+    snapshot: selection.overrides.snapshot ?? settings.snapshot,
   });
 }
 

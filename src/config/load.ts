@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { LoadMode, UnrepresentablePolicy } from '../shared';
+import type { LoadMode, SnapshotMode, UnrepresentablePolicy } from '../shared';
 import {
   DEFAULT_SETTINGS,
   DEFAULT_TEMPORAL,
@@ -40,6 +40,7 @@ const MODES: readonly LoadMode[] = ['full_refresh'];
 const SSL_MODES: readonly SslMode[] = ['disable', 'require', 'verify-full'];
 const IDENTIFIER_CASES: readonly IdentifierCase[] = ['preserve', 'upper'];
 const UNREPRESENTABLE_POLICIES: readonly UnrepresentablePolicy[] = ['fail', 'null', 'string'];
+const SNAPSHOT_MODES: readonly SnapshotMode[] = ['auto', 'consistent', 'per_partition'];
 const SECRET_KEYS = new Set(['password']);
 
 export function loadPipelineFile(path: string, options: LoadOptions = {}): PipelineConfig {
@@ -146,7 +147,7 @@ function readSettings(reader: Reader, value: unknown): PipelineSettings {
   const obj = reader.object(value, 'settings');
   if (!obj) return { ...DEFAULT_SETTINGS };
   const path = 'settings';
-  reader.only(obj, path, ['mode', 'partitionRows', 'maxParallelPartitions', 'maxParallelTables', 'identifierCase', 'onUnrepresentable']);
+  reader.only(obj, path, ['mode', 'partitionRows', 'maxParallelPartitions', 'maxParallelTables', 'identifierCase', 'onUnrepresentable', 'snapshot']);
   return {
     mode: reader.oneOf(obj, 'mode', MODES, { path, optional: true }) ?? DEFAULT_SETTINGS.mode,
     partitionRows: reader.integer(obj, 'partitionRows', { path, min: 1, optional: true }) ?? DEFAULT_SETTINGS.partitionRows,
@@ -156,6 +157,7 @@ function readSettings(reader: Reader, value: unknown): PipelineSettings {
     identifierCase: reader.oneOf(obj, 'identifierCase', IDENTIFIER_CASES, { path, optional: true }) ?? DEFAULT_SETTINGS.identifierCase,
     onUnrepresentable:
       reader.oneOf(obj, 'onUnrepresentable', UNREPRESENTABLE_POLICIES, { path, optional: true }) ?? DEFAULT_SETTINGS.onUnrepresentable,
+    snapshot: reader.oneOf(obj, 'snapshot', SNAPSHOT_MODES, { path, optional: true }) ?? DEFAULT_SETTINGS.snapshot,
   };
 }
 
@@ -176,13 +178,13 @@ function readTables(reader: Reader, value: unknown): TableSelection[] {
     if (!obj) return;
     const overrides = readOverrides(reader, obj, path);
     if ('name' in obj) {
-      reader.only(obj, path, ['name', 'target', 'mode', 'partitionRows', 'maxParallelPartitions']);
+      reader.only(obj, path, ['name', 'target', 'mode', 'partitionRows', 'maxParallelPartitions', 'snapshot']);
       const raw = reader.string(obj, 'name', { path });
       const name = raw === undefined ? undefined : splitTableName(reader, raw, `${path}.name`);
       const target = reader.string(obj, 'target', { path, optional: true });
       if (name) selections.push({ kind: 'table', ...name, target, overrides });
     } else if ('schema' in obj) {
-      reader.only(obj, path, ['schema', 'include', 'exclude', 'mode', 'partitionRows', 'maxParallelPartitions']);
+      reader.only(obj, path, ['schema', 'include', 'exclude', 'mode', 'partitionRows', 'maxParallelPartitions', 'snapshot']);
       const schema = reader.string(obj, 'schema', { path });
       const include = reader.stringList(obj, 'include', { path }) ?? ['*'];
       const exclude = reader.stringList(obj, 'exclude', { path }) ?? [];
@@ -199,6 +201,7 @@ function readOverrides(reader: Reader, obj: Record<string, unknown>, path: strin
     mode: reader.oneOf(obj, 'mode', MODES, { path, optional: true }),
     partitionRows: reader.integer(obj, 'partitionRows', { path, min: 1, optional: true }),
     maxParallelPartitions: reader.integer(obj, 'maxParallelPartitions', { path, min: 1, max: 64, optional: true }),
+    snapshot: reader.oneOf(obj, 'snapshot', SNAPSHOT_MODES, { path, optional: true }),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { LoadMode, UnrepresentablePolicy } from '../shared';
+import type { LoadMode, SnapshotMode, UnrepresentablePolicy } from '../shared';
 
 /** A pipeline definition after validation and `${VAR}` interpolation. Holds secrets: worker-side only. */
 export interface PipelineConfig {
@@ -55,6 +55,7 @@ export interface TableOverrides {
   mode?: LoadMode;
   partitionRows?: number;
   maxParallelPartitions?: number;
+  snapshot?: SnapshotMode;
 }
 
 export type IdentifierCase = 'preserve' | 'upper';
@@ -71,6 +72,8 @@ export interface PipelineSettings {
   identifierCase: IdentifierCase;
   /** Values Snowflake cannot hold exactly: fail the table (default), load NULL, or land the column as text. */
   onUnrepresentable: UnrepresentablePolicy;
+  /** Whether a table's partitions share one snapshot of the source (docs/consistency.md). */
+  snapshot: SnapshotMode;
 }
 
 export const DEFAULT_SETTINGS: PipelineSettings = {
@@ -80,6 +83,7 @@ export const DEFAULT_SETTINGS: PipelineSettings = {
   maxParallelTables: 2,
   identifierCase: 'preserve',
   onUnrepresentable: 'fail',
+  snapshot: 'auto',
 };
 
 export const DEFAULT_TEMPORAL: TemporalSettings = {

@@ -25,3 +25,13 @@ export const loading = proxyActivities<Pick<ConduitActivities, 'loadTable' | 've
   heartbeatTimeout: '30s',
   retry,
 });
+
+/**
+ * The snapshot holder runs as long as the table's extraction and is never retried: a new holder
+ * means a new snapshot, and the table workflow decides when to establish one (all partitions again).
+ */
+export const snapshotting = proxyActivities<Pick<ConduitActivities, 'holdSnapshot'>>({
+  startToCloseTimeout: '24h',
+  heartbeatTimeout: '30s',
+  retry: { maximumAttempts: 1 },
+});

@@ -2,7 +2,7 @@ import { defineQuery, setHandler, workflowInfo } from '@temporalio/workflow';
 import { qualifiedName, type BatchProgress, type ExtractBatchInput, type PartitionRange, type PartitionResult } from '../shared';
 import { extracting } from './activities';
 import { mapWithConcurrency } from './concurrency';
-import { failWith } from './failures';
+import { failureType, failWith } from './failures';
 
 export const batchProgressQuery = defineQuery<BatchProgress>('progress');
 
@@ -18,13 +18,15 @@ export async function extractBatch(input: ExtractBatchInput): Promise<PartitionR
   return mapWithConcurrency(input.ranges, input.job.maxParallelPartitions, async (range, index) => {
     const partition = input.firstPartition + index;
     try {
-      const result = await extracting.extractPartition({ job: input.job, columns: input.columns, stage: input.stage, partition, range });
+      const result = await extracting.extractPartition({ job: input.job, columns: input.columns, stage: input.stage, partition, range, snapshot: input.snapshot });
       progress.partitionsDone++;
       progress.rows += result.rows;
       progress.bytes += result.bytes;
       return result;
     } catch (error) {
-      throw failWith(`partition ${partition} (${describeRange(range)}) of ${table} in ${workflowInfo().workflowId}`, error, 'PartitionFailed');
+      // A lost shared snapshot keeps its type: the table workflow reacts to it by establishing a new one.
+      const type = failureType(error) === 'SnapshotLost' ? 'SnapshotLost' : 'PartitionFailed';
+      throw failWith(`partition ${partition} (${describeRange(range)}) of ${table} in ${workflowInfo().workflowId}`, error, type);
     }
   });
 }

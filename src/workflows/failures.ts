@@ -11,6 +11,15 @@ export function rootMessage(error: unknown): string {
   return message;
 }
 
+/** The type of the innermost application failure in a failure chain (what the activity said went wrong). */
+export function failureType(error: unknown): string | undefined {
+  let type: string | undefined;
+  for (let current: unknown = error; current instanceof TemporalFailure; current = current.cause) {
+    if (current instanceof ApplicationFailure && current.type) type = current.type;
+  }
+  return type;
+}
+
 /** Fails the workflow with a message that says where (table, partition) and why. */
 export function failWith(where: string, error: unknown, type: string): ApplicationFailure {
   return ApplicationFailure.nonRetryable(`${where}: ${rootMessage(error)}`, type);

@@ -1,4 +1,4 @@
-import { CancellationScope, defineQuery, executeChild, isCancellation, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, defineQuery, isCancellation, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { ConduitMode, ConduitPipeline, ConduitStatus, ConduitTable } from '../search-attributes';
 import {
   partitionRanges,
@@ -10,15 +10,11 @@ import {
   type TableResult,
   type TableState,
 } from '../shared';
-import { extractBatchWorkflowId } from '../ids';
 import { loading, planning } from './activities';
-import { extractBatch } from './extract-batch';
+import { extractPartitions } from './extraction';
 import { failWith } from './failures';
 
 export const tableProgressQuery = defineQuery<TableProgress>('progress');
-
-/** Partitions per extract batch workflow: about 1,500 history events each, far below the limits. */
-export const PARTITIONS_PER_BATCH = 500;
 
 export interface TableRefreshInput {
   job: TableJob;
@@ -68,24 +64,10 @@ export async function tableRefresh({ job, runKey }: TableRefreshInput): Promise<
   progress.partitions = ranges.length;
   progress.estimatedRows = prepared.estimatedRows;
 
-  const partitions: PartitionResult[] = [];
+  let partitions: PartitionResult[] = [];
   try {
     enter('extracting');
-    for (let first = 0; first < ranges.length; first += PARTITIONS_PER_BATCH) {
-      const batchId = extractBatchWorkflowId(workflowInfo().workflowId, first);
-      progress.activeBatches = [batchId];
-      const slice = ranges.slice(first, first + PARTITIONS_PER_BATCH);
-      const results = await executeChild(extractBatch, {
-        workflowId: batchId,
-        staticSummary: `extract partitions ${first}–${first + slice.length - 1} of ${source}`,
-        args: [{ job, columns: prepared.columns, stage: prepared.stage, firstPartition: first, ranges: slice }],
-      });
-      partitions.push(...results);
-      progress.partitionsDone += results.length;
-      progress.rows += results.reduce((sum, r) => sum + r.rows, 0);
-      progress.bytes += results.reduce((sum, r) => sum + r.bytes, 0);
-    }
-    progress.activeBatches = [];
+    partitions = await extractPartitions(job, prepared, ranges, progress);
 
     enter('loading');
     const files = partitions.flatMap((p) => (p.file ? [p.file] : []));

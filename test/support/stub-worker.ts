@@ -111,6 +111,7 @@ export class StubWorker {
         }
         return { partition: input.partition, rows, bytes: 2468, file: `part-${input.partition}.csv.gz` };
       },
+      holdSnapshot: async () => undefined,
       loadTable: async () => undefined,
       verifyTable: async () => undefined,
       swapTable: async () => undefined,

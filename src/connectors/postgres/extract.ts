@@ -7,6 +7,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import type { ColumnPlan, PartitionRange, QualifiedName } from '../../shared';
 import { edgeCounterName, edgeRule, guardedExpression } from './edges';
 import { rangePredicate } from './partitioning';
+import { importSnapshot } from './snapshot';
 import { quoteTable } from './sql';
 import { extractExpression } from './types';
 
@@ -45,16 +46,19 @@ export function extractStatement(table: QualifiedName, columns: ColumnPlan[], ra
 
 /**
  * Streams one partition through gzip into a local file: memory stays flat whatever the partition's
- * size. The read runs in a REPEATABLE READ transaction so the partition is one consistent snapshot.
+ * size. The read runs in a REPEATABLE READ transaction so the partition is one consistent snapshot:
+ * its own, or the table's shared snapshot when `snapshotId` is given.
  */
 export async function extractToFile(
   client: Client,
   statement: ExtractStatement,
   file: string,
   onProgress: (progress: ExtractProgress) => void,
+  snapshotId?: string,
 ): Promise<ExtractProgress & { edges: Map<number, number> }> {
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
+    if (snapshotId !== undefined) await importSnapshot(client, snapshotId);
     const copy = client.query(copyTo(statement.sql));
     const progress: ExtractProgress = { rows: 0, bytes: 0 };
     const counter = new Transform({

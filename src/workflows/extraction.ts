@@ -1,0 +1,86 @@
+import { CancellationScope, condition, defineSignal, executeChild, log, setHandler, workflowInfo } from '@temporalio/workflow';
+import { extractBatchWorkflowId } from '../ids';
+import { qualifiedName, type PartitionRange, type PartitionResult, type PreparedTable, type SharedSnapshot, type TableJob, type TableProgress } from '../shared';
+import { snapshotting } from './activities';
+import { extractBatch } from './extract-batch';
+import { failureType, failWith } from './failures';
+import { SNAPSHOT_READY_SIGNAL } from './snapshot-signal';
+
+/** Partitions per extract batch workflow: about 1,500 history events each, far below the limits. */
+export const PARTITIONS_PER_BATCH = 500;
+
+/** Failure type of an extract whose shared snapshot is gone (connectors/postgres/snapshot.ts). */
+const SNAPSHOT_LOST = 'SnapshotLost';
+
+/** Snapshots established for one table before giving up: each loss means reading every partition again. */
+const MAX_SNAPSHOT_GENERATIONS = 5;
+
+export const snapshotReadySignal = defineSignal<[SharedSnapshot]>(SNAPSHOT_READY_SIGNAL);
+
+/** Whether the table's partitions share one snapshot: asked for, or `auto` with page-range partitions. */
+export function readsConsistently(job: TableJob, prepared: PreparedTable, partitions: number): boolean {
+  const mode = job.snapshot ?? 'auto';
+  if (mode === 'auto') return prepared.partitioning.strategy === 'ctid' && partitions > 1;
+  return mode === 'consistent';
+}
+
+/**
+ * Extracts every partition of a table. Consistently: a holder activity exports a snapshot and keeps
+ * it open while every partition imports it. If the snapshot is lost before all partitions imported
+ * it, partitions already read belong to a snapshot the rest can no longer see, so the table gets a
+ * new snapshot and ALL partitions are read again (under file names of the new generation).
+ */
+export async function extractPartitions(job: TableJob, prepared: PreparedTable, ranges: PartitionRange[], progress: TableProgress): Promise<PartitionResult[]> {
+  if (!readsConsistently(job, prepared, ranges.length)) return extractBatches(job, prepared, ranges, progress);
+  const snapshots = new Map<number, SharedSnapshot>();
+  setHandler(snapshotReadySignal, (snapshot) => void snapshots.set(snapshot.generation, snapshot));
+  const source = qualifiedName(job.source);
+  for (let generation = 0; ; generation++) {
+    const holder = new CancellationScope();
+    let holderFailure: unknown;
+    let holderEnded = false;
+    holder
+      .run(() => snapshotting.holdSnapshot.executeWithOptions({ summary: `hold snapshot ${generation} of ${source}` }, [{ job, generation }]))
+      .catch((error: unknown) => void (holderFailure = error))
+      .finally(() => void (holderEnded = true));
+    try {
+      await condition(() => snapshots.has(generation) || holderEnded);
+      const snapshot = snapshots.get(generation);
+      if (!snapshot) throw failWith(`exporting a snapshot of ${source}`, holderFailure ?? 'the snapshot holder ended without one', 'SnapshotFailed');
+      return await extractBatches(job, prepared, ranges, progress, snapshot);
+    } catch (error) {
+      if (failureType(error) !== SNAPSHOT_LOST || generation + 1 >= MAX_SNAPSHOT_GENERATIONS) throw error;
+      log.warn('shared snapshot lost before every partition read it: establishing a new one and reading all partitions again', { table: source, generation });
+    } finally {
+      holder.cancel();
+    }
+  }
+}
+
+async function extractBatches(
+  job: TableJob,
+  prepared: PreparedTable,
+  ranges: PartitionRange[],
+  progress: TableProgress,
+  snapshot?: SharedSnapshot,
+): Promise<PartitionResult[]> {
+  const source = qualifiedName(job.source);
+  const partitions: PartitionResult[] = [];
+  Object.assign(progress, { partitionsDone: 0, rows: 0, bytes: 0 });
+  for (let first = 0; first < ranges.length; first += PARTITIONS_PER_BATCH) {
+    const batchId = extractBatchWorkflowId(workflowInfo().workflowId, first);
+    progress.activeBatches = [batchId];
+    const slice = ranges.slice(first, first + PARTITIONS_PER_BATCH);
+    const results = await executeChild(extractBatch, {
+      workflowId: batchId,
+      staticSummary: `extract partitions ${first}–${first + slice.length - 1} of ${source}${snapshot ? ` (snapshot ${snapshot.generation})` : ''}`,
+      args: [{ job, columns: prepared.columns, stage: prepared.stage, firstPartition: first, ranges: slice, snapshot }],
+    });
+    partitions.push(...results);
+    progress.partitionsDone += results.length;
+    progress.rows += results.reduce((sum, r) => sum + r.rows, 0);
+    progress.bytes += results.reduce((sum, r) => sum + r.bytes, 0);
+  }
+  progress.activeBatches = [];
+  return partitions;
+}
