@@ -3,7 +3,7 @@ import type { PipelineConfig, TableSelection } from '../config/pipeline';
 import { splitQualified } from '../config/load';
 import { PermanentError } from '../connectors/errors';
 import { listTables } from '../connectors/postgres/catalog';
-import { connectPostgres } from '../connectors/postgres/connect';
+import { classifyPostgresError, connectPostgres } from '../connectors/postgres/connect';
 import { quoteTable } from '../connectors/postgres/sql';
 import { qualifiedName, type PipelinePlan, type PipelineRunInput, type TableJob } from '../shared';
 import { runActivity, pipelineConfig, type ActivityContext } from './context';
@@ -19,6 +19,8 @@ export function planPipelineActivity(context: ActivityContext) {
         const selected = filterTables(jobs, input.tables, config.name);
         checkTargetCollisions(selected);
         return { pipeline: config.name, tables: selected, maxParallelTables: config.settings.maxParallelTables };
+      } catch (error) {
+        throw classifyPostgresError(error, `reading the source catalog for pipeline "${config.name}"`);
       } finally {
         await client.end();
       }

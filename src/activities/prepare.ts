@@ -3,12 +3,12 @@ import type { IdentifierCase } from '../config/pipeline';
 import { PermanentError } from '../connectors/errors';
 import { describeTable, measureNumerics, type NumericSize, type SourceColumn } from '../connectors/postgres/catalog';
 import { edgeRule } from '../connectors/postgres/edges';
-import { connectPostgres } from '../connectors/postgres/connect';
+import { classifyPostgresError, connectPostgres } from '../connectors/postgres/connect';
 import { planPartitions } from '../connectors/postgres/partitioning';
 import { quoteTable } from '../connectors/postgres/sql';
 import { withSnowflake } from '../connectors/snowflake/connection';
 import { createSchemaSql, createShadowTableSql, createStageSql, shadowTableName, stageName, tableRef } from '../connectors/snowflake/dialect';
-import type { ColumnKind, ColumnPlan, PreparedTable, TableJob, UnrepresentablePolicy } from '../shared';
+import { qualifiedName, type ColumnKind, type ColumnPlan, type PreparedTable, type TableJob, type UnrepresentablePolicy } from '../shared';
 import { runActivity, pipelineConfig, type ActivityContext } from './context';
 
 /** Snowflake's NUMBER holds at most this many digits. */
@@ -35,6 +35,9 @@ export function prepareTableActivity(context: ActivityContext) {
         const table = await describeTable(client, job.source);
         columns = await planColumns(client, job, table.columns, config.settings.identifierCase);
         plan = await planPartitions(client, job.source, table.integerKey, job.partitionRows);
+      } catch (error) {
+        // A missing privilege surfaces here first; it must fail the table, not be retried.
+        throw classifyPostgresError(error, `reading ${qualifiedName(job.source)} in the source`);
       } finally {
         await client.end();
       }

@@ -4,6 +4,7 @@ import { ConfigError, loadPipelineFile } from '../config/load';
 import { createLogger, logFormatFromEnv, logLevelFromEnv } from '../logging';
 import { demoCommand } from './demo';
 import { devCommand } from './dev';
+import { preflight } from './preflight';
 import { runCommand } from './run';
 import { CommandUsageError, pipelineTarget, SCHEDULE_USAGE, scheduleCommand } from './schedule';
 import { statusCommand } from './status';
@@ -35,7 +36,9 @@ Environment: CONDUIT_LOG_LEVEL (TRACE…ERROR) sets the log level; CONDUIT_LOG_F
 JSON lines (with pipeline/table/partition fields on activity lines) to stdout. Without --config:
 TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, CONDUIT_TASK_QUEUE.
 
-Exit codes: 0 success, 1 the run failed, 2 bad usage or pipeline file, 3 could not reach a service.`;
+Exit codes: 0 success, 1 the run failed (the message names the table and why), 2 bad usage or
+pipeline file, 3 a service could not be reached or refused the login (with --worker this is
+checked before the run starts).`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -67,6 +70,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'run': {
       const file = single(configs);
       const config = loadPipelineFile(file, { resolveSecrets: values.worker });
+      if (values.worker && !(await preflight(config))) return 3;
       const ok = await runCommand({ config, tables: values.table, embeddedWorker: values.worker });
       return ok ? 0 : 1;
     }

@@ -17,11 +17,11 @@ const SESSION_SETTINGS = [
 
 /** SQLSTATE classes and codes that no retry can fix. */
 const PERMANENT_CODES: Record<string, string> = {
-  '28P01': 'source authentication failed (wrong user or password)',
-  '28000': 'source authorization failed',
-  '3D000': 'source database does not exist',
+  '28P01': 'source authentication failed (wrong user or password: check source.user and the password variable)',
+  '28000': 'source authorization failed (pg_hba.conf or the role does not allow this login)',
+  '3D000': 'source database does not exist (check source.database)',
   '42P01': 'source table does not exist',
-  '42501': 'insufficient privilege on the source',
+  '42501': "insufficient privilege on the source (grant the pipeline's user USAGE on the schema and SELECT on the table)",
   '42703': 'source column does not exist',
 };
 

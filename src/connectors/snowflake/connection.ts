@@ -43,6 +43,10 @@ export async function connectSnowflake(destination: SnowflakeDestination): Promi
     arrayBindingThreshold: 100_000,
     // Otherwise a NULL read with fetchAsString comes back as the text 'NULL' (a process-wide SDK setting).
     representNullAsStringNull: false,
+    // The SDK's default (7 login retries with growing sleeps) spends ~170 s on an unreachable host
+    // before an error, and every activity attempt would repeat that: one retry covers a blip, and
+    // Temporal's bounded activity retries cover longer outages.
+    sfRetryMaxLoginRetries: 1,
   });
   const where = endpoint(destination);
   await new Promise<void>((resolve, reject) => {
