@@ -41,7 +41,10 @@ export function holdSnapshotActivity(context: ActivityContext) {
           throw classifyPostgresError(error, `exporting a snapshot of ${table}`);
         }
         const snapshot: SharedSnapshot = { id, generation };
-        report({ snapshot: id, generation, phase: 'holding' });
+        // Heartbeat at once, not at the first tick: the snapshot ID shows in the pending activity.
+        const details = { snapshot: id, generation, phase: 'holding' };
+        report(details);
+        activity.heartbeat(details);
         const owner = activity.info.workflowExecution;
         if (!owner) throw new Error('holdSnapshot must run on behalf of a table workflow');
         await activity.client.workflow.getHandle(owner.workflowId, owner.runId).signal(SNAPSHOT_READY_SIGNAL, snapshot);
