@@ -4,12 +4,13 @@ import type { TemporalSettings } from './config/pipeline';
 import { pipelineWorkflowId } from './ids';
 import { ConduitPipeline, ConduitStatus } from './search-attributes';
 import type { BatchProgress, ExtractPartitionInput, PartitionRange, PipelineRunInput, PipelineRunResult, PipelineStatus, TableProgress } from './shared';
+import { temporalConnectionOptions } from './temporal-connection';
 
 export type { PipelineRunInput, PipelineRunResult } from './shared';
 export { pipelineWorkflowId } from './ids';
 
 export async function connectClient(temporal: TemporalSettings): Promise<Client> {
-  const connection = await Connection.connect({ address: temporal.address });
+  const connection = await Connection.connect(temporalConnectionOptions(temporal));
   return new Client({ connection, namespace: temporal.namespace });
 }
 

@@ -8,6 +8,7 @@ import type { PipelineConfig, TemporalSettings } from './config/pipeline';
 import { connectPostgres } from './connectors/postgres/connect';
 import { withSnowflake, field } from './connectors/snowflake/connection';
 import { ensureSearchAttributes, registerSearchAttributesCommand } from './search-attributes';
+import { temporalConnectionOptions } from './temporal-connection';
 
 export interface HealthCheck {
   service: 'temporal' | 'search-attributes' | 'postgres' | 'snowflake';
@@ -29,7 +30,7 @@ export interface HealthOptions {
 export async function checkWorkerHealth(pipelines: PipelineConfig[], temporal: TemporalSettings, options: HealthOptions = {}): Promise<HealthCheck[]> {
   const timeoutMs = options.timeoutMs ?? 15_000;
   // Long enough not to mask ordinary words (a throwaway local password can equal the user name).
-  const secrets = pipelines.flatMap((p) => [p.source.password, p.destination.password]).filter((s): s is string => !!s && s.length >= 8);
+  const secrets = pipelines.flatMap((p) => [p.source.password, p.destination.password, p.temporal.apiKey]).filter((s): s is string => !!s && s.length >= 8);
   const mask = (text: string) => secrets.reduce((t, secret) => t.split(secret).join('***'), text);
   const run = async (check: Omit<HealthCheck, 'ok' | 'detail'>, probe: () => Promise<string>): Promise<HealthCheck> => {
     try {
@@ -72,7 +73,7 @@ async function checkTemporal(temporal: TemporalSettings, run: Runner): Promise<H
   let connection: Connection | undefined;
   try {
     const server = await run({ service: 'temporal', target: `${temporal.address} namespace ${temporal.namespace}` }, async () => {
-      connection = await Connection.connect({ address: temporal.address, connectTimeout: 10_000 });
+      connection = await Connection.connect({ ...temporalConnectionOptions(temporal), connectTimeout: 10_000 });
       const info = await connection.workflowService.getSystemInfo({});
       await connection.workflowService.describeNamespace({ namespace: temporal.namespace });
       return `server ${info.serverVersion || '?'}, task queue ${temporal.taskQueue}`;

@@ -7,6 +7,7 @@ import { prebuiltWorkflowBundle } from './build-bundle';
 import type { PipelineConfig, TemporalSettings } from './config/pipeline';
 import { FAULT_ENV, parseFaultSpec } from './faults';
 import { activityLogging } from './logging';
+import { temporalConnectionOptions } from './temporal-connection';
 
 /**
  * How to start a process that hosts a worker (measured in docs/performance.md): Node flags
@@ -58,7 +59,7 @@ export async function createConduitWorker(options: ConduitWorkerOptions): Promis
   parseFaultSpec(process.env[FAULT_ENV]);
   const workDir = options.workDir ?? join(tmpdir(), 'conduit-work');
   mkdirSync(workDir, { recursive: true });
-  const ownConnection = options.connection ? undefined : await NativeConnection.connect({ address: temporal.address });
+  const ownConnection = options.connection ? undefined : await NativeConnection.connect(temporalConnectionOptions(temporal));
   const connection = options.connection ?? ownConnection!;
   const pipelines = new Map(options.pipelines.map((p) => [p.name, p]));
   const worker = await Worker.create({

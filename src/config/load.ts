@@ -14,6 +14,7 @@ import {
   type TableOverrides,
   type TableSelection,
   type TemporalSettings,
+  type TemporalTls,
 } from './pipeline';
 
 /** A pipeline file that cannot be used; the message lists every problem with its key. */
@@ -41,7 +42,7 @@ const SSL_MODES: readonly SslMode[] = ['disable', 'require', 'verify-full'];
 const IDENTIFIER_CASES: readonly IdentifierCase[] = ['preserve', 'upper'];
 const UNREPRESENTABLE_POLICIES: readonly UnrepresentablePolicy[] = ['fail', 'null', 'string'];
 const SNAPSHOT_MODES: readonly SnapshotMode[] = ['auto', 'consistent', 'per_partition'];
-const SECRET_KEYS = new Set(['password']);
+const SECRET_KEYS = new Set(['password', 'apiKey']);
 
 export function loadPipelineFile(path: string, options: LoadOptions = {}): PipelineConfig {
   const file = resolve(path);
@@ -96,20 +97,47 @@ function readTemporal(reader: Reader, value: unknown): TemporalSettings {
   if (value === undefined) return defaults;
   const obj = reader.object(value, 'temporal');
   if (!obj) return defaults;
-  reader.only(obj, 'temporal', ['address', 'namespace', 'taskQueue']);
+  reader.only(obj, 'temporal', ['address', 'namespace', 'taskQueue', 'tls', 'apiKey']);
+  const apiKey = reader.string(obj, 'apiKey', { path: 'temporal', optional: true });
+  const tls = readTemporalTls(reader, obj.tls);
   return {
     address: reader.string(obj, 'address', { path: 'temporal', optional: true }) ?? defaults.address,
     namespace: reader.string(obj, 'namespace', { path: 'temporal', optional: true }) ?? defaults.namespace,
     taskQueue: reader.string(obj, 'taskQueue', { path: 'temporal', optional: true }) ?? defaults.taskQueue,
+    ...(tls || apiKey ? { tls: tls ?? {} } : {}),
+    ...(apiKey ? { apiKey } : {}),
   };
+}
+
+/** `tls: true` (system roots) or a mapping of PEM files; a client certificate needs its key. */
+function readTemporalTls(reader: Reader, value: unknown): TemporalTls | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return {};
+  const obj = reader.object(value, 'temporal.tls');
+  if (!obj) return undefined;
+  const path = 'temporal.tls';
+  reader.only(obj, path, ['caFile', 'certFile', 'keyFile', 'serverName']);
+  const tls: TemporalTls = {
+    caFile: reader.string(obj, 'caFile', { path, optional: true }),
+    certFile: reader.string(obj, 'certFile', { path, optional: true }),
+    keyFile: reader.string(obj, 'keyFile', { path, optional: true }),
+    serverName: reader.string(obj, 'serverName', { path, optional: true }),
+  };
+  if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
+    reader.problems.push('`temporal.tls`: mTLS needs both `certFile` and `keyFile`');
+  }
+  return tls;
 }
 
 function readSource(reader: Reader, value: unknown): PostgresSource | undefined {
   const obj = reader.object(value, 'source');
   if (!obj) return undefined;
   const path = 'source';
-  reader.only(obj, path, ['type', 'host', 'port', 'database', 'user', 'password', 'ssl']);
+  reader.only(obj, path, ['type', 'host', 'port', 'database', 'user', 'password', 'ssl', 'sslRootCert']);
   reader.oneOf(obj, 'type', ['postgres'], { path });
+  const ssl = reader.oneOf(obj, 'ssl', SSL_MODES, { path, optional: true }) ?? 'disable';
+  const sslRootCert = reader.string(obj, 'sslRootCert', { path, optional: true });
+  if (sslRootCert !== undefined && ssl === 'disable') reader.problems.push('`source.sslRootCert`: set `source.ssl` to verify-full (or require) to use it');
   return {
     type: 'postgres',
     host: reader.string(obj, 'host', { path }) ?? '',
@@ -117,7 +145,8 @@ function readSource(reader: Reader, value: unknown): PostgresSource | undefined 
     database: reader.string(obj, 'database', { path }) ?? '',
     user: reader.string(obj, 'user', { path }) ?? '',
     password: reader.string(obj, 'password', { path, optional: true }),
-    ssl: reader.oneOf(obj, 'ssl', SSL_MODES, { path, optional: true }) ?? 'disable',
+    ssl,
+    ...(sslRootCert !== undefined ? { sslRootCert } : {}),
   };
 }
 

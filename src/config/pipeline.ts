@@ -16,6 +16,21 @@ export interface TemporalSettings {
   address: string;
   namespace: string;
   taskQueue: string;
+  /** TLS to the Temporal frontend; absent for plaintext (the local dev server). See docs/security.md. */
+  tls?: TemporalTls;
+  /** API key (Temporal Cloud); implies TLS. A secret: resolved from the environment. */
+  apiKey?: string;
+}
+
+/** Files are PEM and read when connecting, so rotated certificates are picked up by the next connection. */
+export interface TemporalTls {
+  /** CA of the server's certificate; the system's roots when absent. */
+  caFile?: string;
+  /** Client certificate and key for mTLS; both or neither. */
+  certFile?: string;
+  keyFile?: string;
+  /** Name to verify the server's certificate against (and send as SNI) when it differs from the address's host. */
+  serverName?: string;
 }
 
 export type SslMode = 'disable' | 'require' | 'verify-full';
@@ -29,6 +44,8 @@ export interface PostgresSource {
   /** Absent when the config was loaded without secrets (client side). */
   password?: string;
   ssl: SslMode;
+  /** PEM file of the CA(s) that sign the server's certificate (libpq's sslrootcert); system roots when absent. */
+  sslRootCert?: string;
 }
 
 export interface SnowflakeDestination {

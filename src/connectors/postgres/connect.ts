@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Client, type ClientConfig } from 'pg';
 import type { PostgresSource } from '../../config/pipeline';
 import { PermanentError } from '../errors';
@@ -47,9 +48,17 @@ function clientConfig(source: PostgresSource): ClientConfig {
     database: source.database,
     user: source.user,
     password: source.password,
-    ssl: source.ssl === 'disable' ? false : { rejectUnauthorized: source.ssl === 'verify-full' },
+    ssl: source.ssl === 'disable' ? false : { rejectUnauthorized: source.ssl === 'verify-full', ca: source.sslRootCert ? readCa(source.sslRootCert) : undefined },
     connectionTimeoutMillis: 15_000,
   };
+}
+
+function readCa(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new PermanentError(`cannot read source.sslRootCert ${file}: ${(error as Error).message}`, 'SslRootCert');
+  }
 }
 
 /** Wraps a driver error with what was being done; permanent causes become PermanentError. */
