@@ -26,6 +26,9 @@ const PERMANENT_CODES: Record<string, string> = {
   '42703': 'source column does not exist',
 };
 
+/** Node's codes for a server certificate that does not verify: no retry makes it verify. */
+const TLS_REFUSED = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
+
 export async function connectPostgres(source: PostgresSource): Promise<Client> {
   const client = new Client(clientConfig(source));
   try {
@@ -65,6 +68,12 @@ function readCa(file: string): Buffer {
 export function classifyPostgresError(error: unknown, doing: string): Error {
   if (error instanceof PermanentError) return error;
   const err = error as Error & { code?: string };
+  if (err.code && TLS_REFUSED.test(err.code)) {
+    return new PermanentError(
+      `the source's TLS certificate was not accepted while ${doing}: ${err.message} (check source.sslRootCert and that source.host is a name the certificate is for)`,
+      'PostgresTls',
+    );
+  }
   const known = err.code ? PERMANENT_CODES[err.code] : undefined;
   if (known) return new PermanentError(`${known} while ${doing}: ${err.message}`, `Postgres${err.code}`);
   return new Error(`${doing}: ${err.message}`, { cause: error });
