@@ -10,9 +10,12 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NativeConnection } from '@temporalio/worker';
+import { parsePipeline } from '../../src/config/load';
 import { quoteIdent as sfQuote } from '../../src/connectors/snowflake/dialect';
 import { freePort } from '../../src/dev/ports';
-import { Harness } from '../support/harness';
+import { createConduitWorker } from '../../src/worker';
+import { Harness, workflowBundle } from '../support/harness';
 import { sharedServices } from '../support/services';
 
 const S = 'bad_src';
@@ -196,6 +199,38 @@ describe('bad input', () => {
     expect(output).toMatch(c.advice);
     expect(output).not.toMatch(/hunter2-literal|wrong-password-for-test/);
     expect(objects).toEqual([]);
+  });
+
+  it('a worker elsewhere with a wrong PostgreSQL password: the run fails at once (no retries), exit 1', async () => {
+    // No preflight here: `conduit run` without --worker has no secrets; the worker finds the problem.
+    const name = `badremote${Date.now().toString(36)}`;
+    const document = { ...harness.pipelineDocument(name), tables: [`${S}.good`] };
+    const config = parsePipeline(document, 'remote.yaml', { env: { ...harness.env, PG_PASSWORD: 'wrong-password-for-test' } });
+    const connection = await NativeConnection.connect({ address: config.temporal.address });
+    const remote = await createConduitWorker({ pipelines: [config], connection, workflowBundle: await workflowBundle() });
+    const running = remote.worker.run();
+    try {
+      const file = join(mkdtempSync(join(tmpdir(), 'conduit-bad-')), 'pipeline.yaml');
+      writeFileSync(file, JSON.stringify(document));
+      const begun = Date.now();
+      const { code, output } = await cli(['run', '--config', file], {});
+      const seconds = (Date.now() - begun) / 1000;
+      const objects = await destinationObjects(`DST_${name.toUpperCase()}`);
+      results.push({ case: 'wrong PostgreSQL password, worker elsewhere', command: 'run', exitCode: code, seconds, destinationObjects: objects.length, message: output.trim().split('\n').slice(0, 6).join('\n') });
+      expect(code, output).toBe(1);
+      expect(output).toMatch(/run failed: planning pipeline \S+: source authentication failed \(wrong user or password: check source\.user and the password variable\)/);
+      expect(output).not.toContain('wrong-password-for-test');
+      expect(objects).toEqual([]);
+      // Failed on its first attempt: a permanent error is not retried.
+      const history = await harness.client.workflow.getHandle(`conduit/${name}`).fetchHistory();
+      const started = (history.events ?? []).flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt] : []));
+      expect(started).toEqual([1]);
+    } finally {
+      remote.worker.shutdown();
+      await running;
+      await remote.close();
+      await connection.close();
+    }
   });
 
   it('left the tables a hostile name tried to drop', async () => {

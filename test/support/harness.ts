@@ -38,8 +38,8 @@ export interface HarnessOptions {
 
 let bundle: Promise<WorkflowBundle> | undefined;
 
-/** Workflows bundled once per test file (a second or two of webpack). */
-function workflowBundle(): Promise<WorkflowBundle> {
+/** Workflows bundled once per test file (a second or two of webpack); also for extra workers a test starts. */
+export function workflowBundle(): Promise<WorkflowBundle> {
   bundle ??= bundleWorkflowCode({ workflowsPath: resolve(__dirname, '../../src/workflows/index.ts'), logger: quietLogger });
   return bundle;
 }
