@@ -72,6 +72,10 @@ export async function createConduitWorker(options: ConduitWorkerOptions): Promis
     // Every activity log line (ours and the SDK's) carries pipeline/table/partition fields.
     interceptors: { activity: [activityLogging] },
     shutdownGraceTime: options.shutdownGraceTime ?? '30s',
+    // Activities heartbeat every 5 s, but the SDK would send at most one heartbeat per 24 s (80% of
+    // the timeout), and cancellations arrive with heartbeat answers: a released snapshot holder kept
+    // its transaction open, and a cancelled run's extracts kept going, for up to 24 s.
+    maxHeartbeatThrottleInterval: '5s',
   });
   return {
     worker,
