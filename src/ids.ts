@@ -1,6 +1,7 @@
 /**
- * Identifiers operators see in Temporal (workflow and schedule IDs). Workflow-safe: no imports, so
- * workflows, the client and the CLI share one definition.
+ * Identifiers operators see in Temporal (workflow and schedule IDs, the snapshot signal and failure
+ * type). Workflow-safe: no imports, so workflows, activities, the client and the CLI share one
+ * definition.
  */
 
 /**
@@ -35,3 +36,9 @@ export function defaultScheduleId(pipeline: string): string {
 export function scheduleActionWorkflowId(scheduleId: string): string {
   return `${scheduleId}/trigger`;
 }
+
+/** Signal by which a table's snapshot holder hands the exported snapshot's ID to its table workflow. */
+export const SNAPSHOT_READY_SIGNAL = 'snapshotReady';
+
+/** Failure type of an extract whose shared snapshot no longer exists: the table establishes a new one. */
+export const SNAPSHOT_LOST = 'SnapshotLost';

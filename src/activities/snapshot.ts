@@ -1,9 +1,9 @@
 import { Context } from '@temporalio/activity';
 import { classifyPostgresError, connectPostgres } from '../connectors/postgres/connect';
 import { exportSnapshot } from '../connectors/postgres/snapshot';
+import { SNAPSHOT_READY_SIGNAL } from '../ids';
 import { quoteLiteral } from '../connectors/postgres/sql';
 import { qualifiedName, type SharedSnapshot, type TableJob } from '../shared';
-import { SNAPSHOT_READY_SIGNAL } from '../workflows/snapshot-signal';
 import { pipelineConfig, runActivity, type ActivityContext } from './context';
 
 export interface HoldSnapshotInput {

@@ -1,5 +1,6 @@
 import { defineQuery, setHandler, workflowInfo } from '@temporalio/workflow';
 import { qualifiedName, type BatchProgress, type ExtractBatchInput, type PartitionRange, type PartitionResult } from '../shared';
+import { SNAPSHOT_LOST } from '../ids';
 import { extracting } from './activities';
 import { mapWithConcurrency } from './concurrency';
 import { failureType, failWith } from './failures';
@@ -25,7 +26,7 @@ export async function extractBatch(input: ExtractBatchInput): Promise<PartitionR
       return result;
     } catch (error) {
       // A lost shared snapshot keeps its type: the table workflow reacts to it by establishing a new one.
-      const type = failureType(error) === 'SnapshotLost' ? 'SnapshotLost' : 'PartitionFailed';
+      const type = failureType(error) === SNAPSHOT_LOST ? SNAPSHOT_LOST : 'PartitionFailed';
       throw failWith(`partition ${partition} (${describeRange(range)}) of ${table} in ${workflowInfo().workflowId}`, error, type);
     }
   });

@@ -1,16 +1,12 @@
 import { CancellationScope, condition, defineSignal, executeChild, log, setHandler, workflowInfo } from '@temporalio/workflow';
-import { extractBatchWorkflowId } from '../ids';
+import { extractBatchWorkflowId, SNAPSHOT_LOST, SNAPSHOT_READY_SIGNAL } from '../ids';
 import { qualifiedName, type PartitionRange, type PartitionResult, type PreparedTable, type SharedSnapshot, type TableJob, type TableProgress } from '../shared';
 import { snapshotting } from './activities';
 import { extractBatch } from './extract-batch';
 import { failureType, failWith } from './failures';
-import { SNAPSHOT_READY_SIGNAL } from './snapshot-signal';
 
 /** Partitions per extract batch workflow: about 1,500 history events each, far below the limits. */
 export const PARTITIONS_PER_BATCH = 500;
-
-/** Failure type of an extract whose shared snapshot is gone (connectors/postgres/snapshot.ts). */
-const SNAPSHOT_LOST = 'SnapshotLost';
 
 /** Snapshots established for one table before giving up: each loss means reading every partition again. */
 const MAX_SNAPSHOT_GENERATIONS = 5;

@@ -1,9 +1,7 @@
 import type { Client } from 'pg';
+import { SNAPSHOT_LOST } from '../../ids';
 import { PermanentError } from '../errors';
 import { quoteLiteral } from './sql';
-
-/** Failure type of an extract whose shared snapshot no longer exists; the table workflow re-establishes one. */
-export const SNAPSHOT_LOST = 'SnapshotLost';
 
 /**
  * Opens the transaction whose snapshot a table's partitions share and exports it. The snapshot lives
