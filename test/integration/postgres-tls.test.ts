@@ -5,32 +5,20 @@
  * names what to check, not something to retry.
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chownSync, copyFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PostgresSource } from '../../src/config/pipeline';
 import { connectPostgres } from '../../src/connectors/postgres/connect';
 import { PermanentError } from '../../src/connectors/errors';
+import { Certificates } from '../support/certificates';
 import { sharedServices } from '../support/services';
 
 const { postgres } = sharedServices();
-const dir = mkdtempSync(join(tmpdir(), 'conduit-pg-tls-'));
+const certificates = new Certificates();
 let admin: Client;
 let dataDir: string;
-
-function openssl(...args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-}
-
-/** A CA and a server certificate it signs for 127.0.0.1, and an unrelated CA. */
-function makeCertificates(): void {
-  for (const ca of ['ca', 'other-ca']) openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=conduit test ${ca}`, '-keyout', `${ca}.key`, '-out', `${ca}.pem`);
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'server.key', '-out', 'server.csr');
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName = IP:127.0.0.1\n');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'san.ext', '-out', 'server.crt');
-}
 
 function source(overrides: Partial<PostgresSource>): PostgresSource {
   return { type: 'postgres', host: postgres.host, port: postgres.port, database: postgres.database, user: postgres.user, password: postgres.password, ssl: 'disable', ...overrides };
@@ -47,14 +35,16 @@ async function encrypted(config: PostgresSource): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  makeCertificates();
+  certificates.ca('ca');
+  certificates.ca('other-ca');
+  const server = certificates.issue('ca', 'server', ['IP:127.0.0.1']);
   admin = new Client({ host: postgres.host, port: postgres.port, user: postgres.user, password: postgres.password, database: postgres.database });
   await admin.connect();
   dataDir = (await admin.query<{ data_directory: string }>('SHOW data_directory')).rows[0].data_directory;
   const owner = statSync(dataDir);
-  for (const file of ['server.crt', 'server.key']) {
+  for (const [file, from] of [['server.crt', server.cert], ['server.key', server.key]]) {
     const target = join(dataDir, `conduit-test-${file}`);
-    copyFileSync(join(dir, file), target);
+    copyFileSync(from, target);
     chownSync(target, owner.uid, owner.gid);
   }
   execFileSync('chmod', ['600', join(dataDir, 'conduit-test-server.key')]);
@@ -71,23 +61,23 @@ afterAll(async () => {
   await admin.query('SELECT pg_reload_conf()');
   await admin.end();
   for (const file of ['server.crt', 'server.key']) rmSync(join(dataDir, `conduit-test-${file}`), { force: true });
-  rmSync(dir, { recursive: true, force: true });
+  certificates.remove();
 });
 
 describe('PostgreSQL TLS', () => {
   it('verify-full with the CA file connects encrypted; require encrypts without checking; disable does not encrypt', async () => {
-    expect(await encrypted(source({ ssl: 'verify-full', sslRootCert: join(dir, 'ca.pem') }))).toBe(true);
+    expect(await encrypted(source({ ssl: 'verify-full', sslRootCert: certificates.path('ca.pem') }))).toBe(true);
     expect(await encrypted(source({ ssl: 'require' }))).toBe(true);
     expect(await encrypted(source({ ssl: 'disable' }))).toBe(false);
   });
 
   it('refuses, permanently and saying what to check, a certificate from another CA or for another host name', async () => {
-    const otherCa = connectPostgres(source({ ssl: 'verify-full', sslRootCert: join(dir, 'other-ca.pem') }));
+    const otherCa = connectPostgres(source({ ssl: 'verify-full', sslRootCert: certificates.path('other-ca.pem') }));
     await expect(otherCa).rejects.toBeInstanceOf(PermanentError);
     await expect(otherCa).rejects.toThrow(/TLS certificate .* not accepted .*source\.sslRootCert/);
     // The certificate is for 127.0.0.1, not localhost.
-    const wrongName = connectPostgres(source({ ssl: 'verify-full', sslRootCert: join(dir, 'ca.pem'), host: 'localhost' }));
+    const wrongName = connectPostgres(source({ ssl: 'verify-full', sslRootCert: certificates.path('ca.pem'), host: 'localhost' }));
     await expect(wrongName).rejects.toThrow(/TLS certificate .* not accepted .*localhost/);
-    await expect(connectPostgres(source({ ssl: 'verify-full', sslRootCert: join(dir, 'missing.pem') }))).rejects.toThrow(/cannot read source\.sslRootCert/);
+    await expect(connectPostgres(source({ ssl: 'verify-full', sslRootCert: certificates.path('missing.pem') }))).rejects.toThrow(/cannot read source\.sslRootCert/);
   });
 });
