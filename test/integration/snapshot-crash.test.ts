@@ -1,0 +1,97 @@
+/**
+ * The worker holding a table's shared snapshot dies (SIGKILL of a `conduit worker` process in the
+ * middle of the extraction): its PostgreSQL session ends with it, and so does the snapshot. A
+ * replacement worker picks the run up; the first extract retried there finds the snapshot gone, the
+ * table establishes a new one and reads every partition again: the destination holds exactly the
+ * table as of the second snapshot, with nothing from before or after it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPipelineRun, waitForRun } from '../../src/client';
+import { parsePipeline } from '../../src/config/load';
+import { createConduitWorker } from '../../src/worker';
+import { Harness, workflowBundle } from '../support/harness';
+import { sharedServices } from '../support/services';
+import { eventually } from '../support/stub-worker';
+
+const S = 'snapcrash_src';
+const harness = new Harness(sharedServices(), { sourceSchema: S });
+let child: ChildProcess | undefined;
+
+beforeAll(async () => {
+  await harness.start();
+  await harness.pg.query(`CREATE TABLE ${S}.t (id bigint PRIMARY KEY, v text)`);
+  await harness.pg.query(`INSERT INTO ${S}.t SELECT g, 'v' || g FROM generate_series(1, 60000) g`);
+});
+afterAll(async () => {
+  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await harness.stop();
+});
+
+async function holderPid(not = 0): Promise<number | undefined> {
+  const { rows } = await harness.pg.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle in transaction' AND pid <> $2`,
+    [`conduit snapshot ${S}.t`, not],
+  );
+  return rows[0]?.pid;
+}
+
+describe('consistent snapshot, holder worker killed', () => {
+  it('re-establishes the snapshot on another worker and loads exactly the second snapshot', async () => {
+    // The harness's pipeline on a task queue of its own: only the workers started here serve it.
+    const base = harness.pipelineDocument(harness.config.name);
+    const temporal = base.temporal as Record<string, unknown>;
+    const document = {
+      ...base,
+      temporal: { ...temporal, taskQueue: `${String(temporal.taskQueue)}-crash` },
+      tables: [{ name: `${S}.t`, maxParallelPartitions: 1, snapshot: 'consistent' }],
+    };
+    const file = join(mkdtempSync(join(tmpdir(), 'conduit-snapcrash-')), 'pipeline.yaml');
+    writeFileSync(file, JSON.stringify(document));
+    const config = parsePipeline(document, file, { env: harness.env });
+
+    child = spawn(process.execPath, [resolve(__dirname, '../../bin/conduit.js'), 'worker', '--config', file], {
+      env: { ...process.env, ...harness.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+    await eventually(async () => (output.includes('worker serving') ? true : undefined), 90_000, `the worker to start:\n${output}`);
+
+    const handle = await startPipelineRun(harness.client, config.temporal, { pipeline: config.name });
+    const outcome = waitForRun(handle);
+    const first = await eventually(() => holderPid(), 60_000, 'the first snapshot holder');
+    child.kill('SIGKILL');
+    await harness.pg.query(`UPDATE ${S}.t SET v = 'after first' WHERE id % 3 = 0`);
+    await harness.pg.query(`DELETE FROM ${S}.t WHERE id % 7 = 0`);
+
+    const replacement = await createConduitWorker({ pipelines: [config], workflowBundle: await workflowBundle() });
+    const running = replacement.worker.run();
+    try {
+      // The dead worker's extract times out (30 s heartbeat timeout); its retry finds the snapshot gone.
+      const second = await eventually(() => holderPid(first), 150_000, 'a second snapshot holder');
+      expect(second).not.toBe(first);
+      await harness.pg.query(`DROP TABLE IF EXISTS ${S}.t_expected`);
+      await harness.pg.query(`CREATE TABLE ${S}.t_expected AS SELECT * FROM ${S}.t`);
+      await harness.pg.query(`UPDATE ${S}.t SET v = 'after second' WHERE id % 5 = 0`);
+      await harness.pg.query(`INSERT INTO ${S}.t SELECT g, 'new' FROM generate_series(100001, 100500) g`);
+
+      const result = await outcome;
+      if (!result.ok) throw new Error(result.message);
+      const expected = 60000 - Math.floor(60000 / 7);
+      expect(result.result.tables[0]).toMatchObject({ status: 'succeeded', rows: expected, partitions: 60 });
+      expect(await harness.expectSameContent('t_expected', 't')).toBe(expected);
+      const history = await harness.client.workflow.getHandle(`${handle.workflowId}/${S}.t`).fetchHistory();
+      const holders = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'holdSnapshot');
+      expect(holders).toHaveLength(2);
+    } finally {
+      replacement.worker.shutdown();
+      await running;
+      await replacement.close();
+    }
+  }, 300_000);
+});
