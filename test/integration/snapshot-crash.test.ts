@@ -14,6 +14,7 @@ import { startPipelineRun, waitForRun } from '../../src/client';
 import { parsePipeline } from '../../src/config/load';
 import { createConduitWorker } from '../../src/worker';
 import { Harness, workflowBundle } from '../support/harness';
+import { freezeTable, snapshotHolderPid, snapshotHolders } from '../support/snapshots';
 import { sharedServices } from '../support/services';
 import { eventually } from '../support/stub-worker';
 
@@ -31,13 +32,7 @@ afterAll(async () => {
   await harness.stop();
 });
 
-async function holderPid(not = 0): Promise<number | undefined> {
-  const { rows } = await harness.pg.query<{ pid: number }>(
-    `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle in transaction' AND pid <> $2`,
-    [`conduit snapshot ${S}.t`, not],
-  );
-  return rows[0]?.pid;
-}
+const holderPid = (not?: number) => snapshotHolderPid(harness.pg, `${S}.t`, not);
 
 describe('consistent snapshot, holder worker killed', () => {
   it('re-establishes the snapshot on another worker and loads exactly the second snapshot', async () => {
@@ -75,8 +70,7 @@ describe('consistent snapshot, holder worker killed', () => {
       // The dead worker's extract times out (30 s heartbeat timeout); its retry finds the snapshot gone.
       const second = await eventually(() => holderPid(first), 150_000, 'a second snapshot holder');
       expect(second).not.toBe(first);
-      await harness.pg.query(`DROP TABLE IF EXISTS ${S}.t_expected`);
-      await harness.pg.query(`CREATE TABLE ${S}.t_expected AS SELECT * FROM ${S}.t`);
+      await freezeTable(harness.pg, S, 't');
       await harness.pg.query(`UPDATE ${S}.t SET v = 'after second' WHERE id % 5 = 0`);
       await harness.pg.query(`INSERT INTO ${S}.t SELECT g, 'new' FROM generate_series(100001, 100500) g`);
 
@@ -85,9 +79,7 @@ describe('consistent snapshot, holder worker killed', () => {
       const expected = 60000 - Math.floor(60000 / 7);
       expect(result.result.tables[0]).toMatchObject({ status: 'succeeded', rows: expected, partitions: 60 });
       expect(await harness.expectSameContent('t_expected', 't')).toBe(expected);
-      const history = await harness.client.workflow.getHandle(`${handle.workflowId}/${S}.t`).fetchHistory();
-      const holders = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'holdSnapshot');
-      expect(holders).toHaveLength(2);
+      expect(await snapshotHolders(harness.client, `${handle.workflowId}/${S}.t`)).toBe(2);
     } finally {
       replacement.worker.shutdown();
       await running;

@@ -15,6 +15,7 @@ import { planPartitions } from '../../src/connectors/postgres/partitioning';
 import { exportSnapshot } from '../../src/connectors/postgres/snapshot';
 import { partitionRanges, type ColumnPlan } from '../../src/shared';
 import { Harness } from '../support/harness';
+import { freezeTable, snapshotHolderPid, snapshotHolders } from '../support/snapshots';
 import { sharedServices } from '../support/services';
 import { eventually } from '../support/stub-worker';
 
@@ -39,13 +40,8 @@ beforeAll(async () => {
 });
 afterAll(() => harness.stop());
 
-/** The backend holding a table's exported snapshot, once its transaction is open. */
-async function holderPid(table: string, not?: number): Promise<number | undefined> {
-  const { rows } = await harness.pg.query<{ pid: number }>(
-    `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle in transaction' AND pid <> $2`,
-    [`conduit snapshot ${S}.${table}`, not ?? 0],
-  );
-  return rows[0]?.pid;
+function holderPid(table: string, not?: number): Promise<number | undefined> {
+  return snapshotHolderPid(harness.pg, `${S}.${table}`, not);
 }
 
 async function startRun(table: string) {
@@ -59,10 +55,9 @@ async function partitionsDone(table: string): Promise<number> {
   return (await batch.query<{ partitionsDone: number }>('progress')).partitionsDone;
 }
 
-/** Freezes the source's current content as `<table>_expected`: what a consistent run must load. */
-async function freeze(table: string): Promise<void> {
-  await harness.pg.query(`DROP TABLE IF EXISTS ${S}.${table}_expected`);
-  await harness.pg.query(`CREATE TABLE ${S}.${table}_expected AS SELECT * FROM ${S}.${table}`);
+/** Freezes the table as `<table>_expected`: what a run under a snapshot taken now must load. */
+function freeze(table: string): Promise<void> {
+  return freezeTable(harness.pg, S, table);
 }
 
 describe('consistent snapshot', () => {
@@ -113,9 +108,7 @@ describe('consistent snapshot', () => {
     expect(await harness.expectSameContent('keyed_expected', 'keyed')).toBe(expected);
 
     // Two holders in the table's history; the second generation read all 20 partitions.
-    const history = await harness.client.workflow.getHandle(`${handle.workflowId}/${S}.keyed`).fetchHistory();
-    const holders = (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'holdSnapshot');
-    expect(holders).toHaveLength(2);
+    expect(await snapshotHolders(harness.client, `${handle.workflowId}/${S}.keyed`)).toBe(2);
     expect(await partitionsDone('keyed')).toBe(20);
   });
 
