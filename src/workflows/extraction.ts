@@ -1,4 +1,4 @@
-import { CancellationScope, condition, defineSignal, executeChild, log, setHandler, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, defineSignal, executeChild, log, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { extractBatchWorkflowId, SNAPSHOT_LOST, SNAPSHOT_READY_SIGNAL } from '../ids';
 import { qualifiedName, type PartitionRange, type PartitionResult, type PreparedTable, type SharedSnapshot, type TableJob, type TableProgress } from '../shared';
 import { snapshotting } from './activities';
@@ -7,6 +7,9 @@ import { failureType, failWith } from './failures';
 
 /** Partitions per extract batch workflow: about 1,500 history events each, far below the limits. */
 export const PARTITIONS_PER_BATCH = 500;
+
+/** Marks table runs that may read under a shared snapshot (older histories replay without one). */
+const SHARED_SNAPSHOT_PATCH = 'shared-snapshot';
 
 /** Snapshots established for one table before giving up: each loss means reading every partition again. */
 const MAX_SNAPSHOT_GENERATIONS = 5;
@@ -27,7 +30,8 @@ export function readsConsistently(job: TableJob, prepared: PreparedTable, partit
  * new snapshot and ALL partitions are read again (under file names of the new generation).
  */
 export async function extractPartitions(job: TableJob, prepared: PreparedTable, ranges: PartitionRange[], progress: TableProgress): Promise<PartitionResult[]> {
-  if (!readsConsistently(job, prepared, ranges.length)) return extractBatches(job, prepared, ranges, progress);
+  // patched(): a table run started by a worker without shared snapshots replays as it ran.
+  if (!readsConsistently(job, prepared, ranges.length) || !patched(SHARED_SNAPSHOT_PATCH)) return extractBatches(job, prepared, ranges, progress);
   const snapshots = new Map<number, SharedSnapshot>();
   setHandler(snapshotReadySignal, (snapshot) => void snapshots.set(snapshot.generation, snapshot));
   const source = qualifiedName(job.source);
