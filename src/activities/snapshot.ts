@@ -29,7 +29,7 @@ export function holdSnapshotActivity(context: ActivityContext) {
       await client.query(`SET application_name = ${quoteLiteral(`conduit snapshot ${table}`.slice(0, 63))}`);
       const ended = new Promise<never>((_, reject) => {
         const lost = (error?: Error) => reject(new Error(`the connection holding the snapshot of ${table} ended${error ? `: ${error.message}` : ''}`));
-        client.once('error', lost);
+        client.on('error', lost);
         client.once('end', () => lost());
       });
       ended.catch(() => undefined);
