@@ -49,7 +49,11 @@ export async function extractPartitions(job: TableJob, prepared: PreparedTable, 
       if (!snapshot) throw failWith(`exporting a snapshot of ${source}`, holderFailure ?? 'the snapshot holder ended without one', 'SnapshotFailed');
       return await extractBatches(job, prepared, ranges, progress, snapshot);
     } catch (error) {
-      if (failureType(error) !== SNAPSHOT_LOST || generation + 1 >= MAX_SNAPSHOT_GENERATIONS) throw error;
+      if (failureType(error) !== SNAPSHOT_LOST) throw error;
+      if (generation + 1 >= MAX_SNAPSHOT_GENERATIONS) {
+        const advice = `check what ends the holder's transaction (backend "conduit snapshot ${source}"): idle_in_transaction_session_timeout, restarts, killed sessions`;
+        throw failWith(`the shared snapshot of ${source} was lost ${MAX_SNAPSHOT_GENERATIONS} times; ${advice}`, error, SNAPSHOT_LOST);
+      }
       log.warn('shared snapshot lost before every partition read it: establishing a new one and reading all partitions again', { table: source, generation });
     } finally {
       holder.cancel();
