@@ -112,6 +112,28 @@ describe('consistent snapshot', () => {
     expect(await partitionsDone('keyed')).toBe(20);
   });
 
+  it('gives up after five lost snapshots, saying what to check, and leaves the target as it was', async () => {
+    // Runs after the test above: `keyed` is loaded, and its target equals `keyed_expected`.
+    const { handle, outcome } = await startRun('keyed');
+    let ended = false;
+    void outcome.finally(() => (ended = true));
+    let last = 0;
+    while (!ended) {
+      const pid = await holderPid('keyed', last);
+      if (pid !== undefined) {
+        await harness.pg.query(`SELECT pg_terminate_backend($1)`, [pid]);
+        last = pid;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const result = await outcome;
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.message).toContain(`the shared snapshot of ${S}.keyed was lost 5 times; check what ends the holder's transaction`);
+    expect(await snapshotHolders(harness.client, `${handle.workflowId}/${S}.keyed`)).toBe(5);
+    expect(await harness.expectSameContent('keyed_expected', 'keyed')).toBe(20000 - Math.floor(20000 / 7));
+  });
+
   it('measured: without a shared snapshot, an UPDATE between two page-range partitions reads a row twice', async () => {
     await harness.pg.query(`CREATE TABLE ${S}.pages (n integer, label text)`);
     await harness.pg.query(`INSERT INTO ${S}.pages SELECT g, 'row ' || g FROM generate_series(1, 2000) g`);
