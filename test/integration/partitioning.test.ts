@@ -38,6 +38,26 @@ describe('partition planning', () => {
     expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(1);
   });
 
+  it('balances key ranges from a sample on a table larger than the sample, covering every row once', async () => {
+    await pg.query('CREATE TABLE part_src.large (id bigint PRIMARY KEY, pad text)');
+    await pg.query("INSERT INTO part_src.large SELECT g, 'row ' || g FROM generate_series(1, 600000) g");
+    await pg.query("INSERT INTO part_src.large SELECT 5000000000 + g::bigint * g, 'sparse' FROM generate_series(1, 200000) g");
+    const plan = await planPartitions(pg, { schema: 'part_src', name: 'large' }, 'id', 100000);
+    expect(plan.rows).toBe(800000);
+    const sizes = await partitionSizes('large', plan.partitioning);
+    expect(sizes).toHaveLength(8);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(800000);
+    expect(Math.max(...sizes) / Math.min(...sizes)).toBeLessThan(1.15);
+  });
+
+  it('splits a dense key by arithmetic into exact ranges', async () => {
+    await pg.query('CREATE TABLE part_src.dense (id int PRIMARY KEY)');
+    await pg.query('INSERT INTO part_src.dense SELECT g FROM generate_series(-50, 9949) g');
+    const plan = await planPartitions(pg, { schema: 'part_src', name: 'dense' }, 'id', 3000);
+    expect(plan.partitioning).toEqual({ strategy: 'key', column: 'id', bounds: ['2450', '4950', '7450'] });
+    expect(await partitionSizes('dense', plan.partitioning)).toEqual([2500, 2500, 2500, 2500]);
+  });
+
   it('splits a table without a key by page ranges that cover every row once', async () => {
     await pg.query('CREATE TABLE part_src.heap (v text)');
     await pg.query("INSERT INTO part_src.heap SELECT repeat('x', 50) || g FROM generate_series(1, 20000) g");

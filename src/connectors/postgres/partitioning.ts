@@ -8,11 +8,19 @@ export interface PartitionPlan {
 }
 
 /**
+ * Sparse keys take their bounds from a sample of at most this many rows (TABLESAMPLE SYSTEM, whole
+ * pages): sorting every key with row_number() took 0.3 s at 1M rows and 2.4 s at 10M; a 3% sample
+ * of 10M rows takes 45 ms and put the middle bound 2% from the exact one. Smaller tables are read whole.
+ */
+const BOUND_SAMPLE_ROWS = 300_000;
+
+/**
  * Splits a table into partitions of about `partitionRows` rows.
  *
- * With an integer key the bounds are every n-th key in key order, so sparse or skewed keys still give
- * partitions of equal row count (one ordered pass over the primary key index). Without one, the
- * table's pages are split evenly and read with TID range scans.
+ * With an integer key the bounds decide only the balance: the first range is open below and the last
+ * open above, so every key falls in exactly one whatever the bounds are. Dense keys (max − min + 1 =
+ * rows) are split by arithmetic; sparse or skewed ones at every n-th row of a sample in key order.
+ * Without a key, the table's pages are split evenly and read with TID range scans.
  */
 export async function planPartitions(client: Client, table: QualifiedName, integerKey: string | undefined, partitionRows: number): Promise<PartitionPlan> {
   const relation = quoteTable(table.schema, table.name);
@@ -21,16 +29,8 @@ export async function planPartitions(client: Client, table: QualifiedName, integ
   const partitions = Math.max(1, Math.ceil(rows / partitionRows));
 
   if (integerKey !== undefined) {
-    if (partitions === 1) return { rows, partitioning: { strategy: 'key', column: integerKey, bounds: [] } };
-    const step = Math.ceil(rows / partitions);
-    const key = quoteIdent(integerKey);
-    const { rows: boundRows } = await client.query<{ bound: string }>(
-      `SELECT k::text AS bound FROM (
-         SELECT ${key} AS k, row_number() OVER (ORDER BY ${key}) AS rn FROM ${relation}
-       ) ordered WHERE rn > 1 AND (rn - 1) % $1 = 0 ORDER BY k`,
-      [step],
-    );
-    return { rows, partitioning: { strategy: 'key', column: integerKey, bounds: boundRows.map((r) => r.bound) } };
+    const bounds = partitions === 1 ? [] : await keyBounds(client, relation, quoteIdent(integerKey), rows, partitions);
+    return { rows, partitioning: { strategy: 'key', column: integerKey, bounds } };
   }
 
   const { rows: pageRows } = await client.query<{ pages: string }>(
@@ -43,6 +43,33 @@ export async function planPartitions(client: Client, table: QualifiedName, integ
   const bounds: number[] = [];
   for (let page = pagesPerPartition; page < pages && bounds.length < count - 1; page += pagesPerPartition) bounds.push(page);
   return { rows, partitioning: { strategy: 'ctid', bounds } };
+}
+
+/** Keys at row positions step + 1, 2·step + 1, … (1-based, in key order), exactly or from a sample. */
+async function keyBounds(client: Client, relation: string, key: string, rows: number, partitions: number): Promise<string[]> {
+  const step = Math.ceil(rows / partitions);
+  const positions = Array.from({ length: partitions - 1 }, (_, i) => (i + 1) * step).filter((position) => position < rows);
+  const { rows: range } = await client.query<{ low: string | null; high: string | null }>(
+    `SELECT min(${key})::text AS low, max(${key})::text AS high FROM ${relation}`,
+  );
+  const { low, high } = range[0];
+  if (low !== null && high !== null && BigInt(high) - BigInt(low) + 1n === BigInt(rows)) {
+    return positions.map((position) => (BigInt(low) + BigInt(position)).toString());
+  }
+  // percentile_disc(f) is the key at position ceil(f · n) of the n sampled rows.
+  const fractions = positions.map((position) => (position + 0.5) / rows);
+  const samplePercent = Math.min(100, (BOUND_SAMPLE_ROWS / rows) * 100);
+  const { rows: sampled } = await client.query<{ bound: string }>(
+    `SELECT unnest(percentile_disc($1::float8[]) WITHIN GROUP (ORDER BY ${key}))::text AS bound
+       FROM ${relation} TABLESAMPLE SYSTEM ($2) REPEATABLE (0)`,
+    [fractions, samplePercent],
+  );
+  return increasing(sampled.map((r) => r.bound));
+}
+
+/** Drops repeated bounds (a small sample can repeat a key), which would make empty ranges. */
+function increasing(bounds: string[]): string[] {
+  return bounds.filter((bound, i) => i === 0 || BigInt(bound) > BigInt(bounds[i - 1]));
 }
 
 /** The WHERE clause that selects one partition's rows; bounds are typed values, quoted here. */
