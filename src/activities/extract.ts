@@ -1,5 +1,5 @@
 import { mkdir, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { connectPostgres, classifyPostgresError } from '../connectors/postgres/connect';
 import { PermanentError } from '../connectors/errors';
@@ -25,7 +25,6 @@ export function partitionFileName(partition: number, snapshotGeneration = 0): st
  * stage. A retry redoes the whole partition and overwrites the file, so nothing is staged twice.
  */
 export function extractPartitionActivity(context: ActivityContext) {
-  streamUploadsWithoutCopies();
   return async function extractPartition(input: ExtractPartitionInput): Promise<PartitionResult> {
     const config = pipelineConfig(context, input.job.pipeline);
     const activity = Context.current();
@@ -106,40 +105,4 @@ async function extract(
     activity.cancellationSignal.removeEventListener('abort', cancel);
     await client.end().catch(() => undefined);
   }
-}
-
-/** The slice of axios's request config this module touches (axios is snowflake-sdk's HTTP client). */
-interface UploadRequestConfig {
-  data?: unknown;
-  maxRedirects?: number;
-}
-interface AxiosInstanceLike {
-  interceptors: { request: { use(onFulfilled: (config: UploadRequestConfig) => UploadRequestConfig): number } };
-}
-
-let uploadsStreamed = false;
-
-/**
- * snowflake-sdk PUTs files to GCS stages (and to the emulator's stage, which poses as one) with
- * axios, whose default transport follows redirects through `follow-redirects`. That keeps a copy of
- * the whole request body so it could replay it after a redirect: every staged file passed through
- * the worker's memory in full (a 280 MB partition file cost 280 MB of RSS). A file streamed from
- * disk is never redirected by the stage endpoint, so such requests go out on Node's plain HTTP
- * client, which streams with backpressure. Requests with in-memory bodies are left as they are.
- */
-function streamUploadsWithoutCopies(): void {
-  if (uploadsStreamed) return;
-  uploadsStreamed = true;
-  let axios: AxiosInstanceLike;
-  try {
-    // The SDK's own copy of axios: the one whose default instance its GCS client uses.
-    axios = require(require.resolve('axios', { paths: [dirname(require.resolve('snowflake-sdk'))] })) as AxiosInstanceLike;
-  } catch {
-    return;
-  }
-  axios.interceptors.request.use((config) => {
-    const body = config.data as { pipe?: unknown } | null | undefined;
-    if (body && typeof body.pipe === 'function') config.maxRedirects = 0;
-    return config;
-  });
 }

@@ -1,6 +1,7 @@
 import snowflake from 'snowflake-sdk';
 import type { SnowflakeDestination } from '../../config/pipeline';
 import { PermanentError } from '../errors';
+import { streamUploadsWithoutCopies } from './streamed-uploads';
 
 export type Row = Record<string, unknown>;
 
@@ -13,10 +14,12 @@ export interface SnowflakeSession {
 
 let configured = false;
 
-/** The SDK logs to a file in the working directory by default; keep it to errors on stderr. */
+/** Once per process: the SDK logs to a file in the working directory by default (keep it to errors on
+ * stderr), and its uploads must stream (see streamed-uploads.ts). */
 function configureSdk(): void {
   if (configured) return;
   snowflake.configure({ logLevel: 'ERROR', additionalLogToConsole: true });
+  streamUploadsWithoutCopies();
   configured = true;
 }
 
