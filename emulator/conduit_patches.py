@@ -39,6 +39,7 @@ def apply_all(bucket_root: str) -> None:
     patch_copy_positional_columns()
     patch_copy_atomicity()
     patch_copy_empty_files()
+    patch_merge_in_transaction()
 
 
 def set_stage_root(bucket_root: str) -> None:
@@ -209,6 +210,24 @@ def patch_copy_positional_columns() -> None:
         return original(select)
 
     fakesnow.copy_into._strip_json_extract = _strip_json_extract
+
+
+def patch_merge_in_transaction() -> None:
+    """fakesnow runs MERGE through a TEMPORARY table (`merge_candidates`) and records a NULL comment
+    for it in `_fs_global`; inside an open transaction that already wrote the target's database,
+    DuckDB refuses the second database ("a single transaction can only write to a single attached
+    database"), so MERGE failed between BEGIN and COMMIT. Temporary tables without a COMMENT get
+    no comment row: Snowflake has nothing to record for them either."""
+    original = fakesnow.transforms.extract_comment_on_table
+
+    def extract_comment_on_table(expression: Expr) -> Expr:
+        result = original(expression)
+        recorded = result.args.get("table_comment")
+        if recorded is not None and recorded[1] is None and result.find(exp.TemporaryProperty):
+            del result.args["table_comment"]
+        return result
+
+    fakesnow.transforms.extract_comment_on_table = extract_comment_on_table
 
 
 def patch_copy_atomicity() -> None:
