@@ -15,6 +15,7 @@ export const FAULT_POINTS = {
   'load.after-copy': 'COPY INTO has committed into the shadow table; the activity has not reported',
   'swap.before': 'the shadow table is verified; the swap has not run',
   'swap.after': 'the swap has committed; the activity has not reported',
+  'commit.after': 'an incremental batch and its cursor have committed in one transaction; the activity has not reported',
   'cleanup.during': 'cleanup dropped the shadow table but not yet the stage',
 } as const;
 

@@ -9,9 +9,38 @@ export interface PipelineRunInput {
   pipeline: string;
   /** Source tables (`schema.table`) to run; all of the pipeline's tables when absent. */
   tables?: string[];
+  /** Incremental tables (`schema.table`) to reload whole this run, resetting their cursor. */
+  fullRefresh?: string[];
 }
 
-export type LoadMode = 'full_refresh';
+export type LoadMode = 'full_refresh' | 'incremental_append' | 'incremental_merge';
+
+/** How an incremental table is read and applied (see README, "Incremental modes"). */
+export interface IncrementalSpec {
+  /** Source column whose growing values select new and changed rows. */
+  cursor: string;
+  /** Re-read this far behind the committed cursor for rows that commit late: a number or e.g. '10 minutes'. */
+  lookback?: string;
+  /** Source columns identifying a row; the source's primary key when absent. */
+  primaryKey?: string[];
+  /** Merge only: a column marking deleted rows (boolean, or non-NULL means deleted). */
+  softDelete?: { column: string; action: 'delete' | 'flag' };
+}
+
+/**
+ * Which rows an extract reads besides its partition range: cursor values in (low - lookback, high].
+ * An absent low reads from the start (and NULL cursors, which only a full load can see).
+ */
+export interface CursorWindow {
+  column: string;
+  /** The column's PostgreSQL type, for typed comparisons. */
+  sourceType: string;
+  low?: string;
+  high?: string;
+  lookback?: string;
+  /** Leave out rows marked deleted by this column (a full load of a merge table that deletes). */
+  skipDeleted?: { column: string; boolean: boolean };
+}
 
 /**
  * What to do with a value the destination cannot hold exactly (an infinite date, numeric NaN, a
@@ -92,6 +121,10 @@ export interface TableJob {
   maxParallelPartitions: number;
   /** Absent in jobs planned before the option existed: treated as `auto`. */
   snapshot?: SnapshotMode;
+  /** Incremental modes only. */
+  incremental?: IncrementalSpec;
+  /** `conduit run --full-refresh`: reload an incremental table whole and reset its cursor. */
+  fullRefresh?: boolean;
 }
 
 export interface PipelinePlan {
@@ -110,6 +143,18 @@ export interface PreparedTable {
   stage: QualifiedName;
   /** Marks the shadow table so a repeated swap can tell it already happened. */
   runMarker: string;
+}
+
+/** An incremental table after preparation: the window this run reads and how it is applied. */
+export interface PreparedIncremental extends PreparedTable {
+  /** Reload whole (first run, lost target, --full-refresh): staged like full_refresh, swapped in, cursor reset. */
+  full: boolean;
+  window: CursorWindow;
+  /** Target names of the key columns (merge; append's identity with the cursor). */
+  key: string[];
+  /** Target columns the source no longer has. */
+  dropped: string[];
+  schemaChanges: string[];
 }
 
 /** One partition's rows: a half-open range of the key or of page numbers; an absent end is unbounded. */
@@ -140,6 +185,7 @@ export interface ExtractPartitionInput {
   range: PartitionRange;
   /** The table's shared snapshot, when its partitions are read consistently. */
   snapshot?: SharedSnapshot;
+  window?: CursorWindow;
 }
 
 export interface PartitionResult {
@@ -160,6 +206,7 @@ export interface ExtractBatchInput {
   firstPartition: number;
   ranges: PartitionRange[];
   snapshot?: SharedSnapshot;
+  window?: CursorWindow;
 }
 
 export interface TableResult {
@@ -172,6 +219,10 @@ export interface TableResult {
   seconds: number;
   /** Values the destination could not hold, by source column, and what was done with them. */
   unrepresentable?: { policy: UnrepresentablePolicy; columns: Record<string, number> };
+  /** Incremental modes: the target's schema changes applied before loading, one line each. */
+  schemaChanges?: string[];
+  /** Incremental modes: the committed cursor high-water after this run. */
+  cursor?: string | null;
   error?: string;
 }
 

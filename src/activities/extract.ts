@@ -92,7 +92,7 @@ async function extract(
   const cancel = () => client.end().catch(() => undefined);
   activity.cancellationSignal.addEventListener('abort', cancel);
   try {
-    const statement = extractStatement(input.job.source, input.columns, input.range);
+    const statement = extractStatement(input.job.source, input.columns, input.range, input.window);
     const onProgress = (progress: ExtractProgress) => {
       report({ ...progress, phase: 'extract' });
       faultPoint('extract.mid-stream');

@@ -1,3 +1,4 @@
+import { commitIncrementalActivity } from './commit';
 import type { ActivityContext } from './context';
 import { extractPartitionActivity } from './extract';
 import { cleanupTableActivity, swapTableActivity } from './finalize';
@@ -5,6 +6,7 @@ import { loadTableActivity, verifyTableActivity } from './load';
 import { planPipelineActivity } from './plan';
 import { prepareTableActivity } from './prepare';
 import { holdSnapshotActivity } from './snapshot';
+import { prepareIncrementalActivity } from './prepare-incremental';
 
 export type { ActivityContext } from './context';
 
@@ -14,10 +16,12 @@ export function createActivities(context: ActivityContext) {
     planPipeline: planPipelineActivity(context),
     prepareTable: prepareTableActivity(context),
     holdSnapshot: holdSnapshotActivity(context),
+    prepareIncremental: prepareIncrementalActivity(context),
     extractPartition: extractPartitionActivity(context),
     loadTable: loadTableActivity(context),
     verifyTable: verifyTableActivity(context),
     swapTable: swapTableActivity(context),
+    commitIncremental: commitIncrementalActivity(context),
     cleanupTable: cleanupTableActivity(context),
   };
 }

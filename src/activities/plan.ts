@@ -16,7 +16,7 @@ export function planPipelineActivity(context: ActivityContext) {
       const client = await connectPostgres(config.source);
       try {
         const jobs = await resolveTables(client, config);
-        const selected = filterTables(jobs, input.tables, config.name);
+        const selected = markFullRefresh(filterTables(jobs, input.tables, config.name), input.fullRefresh ?? [], config.name);
         checkTargetCollisions(selected);
         return { pipeline: config.name, tables: selected, maxParallelTables: config.settings.maxParallelTables };
       } catch (error) {
@@ -74,14 +74,32 @@ function addJob(jobs: Map<string, TableJob>, config: PipelineConfig, selection: 
     partitionRows: selection.overrides.partitionRows ?? settings.partitionRows,
     maxParallelPartitions: selection.overrides.maxParallelPartitions ?? settings.maxParallelPartitions,
     snapshot: selection.overrides.snapshot ?? settings.snapshot,
+    ...(selection.overrides.incremental ? { incremental: selection.overrides.incremental } : {}),
   });
+}
+
+function findJob(jobs: TableJob[], raw: string): TableJob | undefined {
+  const parts = splitQualified(raw);
+  return parts?.length === 2 ? jobs.find((j) => j.source.schema === parts[0] && j.source.name === parts[1]) : undefined;
+}
+
+/** `--full-refresh T`: T must be an incremental table of this run; its job reloads whole. */
+function markFullRefresh(jobs: TableJob[], requested: string[], pipeline: string): TableJob[] {
+  for (const raw of requested) {
+    const job = findJob(jobs, raw);
+    if (!job || job.mode === 'full_refresh') {
+      const known = jobs.filter((j) => j.mode !== 'full_refresh').map((j) => qualifiedName(j.source)).join(', ') || 'none';
+      throw new PermanentError(`--full-refresh "${raw}": not an incremental table of this run of pipeline "${pipeline}" (incremental tables: ${known})`, 'UnknownTable');
+    }
+    job.fullRefresh = true;
+  }
+  return jobs;
 }
 
 function filterTables(jobs: TableJob[], requested: string[] | undefined, pipeline: string): TableJob[] {
   if (!requested || requested.length === 0) return jobs;
   return requested.map((raw) => {
-    const parts = splitQualified(raw);
-    const job = parts?.length === 2 ? jobs.find((j) => j.source.schema === parts[0] && j.source.name === parts[1]) : undefined;
+    const job = findJob(jobs, raw);
     if (!job) {
       const known = jobs.map((j) => qualifiedName(j.source)).join(', ');
       throw new PermanentError(`table "${raw}" is not part of pipeline "${pipeline}" (its tables: ${known})`, 'UnknownTable');

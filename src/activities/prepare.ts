@@ -61,7 +61,7 @@ export function prepareTableActivity(context: ActivityContext) {
   };
 }
 
-async function planColumns(client: Client, job: TableJob, columns: SourceColumn[], identifierCase: IdentifierCase): Promise<ColumnPlan[]> {
+export async function planColumns(client: Client, job: TableJob, columns: SourceColumn[], identifierCase: IdentifierCase): Promise<ColumnPlan[]> {
   const table = quoteTable(job.source.schema, job.source.name);
   const unsupported = columns.filter((c) => c.kind === undefined);
   if (unsupported.length > 0) {

@@ -22,6 +22,8 @@ export function formatSummary(result: PipelineRunResult): string {
       const done = t.unrepresentable.policy === 'null' ? 'loaded as NULL' : 'made their columns land as text';
       lines.push(`  ${t.source}: values Snowflake cannot hold ${done}: ${counts.join(', ')}`);
     }
+    for (const change of t.schemaChanges ?? []) lines.push(`  ${t.source}: schema change: ${change}`);
+    if (t.cursor !== undefined) lines.push(`  ${t.source}: cursor now ${t.cursor ?? 'not set (no cursor values yet)'}`);
     if (t.error) lines.push(`  ${t.source} failed: ${t.error}`);
   }
   return lines.join('\n');

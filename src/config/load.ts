@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { LoadMode, SnapshotMode, UnrepresentablePolicy } from '../shared';
+import type { IncrementalSpec, LoadMode, SnapshotMode, UnrepresentablePolicy } from '../shared';
 import {
   DEFAULT_SETTINGS,
   DEFAULT_TEMPORAL,
@@ -37,7 +37,10 @@ export interface LoadOptions {
   resolveSecrets?: boolean;
 }
 
-const MODES: readonly LoadMode[] = ['full_refresh'];
+const MODES: readonly LoadMode[] = ['full_refresh', 'incremental_append', 'incremental_merge'];
+const INCREMENTAL_KEYS = ['cursor', 'lookback', 'primaryKey', 'softDelete'];
+/** A look-back: a whole number (integer cursors) or an amount of time (date and timestamp cursors). */
+const LOOKBACK = /^(\d+|\d+ (second|minute|hour|day)s?)$/;
 const SSL_MODES: readonly SslMode[] = ['disable', 'require', 'verify-full'];
 const IDENTIFIER_CASES: readonly IdentifierCase[] = ['preserve', 'upper'];
 const UNREPRESENTABLE_POLICIES: readonly UnrepresentablePolicy[] = ['fail', 'null', 'string'];
@@ -73,7 +76,7 @@ export function parsePipeline(document: unknown, file: string, options: LoadOpti
   const source = readSource(reader, root.source);
   const destination = readDestination(reader, root.destination);
   const settings = readSettings(reader, root.settings);
-  const tables = readTables(reader, root.tables);
+  const tables = readTables(reader, root.tables, settings.mode);
 
   if (reader.problems.length > 0) throw reader.error();
   return {
@@ -190,7 +193,7 @@ function readSettings(reader: Reader, value: unknown): PipelineSettings {
   };
 }
 
-function readTables(reader: Reader, value: unknown): TableSelection[] {
+function readTables(reader: Reader, value: unknown, defaultMode: LoadMode): TableSelection[] {
   if (!Array.isArray(value) || value.length === 0) {
     reader.problems.push('`tables`: required, a non-empty list of `{ name: schema.table }` or `{ schema: s, include: [...], exclude: [...] }` entries');
     return [];
@@ -205,15 +208,15 @@ function readTables(reader: Reader, value: unknown): TableSelection[] {
     }
     const obj = reader.object(item, path);
     if (!obj) return;
-    const overrides = readOverrides(reader, obj, path);
+    const overrides = readOverrides(reader, obj, path, defaultMode);
     if ('name' in obj) {
-      reader.only(obj, path, ['name', 'target', 'mode', 'partitionRows', 'maxParallelPartitions', 'snapshot']);
+      reader.only(obj, path, ['name', 'target', 'mode', 'partitionRows', 'maxParallelPartitions', 'snapshot', ...INCREMENTAL_KEYS]);
       const raw = reader.string(obj, 'name', { path });
       const name = raw === undefined ? undefined : splitTableName(reader, raw, `${path}.name`);
       const target = reader.string(obj, 'target', { path, optional: true });
       if (name) selections.push({ kind: 'table', ...name, target, overrides });
     } else if ('schema' in obj) {
-      reader.only(obj, path, ['schema', 'include', 'exclude', 'mode', 'partitionRows', 'maxParallelPartitions', 'snapshot']);
+      reader.only(obj, path, ['schema', 'include', 'exclude', 'mode', 'partitionRows', 'maxParallelPartitions', 'snapshot', ...INCREMENTAL_KEYS]);
       const schema = reader.string(obj, 'schema', { path });
       const include = reader.stringList(obj, 'include', { path }) ?? ['*'];
       const exclude = reader.stringList(obj, 'exclude', { path }) ?? [];
@@ -225,13 +228,40 @@ function readTables(reader: Reader, value: unknown): TableSelection[] {
   return selections;
 }
 
-function readOverrides(reader: Reader, obj: Record<string, unknown>, path: string): TableOverrides {
+function readOverrides(reader: Reader, obj: Record<string, unknown>, path: string, defaultMode: LoadMode): TableOverrides {
+  const mode = reader.oneOf(obj, 'mode', MODES, { path, optional: true });
   return {
-    mode: reader.oneOf(obj, 'mode', MODES, { path, optional: true }),
+    mode,
     partitionRows: reader.integer(obj, 'partitionRows', { path, min: 1, optional: true }),
     maxParallelPartitions: reader.integer(obj, 'maxParallelPartitions', { path, min: 1, max: 64, optional: true }),
     snapshot: reader.oneOf(obj, 'snapshot', SNAPSHOT_MODES, { path, optional: true }),
+    incremental: readIncremental(reader, obj, path, mode ?? defaultMode),
   };
+}
+
+/** Incremental keys are required by (and only allowed with) the incremental modes. */
+function readIncremental(reader: Reader, obj: Record<string, unknown>, path: string, mode: LoadMode): IncrementalSpec | undefined {
+  const given = INCREMENTAL_KEYS.filter((key) => obj[key] !== undefined);
+  if (mode === 'full_refresh') {
+    for (const key of given) reader.problems.push(`\`${path}.${key}\`: only for mode incremental_append or incremental_merge`);
+    return undefined;
+  }
+  const cursor = reader.string(obj, 'cursor', { path });
+  if (cursor === undefined) return undefined;
+  const lookback = reader.string(obj, 'lookback', { path, optional: true, pattern: LOOKBACK, hint: "a whole number for integer cursors, or e.g. '10 minutes' (second, minute, hour, day)" });
+  const primaryKey = obj.primaryKey === undefined ? undefined : reader.stringList(obj, 'primaryKey', { path });
+  let softDelete: IncrementalSpec['softDelete'];
+  if (obj.softDelete !== undefined) {
+    const soft = reader.object(obj.softDelete, `${path}.softDelete`);
+    if (soft) {
+      reader.only(soft, `${path}.softDelete`, ['column', 'action']);
+      const column = reader.string(soft, 'column', { path: `${path}.softDelete` });
+      const action = reader.oneOf(soft, 'action', ['delete', 'flag'] as const, { path: `${path}.softDelete`, optional: true }) ?? 'delete';
+      if (mode !== 'incremental_merge') reader.problems.push(`\`${path}.softDelete\`: only for mode incremental_merge (append keeps every row it reads)`);
+      if (column !== undefined) softDelete = { column, action };
+    }
+  }
+  return { cursor, ...(lookback ? { lookback } : {}), ...(primaryKey ? { primaryKey } : {}), ...(softDelete ? { softDelete } : {}) };
 }
 
 /**

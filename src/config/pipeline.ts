@@ -1,4 +1,4 @@
-import type { LoadMode, SnapshotMode, UnrepresentablePolicy } from '../shared';
+import type { IncrementalSpec, LoadMode, SnapshotMode, UnrepresentablePolicy } from '../shared';
 
 /** A pipeline definition after validation and `${VAR}` interpolation. Holds secrets: worker-side only. */
 export interface PipelineConfig {
@@ -73,6 +73,8 @@ export interface TableOverrides {
   partitionRows?: number;
   maxParallelPartitions?: number;
   snapshot?: SnapshotMode;
+  /** Cursor, look-back, key and soft-delete column of an incremental table. */
+  incremental?: IncrementalSpec;
 }
 
 export type IdentifierCase = 'preserve' | 'upper';

@@ -8,7 +8,7 @@ import type { ConduitActivities } from '../activities';
  */
 const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 6 };
 
-export const planning = proxyActivities<Pick<ConduitActivities, 'planPipeline' | 'prepareTable'>>({
+export const planning = proxyActivities<Pick<ConduitActivities, 'planPipeline' | 'prepareTable' | 'prepareIncremental'>>({
   startToCloseTimeout: '30m',
   heartbeatTimeout: '30s',
   retry,
@@ -20,7 +20,7 @@ export const extracting = proxyActivities<Pick<ConduitActivities, 'extractPartit
   retry: { ...retry, maximumAttempts: 8 },
 });
 
-export const loading = proxyActivities<Pick<ConduitActivities, 'loadTable' | 'verifyTable' | 'swapTable' | 'cleanupTable'>>({
+export const loading = proxyActivities<Pick<ConduitActivities, 'loadTable' | 'verifyTable' | 'swapTable' | 'commitIncremental' | 'cleanupTable'>>({
   startToCloseTimeout: '4h',
   heartbeatTimeout: '30s',
   retry,

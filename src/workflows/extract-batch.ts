@@ -19,7 +19,7 @@ export async function extractBatch(input: ExtractBatchInput): Promise<PartitionR
   return mapWithConcurrency(input.ranges, input.job.maxParallelPartitions, async (range, index) => {
     const partition = input.firstPartition + index;
     try {
-      const result = await extracting.extractPartition({ job: input.job, columns: input.columns, stage: input.stage, partition, range, snapshot: input.snapshot });
+      const result = await extracting.extractPartition({ job: input.job, columns: input.columns, stage: input.stage, partition, range, snapshot: input.snapshot, window: input.window });
       progress.partitionsDone++;
       progress.rows += result.rows;
       progress.bytes += result.bytes;

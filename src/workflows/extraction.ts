@@ -1,6 +1,6 @@
 import { CancellationScope, condition, defineSignal, executeChild, log, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { extractBatchWorkflowId, SNAPSHOT_LOST, SNAPSHOT_READY_SIGNAL } from '../ids';
-import { qualifiedName, type PartitionRange, type PartitionResult, type PreparedTable, type SharedSnapshot, type TableJob, type TableProgress } from '../shared';
+import { qualifiedName, type CursorWindow, type PartitionRange, type PartitionResult, type PreparedTable, type SharedSnapshot, type TableJob, type TableProgress } from '../shared';
 import { snapshotting } from './activities';
 import { extractBatch } from './extract-batch';
 import { failureType, failWith } from './failures';
@@ -29,9 +29,15 @@ export function readsConsistently(job: TableJob, prepared: PreparedTable, partit
  * it, partitions already read belong to a snapshot the rest can no longer see, so the table gets a
  * new snapshot and ALL partitions are read again (under file names of the new generation).
  */
-export async function extractPartitions(job: TableJob, prepared: PreparedTable, ranges: PartitionRange[], progress: TableProgress): Promise<PartitionResult[]> {
+export async function extractPartitions(
+  job: TableJob,
+  prepared: PreparedTable,
+  ranges: PartitionRange[],
+  progress: TableProgress,
+  window?: CursorWindow,
+): Promise<PartitionResult[]> {
   // patched(): a table run started by a worker without shared snapshots replays as it ran.
-  if (!readsConsistently(job, prepared, ranges.length) || !patched(SHARED_SNAPSHOT_PATCH)) return extractBatches(job, prepared, ranges, progress);
+  if (!readsConsistently(job, prepared, ranges.length) || !patched(SHARED_SNAPSHOT_PATCH)) return extractBatches(job, prepared, ranges, progress, window);
   const snapshots = new Map<number, SharedSnapshot>();
   setHandler(snapshotReadySignal, (snapshot) => void snapshots.set(snapshot.generation, snapshot));
   const source = qualifiedName(job.source);
@@ -47,7 +53,7 @@ export async function extractPartitions(job: TableJob, prepared: PreparedTable, 
       await condition(() => snapshots.has(generation) || holderEnded);
       const snapshot = snapshots.get(generation);
       if (!snapshot) throw failWith(`exporting a snapshot of ${source}`, holderFailure ?? 'the snapshot holder ended without one', 'SnapshotFailed');
-      return await extractBatches(job, prepared, ranges, progress, snapshot);
+      return await extractBatches(job, prepared, ranges, progress, window, snapshot);
     } catch (error) {
       if (failureType(error) !== SNAPSHOT_LOST) throw error;
       if (generation + 1 >= MAX_SNAPSHOT_GENERATIONS) {
@@ -66,6 +72,7 @@ async function extractBatches(
   prepared: PreparedTable,
   ranges: PartitionRange[],
   progress: TableProgress,
+  window?: CursorWindow,
   snapshot?: SharedSnapshot,
 ): Promise<PartitionResult[]> {
   const source = qualifiedName(job.source);
@@ -78,7 +85,7 @@ async function extractBatches(
     const results = await executeChild(extractBatch, {
       workflowId: batchId,
       staticSummary: `extract partitions ${first}–${first + slice.length - 1} of ${source}${snapshot ? ` (snapshot ${snapshot.generation})` : ''}`,
-      args: [{ job, columns: prepared.columns, stage: prepared.stage, firstPartition: first, ranges: slice, snapshot }],
+      args: [{ job, columns: prepared.columns, stage: prepared.stage, firstPartition: first, ranges: slice, snapshot, window }],
     });
     partitions.push(...results);
     progress.partitionsDone += results.length;

@@ -5,6 +5,7 @@ import { qualifiedName, type PipelinePlan, type PipelineRunInput, type PipelineR
 import { planning } from './activities';
 import { mapWithConcurrency } from './concurrency';
 import { failWith, rootMessage } from './failures';
+import { tableIncremental } from './table-incremental';
 import { tableRefresh } from './table-refresh';
 
 export const pipelineStatusQuery = defineQuery<PipelineStatus>('status');
@@ -55,10 +56,10 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
     entry.state = 'preparing';
     const tableStarted = Date.now();
     try {
-      const result = await executeChild(tableRefresh, {
+      const result = await executeChild(job.mode === 'full_refresh' ? tableRefresh : tableIncremental, {
         workflowId: entry.workflowId,
         args: [{ job, runKey }],
-        staticSummary: `${job.mode} ${entry.source} → ${qualifiedName(job.target)}`,
+        staticSummary: `${job.fullRefresh ? 'full reload, ' : ''}${job.mode} ${entry.source} → ${qualifiedName(job.target)}`,
       });
       entry.state = 'succeeded';
       return result;

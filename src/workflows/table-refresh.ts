@@ -3,6 +3,7 @@ import { ConduitMode, ConduitPipeline, ConduitStatus, ConduitTable } from '../se
 import {
   partitionRanges,
   qualifiedName,
+  type CursorWindow,
   type PartitionResult,
   type PreparedTable,
   type TableJob,
@@ -29,29 +30,7 @@ export interface TableRefreshInput {
 export async function tableRefresh({ job, runKey }: TableRefreshInput): Promise<TableResult> {
   const started = Date.now();
   const source = qualifiedName(job.source);
-  const progress: TableProgress = {
-    source,
-    state: 'preparing',
-    partitions: 0,
-    partitionsDone: 0,
-    rows: 0,
-    bytes: 0,
-    estimatedRows: 0,
-    activeBatches: [],
-  };
-  setHandler(tableProgressQuery, () => progress);
-  upsertSearchAttributes([
-    { key: ConduitPipeline, value: job.pipeline },
-    { key: ConduitTable, value: source },
-    { key: ConduitMode, value: job.mode },
-    { key: ConduitStatus, value: progress.state },
-  ]);
-  /** Every state change is also the ConduitStatus search attribute, so the UI can filter on it. */
-  const enter = (state: TableState) => {
-    progress.state = state;
-    upsertSearchAttributes([{ key: ConduitStatus, value: state }]);
-  };
-  const summary = (what: string) => ({ summary: `${what} ${source}` });
+  const { progress, enter, summary } = trackTable(job);
 
   let prepared: PreparedTable;
   try {
@@ -66,15 +45,7 @@ export async function tableRefresh({ job, runKey }: TableRefreshInput): Promise<
 
   let partitions: PartitionResult[] = [];
   try {
-    enter('extracting');
-    partitions = await extractPartitions(job, prepared, ranges, progress);
-
-    enter('loading');
-    const files = partitions.flatMap((p) => (p.file ? [p.file] : []));
-    if (files.length > 0) await loading.loadTable.executeWithOptions(summary(`load ${files.length} files into`), [{ job, prepared, files }]);
-
-    enter('verifying');
-    await loading.verifyTable.executeWithOptions(summary(`verify ${progress.rows} rows of`), [{ job, prepared, expectedRows: progress.rows }]);
+    partitions = await stageAndLoad(job, prepared, progress, enter);
 
     enter('swapping');
     await loading.swapTable.executeWithOptions(summary('swap into place'), [{ job, prepared }]);
@@ -102,13 +73,68 @@ export async function tableRefresh({ job, runKey }: TableRefreshInput): Promise<
   };
 }
 
+/** The table's progress query and ConduitStatus search attribute, kept in step by `enter`. */
+export function trackTable(job: TableJob) {
+  const source = qualifiedName(job.source);
+  const progress: TableProgress = {
+    source,
+    state: 'preparing',
+    partitions: 0,
+    partitionsDone: 0,
+    rows: 0,
+    bytes: 0,
+    estimatedRows: 0,
+    activeBatches: [],
+  };
+  setHandler(tableProgressQuery, () => progress);
+  upsertSearchAttributes([
+    { key: ConduitPipeline, value: job.pipeline },
+    { key: ConduitTable, value: source },
+    { key: ConduitMode, value: job.mode },
+    { key: ConduitStatus, value: progress.state },
+  ]);
+  /** Every state change is also the ConduitStatus search attribute, so the UI can filter on it. */
+  const enter = (state: TableState) => {
+    progress.state = state;
+    upsertSearchAttributes([{ key: ConduitStatus, value: state }]);
+  };
+  const summary = (what: string) => ({ summary: `${what} ${source}` });
+  return { progress, enter, summary };
+}
+
+/**
+ * Extracts every partition to the stage (in batch child workflows), COPYs the files into the run's
+ * shadow/staging table and verifies it holds exactly the rows extracted. Shared by all modes.
+ */
+export async function stageAndLoad(
+  job: TableJob,
+  prepared: PreparedTable,
+  progress: TableProgress,
+  enter: (state: TableState) => void,
+  window?: CursorWindow,
+): Promise<PartitionResult[]> {
+  const source = qualifiedName(job.source);
+  const summary = (what: string) => ({ summary: `${what} ${source}` });
+  const ranges = partitionRanges(prepared.partitioning);
+  enter('extracting');
+  const partitions = await extractPartitions(job, prepared, ranges, progress, window);
+
+  enter('loading');
+  const files = partitions.flatMap((p) => (p.file ? [p.file] : []));
+  if (files.length > 0) await loading.loadTable.executeWithOptions(summary(`load ${files.length} files into`), [{ job, prepared, files }]);
+
+  enter('verifying');
+  await loading.verifyTable.executeWithOptions(summary(`verify ${progress.rows} rows of`), [{ job, prepared, expectedRows: progress.rows }]);
+  return partitions;
+}
+
 /** Under policy `string`: the columns that landed as text, with the values that made them. */
-function textColumns(prepared: PreparedTable): Record<string, number> | undefined {
+export function textColumns(prepared: PreparedTable): Record<string, number> | undefined {
   const columns = prepared.columns.filter((c) => c.asText);
   return columns.length > 0 ? Object.fromEntries(columns.map((c) => [c.source, c.asText ?? 0])) : undefined;
 }
 
-function sumUnrepresentable(partitions: PartitionResult[]): Record<string, number> | undefined {
+export function sumUnrepresentable(partitions: PartitionResult[]): Record<string, number> | undefined {
   const totals: Record<string, number> = {};
   for (const partition of partitions) {
     for (const [column, count] of Object.entries(partition.unrepresentable ?? {})) totals[column] = (totals[column] ?? 0) + count;

@@ -18,6 +18,8 @@ export interface SourceTable {
   columns: SourceColumn[];
   /** The single-column integer primary key, when there is one: it drives key-range partitioning. */
   integerKey?: string;
+  /** Primary key columns, empty when the table has none. */
+  primaryKey: string[];
 }
 
 interface ColumnRow {
@@ -84,7 +86,7 @@ export async function describeTable(client: Client, table: QualifiedName): Promi
     return { name: row.attname, displayType: row.display, typname: row.typname, kind: classifyPgType(type), nullable: !row.attnotnull };
   });
   const keyRow = rows.find((row) => row.is_key && row.key_columns === 1 && ['int2', 'int4', 'int8'].includes(row.typname));
-  return { name: table, columns, integerKey: keyRow?.attname };
+  return { name: table, columns, integerKey: keyRow?.attname, primaryKey: rows.filter((row) => row.is_key).map((row) => row.attname) };
 }
 
 /**

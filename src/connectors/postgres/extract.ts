@@ -4,7 +4,8 @@ import { pipeline } from 'node:stream/promises';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
 import type { Client } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import type { ColumnPlan, PartitionRange, QualifiedName } from '../../shared';
+import type { ColumnPlan, CursorWindow, PartitionRange, QualifiedName } from '../../shared';
+import { windowPredicate } from './cursor';
 import { edgeCounterName, edgeRule, guardedExpression } from './edges';
 import { rangePredicate } from './partitioning';
 import { importSnapshot } from './snapshot';
@@ -29,7 +30,7 @@ export interface ExtractStatement {
  * destination cannot hold are written as NULL and counted (see edges.ts); the caller decides whether
  * that fails the table.
  */
-export function extractStatement(table: QualifiedName, columns: ColumnPlan[], range: PartitionRange): ExtractStatement {
+export function extractStatement(table: QualifiedName, columns: ColumnPlan[], range: PartitionRange, window?: CursorWindow): ExtractStatement {
   const guarded: number[] = [];
   const select = columns.map((column, index) => {
     const expression = extractExpression(column.source, column.type, column.sourceTypname);
@@ -38,8 +39,9 @@ export function extractStatement(table: QualifiedName, columns: ColumnPlan[], ra
     guarded.push(index);
     return guardedExpression(expression, rule, index);
   });
+  const where = window ? `${rangePredicate(range)} AND ${windowPredicate(window)}` : rangePredicate(range);
   return {
-    sql: `COPY (SELECT ${select.join(', ')} FROM ${quoteTable(table.schema, table.name)} WHERE ${rangePredicate(range)}) TO STDOUT (FORMAT csv)`,
+    sql: `COPY (SELECT ${select.join(', ')} FROM ${quoteTable(table.schema, table.name)} WHERE ${where}) TO STDOUT (FORMAT csv)`,
     guarded,
   };
 }

@@ -1,0 +1,63 @@
+import { withSnowflake } from '../connectors/snowflake/connection';
+import { tableRef, type TableRef } from '../connectors/snowflake/dialect';
+import { appendSql, mergeSql, STATE_TABLE } from '../connectors/snowflake/incremental-sql';
+import { faultPoint } from '../faults';
+import { qualifiedName, type PreparedIncremental, type TableJob } from '../shared';
+import { pipelineConfig, runActivity, type ActivityContext } from './context';
+import { incrementalSpec, targetName } from './prepare-incremental';
+import { inTransaction, readState, writeState } from './state';
+
+export interface CommitIncrementalInput {
+  job: TableJob;
+  prepared: PreparedIncremental;
+}
+
+export type CommitOutcome = 'committed' | 'already-committed';
+
+/**
+ * Applies a verified batch and advances the cursor in ONE transaction: the target never holds rows
+ * the cursor does not cover, and the cursor is never ahead of the rows. A repeated commit (a crash
+ * after COMMIT, before the activity reported) finds this run's marker in the state row and stops.
+ * After a full reload the rows were swapped in already; only the state is written here (a crash in
+ * between leaves the old cursor, which re-reads rows that append and merge apply idempotently).
+ */
+export function commitIncrementalActivity(context: ActivityContext) {
+  return async function commitIncremental({ job, prepared }: CommitIncrementalInput): Promise<CommitOutcome> {
+    const config = pipelineConfig(context, job.pipeline);
+    const database = config.destination.database;
+    const spec = incrementalSpec(job);
+    return runActivity(() =>
+      withSnowflake(config.destination, async (session) => {
+        const state = tableRef(database, { schema: job.target.schema, name: STATE_TABLE });
+        const committed = await readState(session, state, job.target.name);
+        if (committed?.marker === prepared.runMarker) return 'already-committed';
+        const target = tableRef(database, job.target);
+        const staging = tableRef(database, prepared.shadow);
+        const cursor = prepared.window.high ?? committed?.cursor ?? null;
+        await inTransaction(session, async () => {
+          if (!prepared.full) await session.query(applySql(job, prepared, target, staging, spec.cursor));
+          await writeState(session, state, { table: job.target.name, source: qualifiedName(job.source), mode: job.mode, cursor, marker: prepared.runMarker });
+        });
+        faultPoint('commit.after');
+        return 'committed';
+      }),
+    );
+  };
+}
+
+function applySql(job: TableJob, prepared: PreparedIncremental, target: TableRef, staging: TableRef, cursorSource: string): string {
+  const cursor = targetName(prepared.columns, cursorSource);
+  if (job.mode === 'incremental_append') {
+    const identity = prepared.key.length > 0 ? [...prepared.key, cursor] : prepared.columns.map((c) => c.target);
+    return appendSql(target, staging, prepared.columns, identity);
+  }
+  const soft = job.incremental?.softDelete;
+  const softColumn = soft?.action === 'delete' ? prepared.columns.find((c) => c.source === soft.column) : undefined;
+  return mergeSql(target, staging, {
+    columns: prepared.columns,
+    key: prepared.key,
+    cursor,
+    dropped: prepared.dropped,
+    ...(softColumn ? { deleteWhen: { column: softColumn.target, boolean: softColumn.type.kind === 'boolean' } } : {}),
+  });
+}

@@ -1,0 +1,150 @@
+import type { Client } from 'pg';
+import { PermanentError } from '../connectors/errors';
+import { describeTable } from '../connectors/postgres/catalog';
+import { connectPostgres } from '../connectors/postgres/connect';
+import { maxCursor } from '../connectors/postgres/cursor';
+import { planPartitions } from '../connectors/postgres/partitioning';
+import { quoteTable } from '../connectors/postgres/sql';
+import { field, withSnowflake, type SnowflakeSession } from '../connectors/snowflake/connection';
+import { createSchemaSql, createShadowTableSql, createStageSql, shadowTableName, stageName, tableRef, type TableRef } from '../connectors/snowflake/dialect';
+import { addColumnSql, createStateTableSql, dropNotNullSql, STATE_TABLE, targetColumnsSql, widenColumnSql } from '../connectors/snowflake/incremental-sql';
+import { describeChange, diffSchema, type SchemaChange, type TargetColumn } from '../connectors/snowflake/schema-evolution';
+import { qualifiedName, type ColumnPlan, type IncrementalSpec, type Partitioning, type PreparedIncremental, type TableJob } from '../shared';
+import { pipelineConfig, runActivity, type ActivityContext } from './context';
+import { planColumns, type PrepareTableInput } from './prepare';
+import { readState } from './state';
+
+/** Column kinds whose order is the order rows are written in: usable as a cursor. */
+const ORDERABLE = new Set(['integer', 'decimal', 'date', 'timestamp', 'timestamptz']);
+
+interface SourceShape {
+  columns: ColumnPlan[];
+  primaryKey: string[];
+  integerKey?: string;
+  high?: string;
+}
+
+/**
+ * Prepares one run of an incremental table: reads the source's shape and cursor high-water, the
+ * committed state, evolves the target's schema (or refuses an incompatible change), and creates the
+ * run's stage and staging table. The run reloads whole when there is no state or target yet, or
+ * when --full-refresh asked for it.
+ */
+export function prepareIncrementalActivity(context: ActivityContext) {
+  return async function prepareIncremental({ job, runKey }: PrepareTableInput): Promise<PreparedIncremental> {
+    const config = pipelineConfig(context, job.pipeline);
+    const spec = incrementalSpec(job);
+    const database = config.destination.database;
+    return runActivity(async () => {
+      const client = await connectPostgres(config.source);
+      let shape: SourceShape;
+      try {
+        shape = await readSource(client, job, spec, config.settings.identifierCase);
+      } catch (error) {
+        await client.end();
+        throw error;
+      }
+      try {
+        return await withSnowflake(config.destination, async (session) => {
+          await session.query(createSchemaSql(database, job.target.schema));
+          const state = tableRef(database, { schema: job.target.schema, name: STATE_TABLE });
+          await session.query(createStateTableSql(state));
+          const committed = await readState(session, state, job.target.name);
+          const target = tableRef(database, job.target);
+          const existing = await targetColumns(session, target);
+          const full = job.fullRefresh === true || committed === undefined || existing.length === 0;
+          const diff = full ? { changes: [], incompatible: [] } : diffSchema(shape.columns, existing);
+          if (diff.incompatible.length > 0) {
+            throw new PermanentError(
+              `${qualifiedName(job.source)} changed incompatibly with ${qualifiedName(job.target)}: ${diff.incompatible.join('; ')}. ` +
+                `Nothing was loaded; reload the table whole with: conduit run --config <file> --full-refresh ${qualifiedName(job.source)}`,
+              'IncompatibleSchemaChange',
+            );
+          }
+          for (const change of diff.changes) await applyChange(session, target, change);
+
+          const partitioning: Partitioning = full
+            ? (await planPartitions(client, job.source, shape.integerKey, job.partitionRows)).partitioning
+            : { strategy: 'ctid', bounds: [] };
+          const cursorColumn = shape.columns.find((c) => c.source === spec.cursor) as ColumnPlan;
+          const softDelete = spec.softDelete?.action === 'delete' ? shape.columns.find((c) => c.source === spec.softDelete?.column) : undefined;
+          const prepared: PreparedIncremental = {
+            columns: shape.columns,
+            partitioning,
+            estimatedRows: 0,
+            shadow: { schema: job.target.schema, name: shadowTableName(job.target.name, runKey) },
+            stage: { schema: job.target.schema, name: stageName(job.target.name, runKey) },
+            runMarker: `conduit run ${runKey}`,
+            full,
+            window: {
+              column: spec.cursor,
+              sourceType: cursorColumn.sourceType,
+              high: shape.high,
+              ...(full ? {} : { low: committed?.cursor ?? undefined, lookback: spec.lookback }),
+              ...(full && softDelete ? { skipDeleted: { column: softDelete.source, boolean: softDelete.type.kind === 'boolean' } } : {}),
+            },
+            key: shape.primaryKey.map((name) => targetName(shape.columns, name)),
+            dropped: diff.changes.flatMap((c) => (c.kind === 'source-dropped' ? [c.column] : [])),
+            schemaChanges: diff.changes.map(describeChange),
+          };
+          await session.query(createStageSql(tableRef(database, prepared.stage)));
+          await session.query(createShadowTableSql(tableRef(database, prepared.shadow), shape.columns, prepared.runMarker));
+          return prepared;
+        });
+      } finally {
+        await client.end();
+      }
+    });
+  };
+}
+
+export function incrementalSpec(job: TableJob): IncrementalSpec {
+  if (!job.incremental) throw new PermanentError(`${qualifiedName(job.source)} is in mode ${job.mode} but has no cursor column configured`, 'InvalidConfig');
+  return job.incremental;
+}
+
+async function readSource(client: Client, job: TableJob, spec: IncrementalSpec, identifierCase: 'preserve' | 'upper'): Promise<SourceShape> {
+  const table = await describeTable(client, job.source);
+  const columns = await planColumns(client, job, table.columns, identifierCase);
+  const where = quoteTable(job.source.schema, job.source.name);
+  const cursor = columns.find((c) => c.source === spec.cursor);
+  if (!cursor) throw new PermanentError(`cursor column "${spec.cursor}" does not exist in ${where}`, 'InvalidCursor');
+  if (!ORDERABLE.has(cursor.type.kind)) {
+    throw new PermanentError(`cursor column "${spec.cursor}" of ${where} is ${cursor.sourceType}; use an integer, numeric, date or timestamp column`, 'InvalidCursor');
+  }
+  const primaryKey = spec.primaryKey ?? table.primaryKey;
+  for (const name of primaryKey) {
+    if (!columns.some((c) => c.source === name)) throw new PermanentError(`primaryKey column "${name}" does not exist in ${where}`, 'InvalidKey');
+  }
+  if (job.mode === 'incremental_merge' && primaryKey.length === 0) {
+    throw new PermanentError(`${where} has no primary key; incremental_merge needs one: set primaryKey in the table's entry`, 'InvalidKey');
+  }
+  if (spec.softDelete && !columns.some((c) => c.source === spec.softDelete?.column)) {
+    throw new PermanentError(`softDelete column "${spec.softDelete.column}" does not exist in ${where}`, 'InvalidConfig');
+  }
+  return { columns, primaryKey, integerKey: table.integerKey, high: await maxCursor(client, job.source, spec.cursor) };
+}
+
+export function targetName(columns: ColumnPlan[], source: string): string {
+  return columns.find((c) => c.source === source)?.target ?? source;
+}
+
+async function targetColumns(session: SnowflakeSession, table: TableRef): Promise<TargetColumn[]> {
+  const rows = await session.query(targetColumnsSql(table.database), [table.schema, table.name]);
+  const number = (value: unknown) => (value === null || value === undefined ? undefined : Number(value));
+  return rows.map((row) => ({
+    name: String(field(row, 'name')),
+    type: String(field(row, 'type')),
+    length: number(field(row, 'length')),
+    precision: number(field(row, 'precision')),
+    scale: number(field(row, 'scale')),
+    nullable: String(field(row, 'nullable')).toUpperCase() === 'YES',
+  }));
+}
+
+/** Each ALTER is idempotent in effect: a retried prepare diffs again and finds it done. */
+async function applyChange(session: SnowflakeSession, target: TableRef, change: SchemaChange): Promise<void> {
+  if (change.kind === 'add') await session.query(addColumnSql(target, change.column));
+  else if (change.kind === 'widen') await session.query(widenColumnSql(target, change.column));
+  else if (change.kind === 'drop-not-null') await session.query(dropNotNullSql(target, change.column));
+}

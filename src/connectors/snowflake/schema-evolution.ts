@@ -1,0 +1,100 @@
+/**
+ * Schema evolution of an incremental target between runs: what the source's columns need from the
+ * target's. New columns are added, VARCHAR lengths and NUMBER precisions widened, columns the
+ * source dropped are kept (nullable, NULL from now on); anything else cannot be changed in place.
+ */
+import type { ColumnPlan } from '../../shared';
+import { snowflakeType } from './dialect';
+
+/** A target column as INFORMATION_SCHEMA.COLUMNS describes it. */
+export interface TargetColumn {
+  name: string;
+  /** DATA_TYPE: NUMBER, TEXT, FLOAT, TIMESTAMP_NTZ… */
+  type: string;
+  length?: number;
+  precision?: number;
+  scale?: number;
+  nullable: boolean;
+}
+
+export type SchemaChange =
+  | { kind: 'add'; column: ColumnPlan }
+  | { kind: 'widen'; column: ColumnPlan; from: string }
+  | { kind: 'drop-not-null'; column: string; reason: string }
+  | { kind: 'source-dropped'; column: string };
+
+export interface SchemaDiff {
+  changes: SchemaChange[];
+  /** Changes that cannot be applied in place, one message each. */
+  incompatible: string[];
+}
+
+/** DATA_TYPE reported for each column kind (semi-structured types are one family). */
+function family(type: string): string {
+  const upper = type.toUpperCase();
+  if (['TEXT', 'VARCHAR', 'STRING'].includes(upper)) return 'TEXT';
+  if (['VARIANT', 'ARRAY', 'OBJECT'].includes(upper)) return 'SEMI';
+  if (['NUMBER', 'DECIMAL', 'NUMERIC'].includes(upper)) return 'NUMBER';
+  return upper;
+}
+
+function expectedFamily(column: ColumnPlan): string {
+  return family(snowflakeType(column.type).replace(/\(.*$/, ''));
+}
+
+/** Snowflake's VARCHAR without a length holds 16 MB. */
+const MAX_VARCHAR = 16_777_216;
+
+function describe(target: TargetColumn): string {
+  if (family(target.type) === 'TEXT') return `VARCHAR(${target.length ?? MAX_VARCHAR})`;
+  if (family(target.type) === 'NUMBER') return `NUMBER(${target.precision},${target.scale})`;
+  return target.type;
+}
+
+export function diffSchema(source: ColumnPlan[], target: TargetColumn[]): SchemaDiff {
+  const changes: SchemaChange[] = [];
+  const incompatible: string[] = [];
+  const byName = new Map(target.map((t) => [t.name, t]));
+  for (const column of source) {
+    const existing = byName.get(column.target);
+    if (!existing) {
+      changes.push({ kind: 'add', column });
+      continue;
+    }
+    const wanted = snowflakeType(column.type);
+    const from = describe(existing);
+    if (expectedFamily(column) !== family(existing.type)) {
+      incompatible.push(`"${column.source}" changed from ${from} to ${column.sourceType} (${wanted})`);
+      continue;
+    }
+    if (column.type.kind === 'text' && (column.type.maxLength ?? MAX_VARCHAR) > (existing.length ?? MAX_VARCHAR)) {
+      changes.push({ kind: 'widen', column, from });
+    } else if (column.type.kind === 'integer' || column.type.kind === 'decimal') {
+      const [precision, scale] = wanted.match(/\d+/g)?.map(Number) ?? [];
+      if (scale !== existing.scale) incompatible.push(`"${column.source}" changed scale: ${from} to ${wanted} (Snowflake cannot change a NUMBER's scale)`);
+      else if (precision > (existing.precision ?? 38)) changes.push({ kind: 'widen', column, from });
+    }
+    if (column.nullable && !existing.nullable) changes.push({ kind: 'drop-not-null', column: column.target, reason: 'nullable in the source now' });
+  }
+  const sourceNames = new Set(source.map((c) => c.target));
+  for (const existing of target) {
+    if (sourceNames.has(existing.name)) continue;
+    changes.push({ kind: 'source-dropped', column: existing.name });
+    if (!existing.nullable) changes.push({ kind: 'drop-not-null', column: existing.name, reason: 'dropped from the source' });
+  }
+  return { changes, incompatible };
+}
+
+/** One line per change for the run summary. */
+export function describeChange(change: SchemaChange): string {
+  switch (change.kind) {
+    case 'add':
+      return `added column "${change.column.target}" ${snowflakeType(change.column.type)}`;
+    case 'widen':
+      return `widened "${change.column.target}" from ${change.from} to ${snowflakeType(change.column.type)}`;
+    case 'drop-not-null':
+      return `"${change.column}" may be NULL now (${change.reason})`;
+    case 'source-dropped':
+      return `"${change.column}" is no longer in the source: kept, NULL in rows written from now on`;
+  }
+}

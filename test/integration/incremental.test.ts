@@ -1,0 +1,163 @@
+/**
+ * incremental_append and incremental_merge end to end on the real Temporal dev server, PostgreSQL
+ * and the Snowflake emulator: first run, changes, a no-op run, late rows within the look-back and
+ * soft deletes, each compared row by row with the source's expected state.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Harness } from '../support/harness';
+import { sharedServices } from '../support/services';
+
+const S = 'inc_src';
+const harness = new Harness(sharedServices(), {
+  sourceSchema: S,
+  pipeline: {
+    tables: [
+      { name: `${S}.events`, mode: 'incremental_append', cursor: 'updated_at', lookback: '10 minutes' },
+      { name: `${S}.serials`, mode: 'incremental_append', cursor: 'id', lookback: 5 },
+      { name: `${S}.accounts`, mode: 'incremental_merge', cursor: 'updated_at', lookback: '10 minutes', softDelete: { column: 'deleted_at', action: 'delete' } },
+      { name: `${S}.flagged`, mode: 'incremental_merge', cursor: 'version', softDelete: { column: 'is_deleted', action: 'flag' } },
+    ],
+    settings: { partitionRows: 700, maxParallelPartitions: 3 },
+  },
+});
+
+async function sql(text: string, values?: unknown[]): Promise<void> {
+  await harness.pg.query(text, values);
+}
+
+beforeAll(async () => {
+  await harness.start();
+  await sql(`CREATE TABLE ${S}.events (id bigint PRIMARY KEY, updated_at timestamp NOT NULL, payload text, amount numeric(10,2))`);
+  await sql(`INSERT INTO ${S}.events SELECT g, timestamp '2024-01-01' + g * interval '1 second', 'event ' || g, g / 4.0 FROM generate_series(1, 2000) g`);
+  // What append must hold: every version of every row it has read, once.
+  await sql(`CREATE TABLE ${S}.events_expected (LIKE ${S}.events, PRIMARY KEY (id, updated_at))`);
+  await sql(`CREATE TABLE ${S}.serials (id bigint PRIMARY KEY, label text)`);
+  await sql(`INSERT INTO ${S}.serials SELECT g, 'serial ' || g FROM generate_series(1, 1500) g`);
+  await sql(`CREATE TABLE ${S}.accounts (id int PRIMARY KEY, name varchar(40) NOT NULL, balance numeric(12,2), updated_at timestamptz NOT NULL, deleted_at timestamptz)`);
+  await sql(
+    `INSERT INTO ${S}.accounts SELECT g, 'account ' || g, g * 1.25, timestamptz '2024-03-01 00:00:00+00' + g * interval '1 second',
+            CASE WHEN g % 50 = 0 THEN timestamptz '2024-03-01 00:00:00+00' ELSE NULL END
+     FROM generate_series(1, 1800) g`,
+  );
+  await sql(`CREATE TABLE ${S}.flagged (id int PRIMARY KEY, version bigint NOT NULL, is_deleted boolean NOT NULL DEFAULT false, v text)`);
+  await sql(`INSERT INTO ${S}.flagged SELECT g, g, false, 'v' || g FROM generate_series(1, 300) g`);
+});
+afterAll(() => harness.stop());
+
+/** The rows incremental_append must have appended so far: the union of every version read. */
+async function expectAppended(): Promise<number> {
+  await sql(`INSERT INTO ${S}.events_expected SELECT * FROM ${S}.events ON CONFLICT DO NOTHING`);
+  return harness.expectSameContent('events_expected', 'events');
+}
+
+/** Merge with deletes: the target holds the source's rows not marked deleted. */
+async function expectMerged(): Promise<number> {
+  await sql(`DROP TABLE IF EXISTS ${S}.accounts_expected`);
+  await sql(`CREATE TABLE ${S}.accounts_expected AS SELECT * FROM ${S}.accounts WHERE deleted_at IS NULL`);
+  return harness.expectSameContent('accounts_expected', 'accounts');
+}
+
+async function runTable(table: string) {
+  const outcome = await harness.runOk([`${S}.${table}`]);
+  const result = outcome.result.tables[0];
+  expect(result).toMatchObject({ source: `${S}.${table}`, status: 'succeeded' });
+  return result;
+}
+
+async function state(table: string): Promise<{ cursor: string | null; marker: string } | undefined> {
+  const rows = await harness.snowflake.query<{ cursor: string | null; marker: string }>(
+    `SELECT CURSOR_VALUE AS "cursor", RUN_MARKER AS "marker" FROM "${harness.config.destination.database}"."${harness.targetSchema}"."_conduit_state" WHERE TABLE_NAME = ?`,
+    [table],
+  );
+  return rows[0];
+}
+
+describe('incremental_append', () => {
+  it('first run loads every row and records the cursor with the data', async () => {
+    const result = await runTable('events');
+    expect(result.rows).toBe(2000);
+    expect(await expectAppended()).toBe(2000);
+    expect((await state('events'))?.cursor).toBe('2024-01-01 00:33:20');
+  });
+
+  it('second run appends new rows and new versions of updated rows, and only those', async () => {
+    await sql(`INSERT INTO ${S}.events SELECT g, timestamp '2024-01-02' + g * interval '1 second', 'late event ' || g, g FROM generate_series(2001, 2300) g`);
+    await sql(`UPDATE ${S}.events SET payload = 'changed', updated_at = timestamp '2024-01-03' + id * interval '1 millisecond' WHERE id % 20 = 0`);
+    await runTable('events');
+    // 300 new rows and 100 new versions of the first 2,000 (the new rows' first versions were never read).
+    expect(await expectAppended()).toBe(2000 + 300 + 100);
+  });
+
+  it('a run without source changes appends nothing (the look-back window is re-read, not re-appended)', async () => {
+    const before = await state('events');
+    await runTable('events');
+    expect(await expectAppended()).toBe(2400);
+    expect((await state('events'))?.cursor).toBe(before?.cursor);
+  });
+
+  it('appends a row that committed late with a cursor inside the look-back window', async () => {
+    const high = (await state('events'))?.cursor;
+    await sql(`INSERT INTO ${S}.events VALUES (9001, $1::timestamp - interval '5 minutes', 'late by 5 minutes', 1)`, [high]);
+    await runTable('events');
+    expect(await expectAppended()).toBe(2401);
+    const rows = await harness.snowflake.query<{ payload: string }>(`SELECT "payload" FROM "${harness.targetSchema}"."events" WHERE "id" = 9001`);
+    expect(rows).toEqual([{ payload: 'late by 5 minutes' }]);
+  });
+
+  it('uses an integer cursor with a numeric look-back', async () => {
+    await runTable('serials');
+    expect(await harness.expectSameContent('serials')).toBe(1500);
+    await sql(`INSERT INTO ${S}.serials SELECT g, 'serial ' || g FROM generate_series(1501, 1600) g`);
+    // Within the look-back of 5 ids: committed late.
+    await sql(`INSERT INTO ${S}.serials VALUES (-1, 'never seen: below the window')`);
+    await sql(`DELETE FROM ${S}.serials WHERE id = -1`);
+    const result = await runTable('serials');
+    expect(result.rows).toBe(100 + 5);
+    expect(await harness.expectSameContent('serials')).toBe(1600);
+    expect((await state('serials'))?.cursor).toBe('1600');
+  });
+});
+
+describe('incremental_merge', () => {
+  it('first run loads the rows not marked deleted', async () => {
+    const result = await runTable('accounts');
+    expect(result.rows).toBe(1800 - 36);
+    expect(await expectMerged()).toBe(1764);
+  });
+
+  it('second run applies inserts, updates and soft deletes, one row per key', async () => {
+    await sql(`INSERT INTO ${S}.accounts SELECT g, 'new ' || g, g, timestamptz '2024-03-02 00:00:00+00' + g * interval '1 second', NULL FROM generate_series(1801, 1900) g`);
+    await sql(`UPDATE ${S}.accounts SET balance = balance + 100, name = 'updated ' || id, updated_at = timestamptz '2024-03-03 00:00:00+00' + id * interval '1 millisecond' WHERE id % 7 = 0`);
+    await sql(`UPDATE ${S}.accounts SET deleted_at = now(), updated_at = timestamptz '2024-03-04 00:00:00+00' + id * interval '1 millisecond' WHERE id % 11 = 0 AND deleted_at IS NULL`);
+    await runTable('accounts');
+    expect(await expectMerged()).toBe(1900 - (await deletedCount()));
+  });
+
+  it('a run without source changes changes nothing', async () => {
+    const before = await state('accounts');
+    await runTable('accounts');
+    await expectMerged();
+    expect((await state('accounts'))?.cursor).toBe(before?.cursor);
+  });
+
+  it('merges a late update inside the look-back window', async () => {
+    const high = (await state('accounts'))?.cursor;
+    await sql(`UPDATE ${S}.accounts SET name = 'late update', updated_at = $1::timestamptz - interval '3 minutes' WHERE id = 5`, [high]);
+    await runTable('accounts');
+    await expectMerged();
+    const rows = await harness.snowflake.query<{ name: string }>(`SELECT "name" FROM "${harness.targetSchema}"."accounts" WHERE "id" = 5`);
+    expect(rows).toEqual([{ name: 'late update' }]);
+  });
+
+  it('keeps soft-deleted rows with their flag when the action is flag', async () => {
+    await runTable('flagged');
+    await sql(`UPDATE ${S}.flagged SET is_deleted = true, version = 1000 + id WHERE id % 3 = 0`);
+    await runTable('flagged');
+    expect(await harness.expectSameContent('flagged')).toBe(300);
+  });
+});
+
+async function deletedCount(): Promise<number> {
+  const { rows } = await harness.pg.query<{ n: string }>(`SELECT count(*) AS n FROM ${S}.accounts WHERE deleted_at IS NOT NULL`);
+  return Number(rows[0].n);
+}
