@@ -7,15 +7,18 @@ import { devCommand } from './dev';
 import { preflight } from './preflight';
 import { runCommand } from './run';
 import { CommandUsageError, pipelineTarget, SCHEDULE_USAGE, scheduleCommand } from './schedule';
+import { STATE_USAGE, stateCommand } from './state';
 import { statusCommand } from './status';
 import { workerCommand } from './worker';
 
 const USAGE = `conduit — durable PostgreSQL → Snowflake ingestion on Temporal
 
 Usage:
-  conduit run --config FILE [--table schema.table ...] [--worker]
+  conduit run --config FILE [--table schema.table ...] [--full-refresh schema.table ...] [--worker]
       Start a run of the pipeline (or join the one already running), show progress, print a
       summary; exit 1 if any table failed. --worker runs a worker in this process for the run.
+      --full-refresh reloads an incremental table whole and resets its cursor (repeatable).
+  ${STATE_USAGE}
   conduit worker --config FILE [--config FILE ...] [--max-activities N] [--shutdown-grace SECONDS]
       Run a worker serving these pipelines until SIGINT/SIGTERM (in-flight work is finished first,
       for up to --shutdown-grace, default 30). --max-activities caps activities at once on this
@@ -44,11 +47,13 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   // Has subcommands and options of its own.
   if (command === 'schedule') return scheduleCommand(rest);
+  if (command === 'state') return stateCommand(rest);
   const { values } = parseArgs({
     args: rest,
     options: {
       config: { type: 'string', multiple: true },
       table: { type: 'string', multiple: true },
+      'full-refresh': { type: 'string', multiple: true },
       worker: { type: 'boolean', default: false },
       pipeline: { type: 'string' },
       watch: { type: 'boolean', default: false },
@@ -71,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
       const file = single(configs);
       const config = loadPipelineFile(file, { resolveSecrets: values.worker });
       if (values.worker && !(await preflight(config))) return 3;
-      const ok = await runCommand({ config, tables: values.table, embeddedWorker: values.worker });
+      const ok = await runCommand({ config, tables: values.table, fullRefresh: values['full-refresh'], embeddedWorker: values.worker });
       return ok ? 0 : 1;
     }
     case 'worker': {

@@ -8,6 +8,8 @@ import { formatSummary } from './summary';
 export interface RunCommandOptions {
   config: PipelineConfig;
   tables?: string[];
+  /** Incremental tables to reload whole (`--full-refresh`). */
+  fullRefresh?: string[];
   /** Run a worker in this process for the duration of the run. */
   embeddedWorker: boolean;
   /** Poll progress this often. */
@@ -25,7 +27,7 @@ export async function runCommand(options: RunCommandOptions): Promise<boolean> {
   const workerRun = embedded?.worker.run();
   const client = await connectClient(config.temporal);
   try {
-    const handle = await startPipelineRun(client, config.temporal, { pipeline: config.name, tables: options.tables }, { startedBy: 'conduit run' });
+    const handle = await startPipelineRun(client, config.temporal, { pipeline: config.name, tables: options.tables, fullRefresh: options.fullRefresh }, { startedBy: 'conduit run' });
     out.write(`run ${handle.workflowId} started on task queue ${config.temporal.taskQueue}${embedded ? ' (embedded worker)' : ''}\n`);
     const outcome = await followRun(client, handle, out, options.progressEveryMs ?? 1000, options.plainEveryMs);
     if (outcome.result) out.write(`${formatSummary(outcome.result)}\n`);

@@ -116,6 +116,13 @@ export class StubWorker {
       verifyTable: async () => undefined,
       swapTable: async () => undefined,
       cleanupTable: async () => undefined,
+      // The stub plans full_refresh tables only.
+      prepareIncremental: async () => {
+        throw new Error('the stub worker has no incremental tables');
+      },
+      commitIncremental: async () => {
+        throw new Error('the stub worker has no incremental tables');
+      },
     };
     return stubs as unknown as ConduitActivities;
   }

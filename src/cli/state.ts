@@ -1,0 +1,61 @@
+import { parseArgs } from 'node:util';
+import { loadPipelineFile } from '../config/load';
+import { withSnowflake } from '../connectors/snowflake/connection';
+import { tableRef } from '../connectors/snowflake/dialect';
+import { listStateSql, STATE_TABLE } from '../connectors/snowflake/incremental-sql';
+import { inTransaction, readState, stateFromRow, writeState } from '../activities/state';
+import { CommandUsageError } from './schedule';
+
+export const STATE_USAGE = `conduit state show --config FILE
+  conduit state set --config FILE TABLE VALUE
+      The committed cursor of each incremental table (the _conduit_state table in the destination
+      schema). set moves a table's cursor (TABLE as show lists it): lower it to re-read rows from
+      VALUE on. The worker's credentials are needed (the pipeline's \${VAR}s must be set).`;
+
+const INTEGER = /^-?\d+$/;
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:\d{2})?)?)?$/;
+
+/** `conduit state show|set`; returns the exit code. */
+export async function stateCommand(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: { config: { type: 'string' } }, allowPositionals: true });
+  const [sub, ...args] = positionals;
+  if (values.config === undefined) throw new CommandUsageError('state needs --config FILE');
+  const config = loadPipelineFile(values.config);
+  const state = tableRef(config.destination.database, { schema: config.destination.schema, name: STATE_TABLE });
+  if (sub === 'show' && args.length === 0) {
+    const rows = await withSnowflake(config.destination, (session) => session.query(listStateSql(state)).catch(() => []));
+    if (rows.length === 0) out.write(`no incremental state in ${config.destination.database}.${config.destination.schema} yet\n`);
+    for (const row of rows.map(stateFromRow)) {
+      out.write(`${row.table}  (${row.source}, ${row.mode})  cursor ${row.cursor ?? 'not set'}  by ${row.marker}  at ${row.updated}\n`);
+    }
+    return 0;
+  }
+  if (sub === 'set' && args.length === 2) {
+    const [table, value] = args;
+    return withSnowflake(config.destination, async (session) => {
+      const current = await readState(session, state, table).catch(() => undefined);
+      if (!current) {
+        out.write(`conduit: no state for "${table}" in ${config.destination.schema}; run the pipeline first (conduit state show lists the tables)\n`);
+        return 1;
+      }
+      const problem = checkValue(current.cursor, value);
+      if (problem) {
+        out.write(`conduit: "${value}" ${problem}\n`);
+        return 1;
+      }
+      await inTransaction(session, () => writeState(session, state, { ...current, cursor: value, marker: `conduit state set at ${new Date().toISOString()}` }));
+      out.write(`${table}: cursor ${current.cursor ?? 'not set'} → ${value}; the next run reads rows after it (minus the look-back)\n`);
+      return 0;
+    });
+  }
+  throw new CommandUsageError(`state: expected "show" or "set TABLE VALUE"`);
+}
+
+/** The new value must look like the values the cursor holds (an integer, a number, a date or timestamp). */
+function checkValue(current: string | null, value: string): string | undefined {
+  const shapes = [INTEGER, DECIMAL, TIMESTAMP];
+  if (!shapes.some((shape) => shape.test(value))) return 'is not a cursor value: give an integer, a number or a timestamp like 2024-01-31 23:59:59';
+  if (current !== null && !shapes.some((shape) => shape.test(current) && shape.test(value))) return `does not look like the current cursor value ${current}`;
+  return undefined;
+}
