@@ -13,7 +13,7 @@ import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/se
 export const ConduitPipeline = defineSearchAttributeKey('ConduitPipeline', SearchAttributeType.KEYWORD);
 /** Source table (`schema.table`), on `tableRefresh` workflows. */
 export const ConduitTable = defineSearchAttributeKey('ConduitTable', SearchAttributeType.KEYWORD);
-/** Load mode (`full_refresh`), on `pipelineRun` and `tableRefresh`. */
+/** Load mode (`full_refresh`, `incremental_append`, `incremental_merge`, or `mixed` on a run), on `pipelineRun` and the table workflows. */
 export const ConduitMode = defineSearchAttributeKey('ConduitMode', SearchAttributeType.KEYWORD);
 /** Where the workflow is: see RunStatus (pipelineRun, scheduledPipelineRun) and TableState (tableRefresh). */
 export const ConduitStatus = defineSearchAttributeKey('ConduitStatus', SearchAttributeType.KEYWORD);
