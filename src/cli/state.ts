@@ -24,7 +24,7 @@ export async function stateCommand(argv: string[], out: NodeJS.WritableStream = 
   const config = loadPipelineFile(values.config);
   const state = tableRef(config.destination.database, { schema: config.destination.schema, name: STATE_TABLE });
   if (sub === 'show' && args.length === 0) {
-    const rows = await withSnowflake(config.destination, (session) => session.query(listStateSql(state)).catch(() => []));
+    const rows = await withSnowflake(config.destination, (session) => session.query(listStateSql(state)).catch(missingStateTable));
     if (rows.length === 0) out.write(`no incremental state in ${config.destination.database}.${config.destination.schema} yet\n`);
     for (const row of rows.map(stateFromRow)) {
       out.write(`${row.table}  (${row.source}, ${row.mode})  cursor ${row.cursor ?? 'not set'}  by ${row.marker}  at ${row.updated}\n`);
@@ -34,7 +34,7 @@ export async function stateCommand(argv: string[], out: NodeJS.WritableStream = 
   if (sub === 'set' && args.length === 2) {
     const [table, value] = args;
     return withSnowflake(config.destination, async (session) => {
-      const current = await readState(session, state, table).catch(() => undefined);
+      const [current] = await readState(session, state, table).then((found) => (found ? [found] : []), missingStateTable);
       if (!current) {
         out.write(`conduit: no state for "${table}" in ${config.destination.schema}; run the pipeline first (conduit state show lists the tables)\n`);
         return 1;
@@ -50,6 +50,12 @@ export async function stateCommand(argv: string[], out: NodeJS.WritableStream = 
     });
   }
   throw new CommandUsageError(`state: expected "show" or "set TABLE VALUE"`);
+}
+
+/** A pipeline that never ran an incremental table has no state table: that is "no state", other errors stay errors. */
+function missingStateTable(error: unknown): never[] {
+  if (error instanceof Error && /does not exist/i.test(error.message)) return [];
+  throw error;
 }
 
 /** The new value must look like the values the cursor holds (an integer, a number, a date or timestamp). */

@@ -51,6 +51,7 @@ export async function tableIncremental({ job, runKey }: TableRefreshInput): Prom
     seconds: (Date.now() - started) / 1000,
     ...(unrepresentable ? { unrepresentable: { policy: job.onUnrepresentable, columns: unrepresentable } } : {}),
     schemaChanges: prepared.schemaChanges,
-    cursor: prepared.window.high ?? null,
+    // No cursor values this run: the committed one stays (prepared.window.low), or none yet.
+    cursor: prepared.window.high ?? prepared.window.low ?? null,
   };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatSummary } from '../../src/cli/summary';
 import { ConfigError, parsePipeline } from '../../src/config/load';
 import { windowPredicate } from '../../src/connectors/postgres/cursor';
 import { appendSql, mergeSql } from '../../src/connectors/snowflake/incremental-sql';
@@ -124,5 +125,20 @@ describe('schema evolution', () => {
       '"price" changed scale: NUMBER(10,2) to NUMBER(12,4) (Snowflake cannot change a NUMBER\'s scale)',
       '"flag" changed from VARCHAR(5) to x (NUMBER(10,0))',
     ]);
+  });
+});
+
+describe('run summary', () => {
+  it('lists the schema changes applied and the committed cursor of incremental tables', () => {
+    const text = formatSummary({
+      pipeline: 'p',
+      seconds: 2,
+      tables: [
+        { source: 'public.a', target: 'S.a', status: 'succeeded', rows: 10, bytes: 100, partitions: 1, seconds: 1, schemaChanges: ['added column "x" DATE'], cursor: '2024-01-01 00:00:00' },
+        { source: 'public.b', target: 'S.b', status: 'succeeded', rows: 0, bytes: 0, partitions: 1, seconds: 1, schemaChanges: [], cursor: null },
+      ],
+    });
+    expect(text).toContain('  public.a: schema change: added column "x" DATE\n  public.a: cursor now 2024-01-01 00:00:00');
+    expect(text).toContain('  public.b: cursor now not set (no cursor values yet)');
   });
 });
