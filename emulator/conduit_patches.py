@@ -40,6 +40,7 @@ def apply_all(bucket_root: str) -> None:
     patch_copy_atomicity()
     patch_copy_empty_files()
     patch_merge_in_transaction()
+    patch_insert_overwrite_reads_first()
 
 
 def set_stage_root(bucket_root: str) -> None:
@@ -228,6 +229,30 @@ def patch_merge_in_transaction() -> None:
         return result
 
     fakesnow.transforms.extract_comment_on_table = extract_comment_on_table
+
+
+def patch_insert_overwrite_reads_first() -> None:
+    """Snowflake's INSERT OVERWRITE evaluates its SELECT before the table is emptied, so a table
+    can be rewritten from itself (`INSERT OVERWRITE INTO t SELECT … FROM t QUALIFY …`). fakesnow
+    runs DELETE then INSERT, so such a SELECT reads the emptied table and inserts nothing. The rows
+    are kept in a session temporary table first; the INSERT stays last (its count is the result)."""
+    import fakesnow.transforms.transforms as transforms_module
+    from fakesnow.dialect import parse_one
+
+    original = fakesnow.transforms.insert_overwrite
+
+    def insert_overwrite(expression: Expr) -> list[Expr]:
+        statements = original(expression)
+        if len(statements) != 2 or not isinstance(statements[1], exp.Insert):
+            return statements
+        delete, insert = statements
+        select = insert.expression
+        keep = parse_one(f"CREATE OR REPLACE TEMPORARY TABLE _conduit_overwrite AS {select.sql(dialect='snowflake')}")
+        insert.set("expression", parse_one("SELECT * FROM _conduit_overwrite"))
+        return [keep, delete, insert]
+
+    fakesnow.transforms.insert_overwrite = insert_overwrite
+    transforms_module.insert_overwrite = insert_overwrite
 
 
 def patch_copy_atomicity() -> None:

@@ -38,8 +38,6 @@ export interface CursorWindow {
   low?: string;
   high?: string;
   lookback?: string;
-  /** Leave out rows marked deleted by this column (a full load of a merge table that deletes). */
-  skipDeleted?: { column: string; boolean: boolean };
 }
 
 /**

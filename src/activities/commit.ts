@@ -1,6 +1,6 @@
 import { withSnowflake } from '../connectors/snowflake/connection';
 import { tableRef, type TableRef } from '../connectors/snowflake/dialect';
-import { appendSql, mergeSql, STATE_TABLE } from '../connectors/snowflake/incremental-sql';
+import { appendSql, mergeSql, settleFullLoadSql, STATE_TABLE, type MergeShape } from '../connectors/snowflake/incremental-sql';
 import { faultPoint } from '../faults';
 import { qualifiedName, type PreparedIncremental, type TableJob } from '../shared';
 import { pipelineConfig, runActivity, type ActivityContext } from './context';
@@ -25,7 +25,6 @@ export function commitIncrementalActivity(context: ActivityContext) {
   return async function commitIncremental({ job, prepared }: CommitIncrementalInput): Promise<CommitOutcome> {
     const config = pipelineConfig(context, job.pipeline);
     const database = config.destination.database;
-    const spec = incrementalSpec(job);
     return runActivity(() =>
       withSnowflake(config.destination, async (session) => {
         const state = tableRef(database, { schema: job.target.schema, name: STATE_TABLE });
@@ -35,7 +34,7 @@ export function commitIncrementalActivity(context: ActivityContext) {
         const staging = tableRef(database, prepared.shadow);
         const cursor = prepared.window.high ?? committed?.cursor ?? null;
         await inTransaction(session, async () => {
-          if (!prepared.full) await session.query(applySql(job, prepared, target, staging, spec.cursor));
+          if (!prepared.full) await session.query(applySql(job, prepared, target, staging));
           await writeState(session, state, { table: job.target.name, source: qualifiedName(job.source), mode: job.mode, cursor, marker: prepared.runMarker });
         });
         faultPoint('commit.after');
@@ -45,19 +44,39 @@ export function commitIncrementalActivity(context: ActivityContext) {
   };
 }
 
-function applySql(job: TableJob, prepared: PreparedIncremental, target: TableRef, staging: TableRef, cursorSource: string): string {
-  const cursor = targetName(prepared.columns, cursorSource);
+/**
+ * Before a full load of a merge table is swapped in: its staging table is rewritten to one row per
+ * key and without soft-deleted rows, as merging it into an empty target would leave it.
+ */
+export function settleFullLoadActivity(context: ActivityContext) {
+  return async function settleFullLoad({ job, prepared }: CommitIncrementalInput): Promise<void> {
+    const config = pipelineConfig(context, job.pipeline);
+    const { key, cursor, deleteWhen } = mergeShape(job, prepared);
+    await runActivity(() =>
+      withSnowflake(config.destination, async (session) => {
+        await session.query(settleFullLoadSql(tableRef(config.destination.database, prepared.shadow), { key, cursor, deleteWhen }));
+      }),
+    );
+  };
+}
+
+function applySql(job: TableJob, prepared: PreparedIncremental, target: TableRef, staging: TableRef): string {
+  const shape = mergeShape(job, prepared);
   if (job.mode === 'incremental_append') {
-    const identity = prepared.key.length > 0 ? [...prepared.key, cursor] : prepared.columns.map((c) => c.target);
+    const identity = prepared.key.length > 0 ? [...prepared.key, shape.cursor] : prepared.columns.map((c) => c.target);
     return appendSql(target, staging, prepared.columns, identity);
   }
-  const soft = job.incremental?.softDelete;
+  return mergeSql(target, staging, shape);
+}
+
+function mergeShape(job: TableJob, prepared: PreparedIncremental): MergeShape {
+  const soft = incrementalSpec(job).softDelete;
   const softColumn = soft?.action === 'delete' ? prepared.columns.find((c) => c.source === soft.column) : undefined;
-  return mergeSql(target, staging, {
+  return {
     columns: prepared.columns,
     key: prepared.key,
-    cursor,
+    cursor: targetName(prepared.columns, incrementalSpec(job).cursor),
     dropped: prepared.dropped,
     ...(softColumn ? { deleteWhen: { column: softColumn.target, boolean: softColumn.type.kind === 'boolean' } } : {}),
-  });
+  };
 }

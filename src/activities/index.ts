@@ -1,4 +1,4 @@
-import { commitIncrementalActivity } from './commit';
+import { commitIncrementalActivity, settleFullLoadActivity } from './commit';
 import type { ActivityContext } from './context';
 import { extractPartitionActivity } from './extract';
 import { cleanupTableActivity, swapTableActivity } from './finalize';
@@ -21,6 +21,7 @@ export function createActivities(context: ActivityContext) {
     loadTable: loadTableActivity(context),
     verifyTable: verifyTableActivity(context),
     swapTable: swapTableActivity(context),
+    settleFullLoad: settleFullLoadActivity(context),
     commitIncremental: commitIncrementalActivity(context),
     cleanupTable: cleanupTableActivity(context),
   };

@@ -67,7 +67,6 @@ export function prepareIncrementalActivity(context: ActivityContext) {
             ? (await planPartitions(client, job.source, shape.integerKey, job.partitionRows)).partitioning
             : { strategy: 'ctid', bounds: [] };
           const cursorColumn = shape.columns.find((c) => c.source === spec.cursor) as ColumnPlan;
-          const softDelete = spec.softDelete?.action === 'delete' ? shape.columns.find((c) => c.source === spec.softDelete?.column) : undefined;
           const prepared: PreparedIncremental = {
             columns: shape.columns,
             partitioning,
@@ -81,7 +80,6 @@ export function prepareIncrementalActivity(context: ActivityContext) {
               sourceType: cursorColumn.sourceType,
               high: shape.high,
               ...(full ? {} : { low: committed?.cursor ?? undefined, lookback: spec.lookback }),
-              ...(full && softDelete ? { skipDeleted: { column: softDelete.source, boolean: softDelete.type.kind === 'boolean' } } : {}),
             },
             key: shape.primaryKey.map((name) => targetName(shape.columns, name)),
             dropped: diff.changes.flatMap((c) => (c.kind === 'source-dropped' ? [c.column] : [])),

@@ -20,7 +20,7 @@ export const extracting = proxyActivities<Pick<ConduitActivities, 'extractPartit
   retry: { ...retry, maximumAttempts: 8 },
 });
 
-export const loading = proxyActivities<Pick<ConduitActivities, 'loadTable' | 'verifyTable' | 'swapTable' | 'commitIncremental' | 'cleanupTable'>>({
+export const loading = proxyActivities<Pick<ConduitActivities, 'loadTable' | 'verifyTable' | 'swapTable' | 'settleFullLoad' | 'commitIncremental' | 'cleanupTable'>>({
   startToCloseTimeout: '4h',
   heartbeatTimeout: '30s',
   retry,

@@ -27,6 +27,9 @@ export async function tableIncremental({ job, runKey }: TableRefreshInput): Prom
   try {
     partitions = await stageAndLoad(job, prepared, progress, enter, prepared.window);
     enter('swapping');
+    if (prepared.full && job.mode === 'incremental_merge') {
+      await loading.settleFullLoad.executeWithOptions(summary('keep one row per key in the full reload of'), [{ job, prepared }]);
+    }
     if (prepared.full) await loading.swapTable.executeWithOptions(summary('swap the full reload into place'), [{ job, prepared }]);
     await loading.commitIncremental.executeWithOptions(summary(prepared.full ? 'record the cursor of' : 'commit the batch and cursor of'), [{ job, prepared }]);
   } catch (error) {

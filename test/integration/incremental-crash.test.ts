@@ -18,6 +18,7 @@ const S = 'incc_src';
 const tables = [
   { name: `${S}.crash_append`, mode: 'incremental_append', cursor: 'id' },
   { name: `${S}.crash_merge`, mode: 'incremental_merge', cursor: 'updated_at', lookback: '1 minute' },
+  { name: `${S}.crash_first`, mode: 'incremental_append', cursor: 'id' },
 ];
 const harness = new Harness(sharedServices(), { sourceSchema: S, pipeline: { tables } });
 const children: ChildProcess[] = [];
@@ -28,6 +29,8 @@ beforeAll(async () => {
   await harness.pg.query(`INSERT INTO ${S}.crash_append SELECT g, 'row ' || g FROM generate_series(1, 1200) g`);
   await harness.pg.query(`CREATE TABLE ${S}.crash_merge (id int PRIMARY KEY, v text, updated_at timestamp NOT NULL)`);
   await harness.pg.query(`INSERT INTO ${S}.crash_merge SELECT g, 'v' || g, timestamp '2024-01-01' + g * interval '1 second' FROM generate_series(1, 1200) g`);
+  await harness.pg.query(`CREATE TABLE ${S}.crash_first (id bigint PRIMARY KEY, label text)`);
+  await harness.pg.query(`INSERT INTO ${S}.crash_first SELECT g, 'row ' || g FROM generate_series(1, 2500) g`);
 });
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -96,5 +99,15 @@ describe('incremental runs killed mid-run', () => {
     await runAndCrash(p, 'crash_merge', 'load.after-copy');
     expect(await harness.expectSameContent('crash_merge')).toBe(1300);
     expect(await committedCursor('crash_merge')).toBe('2024-02-02 00:21:40');
+  });
+
+  it('first run: killed after the full load was swapped in, before its cursor was recorded; the resumed run records it', async () => {
+    const p = pipeline();
+    await runAndCrash(p, 'crash_first', 'swap.after');
+    expect(await harness.expectSameContent('crash_first')).toBe(2500);
+    expect(await committedCursor('crash_first')).toBe('2500');
+    await harness.pg.query(`INSERT INTO ${S}.crash_first SELECT g, 'row ' || g FROM generate_series(2501, 2600) g`);
+    await harness.runOk([`${S}.crash_first`]);
+    expect(await harness.expectSameContent('crash_first')).toBe(2600);
   });
 });

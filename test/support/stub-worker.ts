@@ -120,6 +120,9 @@ export class StubWorker {
       prepareIncremental: async () => {
         throw new Error('the stub worker has no incremental tables');
       },
+      settleFullLoad: async () => {
+        throw new Error('the stub worker has no incremental tables');
+      },
       commitIncremental: async () => {
         throw new Error('the stub worker has no incremental tables');
       },

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatSummary } from '../../src/cli/summary';
 import { ConfigError, parsePipeline } from '../../src/config/load';
 import { windowPredicate } from '../../src/connectors/postgres/cursor';
-import { appendSql, mergeSql } from '../../src/connectors/snowflake/incremental-sql';
+import { appendSql, mergeSql, settleFullLoadSql } from '../../src/connectors/snowflake/incremental-sql';
 import { describeChange, diffSchema } from '../../src/connectors/snowflake/schema-evolution';
 import type { ColumnPlan } from '../../src/shared';
 
@@ -64,9 +64,9 @@ describe('cursor window', () => {
     expect(windowPredicate({ column: 'id', sourceType: 'bigint', low: '100', high: '200', lookback: '5' })).toBe(`"id" > ('100'::bigint - 5) AND "id" <= '200'::bigint`);
   });
 
-  it('a full load reads from the start, NULL cursors included, and can leave soft-deleted rows out', () => {
-    expect(windowPredicate({ ...base, high: '2024-01-02 00:00:00', skipDeleted: { column: 'gone', boolean: true } })).toBe(
-      `("updated_at" <= '2024-01-02 00:00:00'::timestamp without time zone OR "updated_at" IS NULL) AND "gone" IS NOT TRUE`,
+  it('a full load reads from the start, NULL cursors included', () => {
+    expect(windowPredicate({ ...base, high: '2024-01-02 00:00:00' })).toBe(
+      `("updated_at" <= '2024-01-02 00:00:00'::timestamp without time zone OR "updated_at" IS NULL)`,
     );
     expect(windowPredicate({ ...base })).toBe(`(false OR "updated_at" IS NULL)`);
   });
@@ -92,6 +92,12 @@ describe('applying a batch', () => {
         'WHEN MATCHED AND COALESCE(s."gone", FALSE) THEN DELETE ' +
         'WHEN MATCHED THEN UPDATE SET t."id" = s."id", t."v" = s."v", t."at" = s."at", t."gone" = s."gone", t."old" = NULL ' +
         'WHEN NOT MATCHED AND NOT (COALESCE(s."gone", FALSE)) THEN INSERT ("id", "v", "at", "gone") VALUES (s."id", s."v", s."at", s."gone")',
+    );
+  });
+
+  it('settles a full load of a merge table: one row per key, no soft-deleted rows', () => {
+    expect(settleFullLoadSql(STG, { key: ['id'], cursor: 'at', deleteWhen: { column: 'gone', boolean: false } })).toBe(
+      'INSERT OVERWRITE INTO "DB"."S"."stg" SELECT * FROM (SELECT * FROM "DB"."S"."stg" QUALIFY ROW_NUMBER() OVER (PARTITION BY "id" ORDER BY "at" DESC) = 1) AS s WHERE NOT (s."gone" IS NOT NULL)',
     );
   });
 });

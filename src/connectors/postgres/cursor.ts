@@ -23,7 +23,7 @@ function lowerBound(window: CursorWindow, low: string): string {
 /**
  * The rows of a window: cursor in (low - lookback, high]. Without a low bound the window starts at
  * the beginning and also holds rows whose cursor is NULL (a full load); without a high bound only
- * those. Rows marked deleted are left out when asked (a full load that deletes them anyway).
+ * those.
  */
 export function windowPredicate(window: CursorWindow): string {
   const c = quoteIdent(window.column);
@@ -31,9 +31,5 @@ export function windowPredicate(window: CursorWindow): string {
   if (window.low !== undefined) parts.push(`${c} > ${lowerBound(window, window.low)}`);
   const upTo = window.high === undefined ? 'false' : `${c} <= ${quoteLiteral(window.high)}::${window.sourceType}`;
   parts.push(window.low === undefined ? `(${upTo} OR ${c} IS NULL)` : upTo);
-  if (window.skipDeleted) {
-    const d = quoteIdent(window.skipDeleted.column);
-    parts.push(window.skipDeleted.boolean ? `${d} IS NOT TRUE` : `${d} IS NULL`);
-  }
   return parts.join(' AND ');
 }

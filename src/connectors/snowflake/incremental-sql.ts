@@ -82,21 +82,37 @@ export interface MergeShape {
   dropped: string[];
 }
 
+/** The batch with one row per key: the latest cursor wins. */
+function latestPerKey(staging: TableRef, key: string[], cursor: string): string {
+  return `(SELECT * FROM ${tableSql(staging)} QUALIFY ROW_NUMBER() OVER (PARTITION BY ${key.map(quoteIdent).join(', ')} ORDER BY ${quoteIdent(cursor)} DESC) = 1)`;
+}
+
+function deletedSql(deleteWhen: NonNullable<MergeShape['deleteWhen']>): string {
+  const column = `s.${quoteIdent(deleteWhen.column)}`;
+  return deleteWhen.boolean ? `COALESCE(${column}, FALSE)` : `${column} IS NOT NULL`;
+}
+
 /** Upserts the batch by key, one row per key (latest cursor wins), so a repeated batch changes nothing. */
 export function mergeSql(target: TableRef, staging: TableRef, shape: MergeShape): string {
   const q = quoteIdent;
-  const partition = shape.key.map(q).join(', ');
-  const source = `(SELECT * FROM ${tableSql(staging)} QUALIFY ROW_NUMBER() OVER (PARTITION BY ${partition} ORDER BY ${q(shape.cursor)} DESC) = 1)`;
   const on = shape.key.map((k) => `t.${q(k)} = s.${q(k)}`).join(' AND ');
   const sets = [...shape.columns.map((c) => `t.${q(c.target)} = s.${q(c.target)}`), ...shape.dropped.map((d) => `t.${q(d)} = NULL`)].join(', ');
   const list = shape.columns.map((c) => q(c.target)).join(', ');
   const values = shape.columns.map((c) => `s.${q(c.target)}`).join(', ');
-  const deleted = shape.deleteWhen ? (shape.deleteWhen.boolean ? `COALESCE(s.${q(shape.deleteWhen.column)}, FALSE)` : `s.${q(shape.deleteWhen.column)} IS NOT NULL`) : undefined;
+  const deleted = shape.deleteWhen ? deletedSql(shape.deleteWhen) : undefined;
   return [
-    `MERGE INTO ${tableSql(target)} AS t USING ${source} AS s ON ${on}`,
+    `MERGE INTO ${tableSql(target)} AS t USING ${latestPerKey(staging, shape.key, shape.cursor)} AS s ON ${on}`,
     ...(deleted ? [`WHEN MATCHED AND ${deleted} THEN DELETE`] : []),
     `WHEN MATCHED THEN UPDATE SET ${sets}`,
     `WHEN NOT MATCHED${deleted ? ` AND NOT (${deleted})` : ''} THEN INSERT (${list}) VALUES (${values})`,
   ].join(' ');
 }
 
+/**
+ * A full load of a merge table becomes what merging it into an empty table gives: one row per key
+ * (latest cursor) and no soft-deleted rows. Rewriting the staging table from itself is idempotent.
+ */
+export function settleFullLoadSql(staging: TableRef, shape: Omit<MergeShape, 'columns' | 'dropped'>): string {
+  const where = shape.deleteWhen ? ` WHERE NOT (${deletedSql(shape.deleteWhen)})` : '';
+  return `INSERT OVERWRITE INTO ${tableSql(staging)} SELECT * FROM ${latestPerKey(staging, shape.key, shape.cursor)} AS s${where}`;
+}
