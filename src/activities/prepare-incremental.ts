@@ -1,4 +1,5 @@
 import type { Client } from 'pg';
+import type { IdentifierCase } from '../config/pipeline';
 import { PermanentError } from '../connectors/errors';
 import { describeTable } from '../connectors/postgres/catalog';
 import { connectPostgres } from '../connectors/postgres/connect';
@@ -33,18 +34,12 @@ interface SourceShape {
 export function prepareIncrementalActivity(context: ActivityContext) {
   return async function prepareIncremental({ job, runKey }: PrepareTableInput): Promise<PreparedIncremental> {
     const config = pipelineConfig(context, job.pipeline);
-    const spec = incrementalSpec(job);
     const database = config.destination.database;
     return runActivity(async () => {
+      const spec = incrementalSpec(job);
       const client = await connectPostgres(config.source);
-      let shape: SourceShape;
       try {
-        shape = await readSource(client, job, spec, config.settings.identifierCase);
-      } catch (error) {
-        await client.end();
-        throw error;
-      }
-      try {
+        const shape = await readSource(client, job, spec, config.settings.identifierCase);
         return await withSnowflake(config.destination, async (session) => {
           await session.query(createSchemaSql(database, job.target.schema));
           const state = tableRef(database, { schema: job.target.schema, name: STATE_TABLE });
@@ -101,7 +96,7 @@ export function incrementalSpec(job: TableJob): IncrementalSpec {
   return job.incremental;
 }
 
-async function readSource(client: Client, job: TableJob, spec: IncrementalSpec, identifierCase: 'preserve' | 'upper'): Promise<SourceShape> {
+async function readSource(client: Client, job: TableJob, spec: IncrementalSpec, identifierCase: IdentifierCase): Promise<SourceShape> {
   const table = await describeTable(client, job.source);
   const columns = await planColumns(client, job, table.columns, identifierCase);
   const where = quoteTable(job.source.schema, job.source.name);
