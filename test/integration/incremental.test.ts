@@ -18,6 +18,9 @@ const harness = new Harness(sharedServices(), {
       { name: `${S}.flagged`, mode: 'incremental_merge', cursor: 'version', softDelete: { column: 'is_deleted', action: 'flag' } },
       { name: `${S}.nokey`, mode: 'incremental_append', cursor: 'seq', lookback: 3 },
       { name: `${S}.ledger`, mode: 'incremental_merge', cursor: 'updated_at', primaryKey: ['account_no'] },
+      { name: `${S}.misconfigured`, mode: 'incremental_append', cursor: 'nope' },
+      { name: `${S}.text_cursor`, mode: 'incremental_append', cursor: 'label' },
+      { name: `${S}.keyless_merge`, mode: 'incremental_merge', cursor: 'seq' },
     ],
     settings: { partitionRows: 700, maxParallelPartitions: 3 },
   },
@@ -48,6 +51,7 @@ beforeAll(async () => {
   // The configured key is not unique in the source: several versions of an account in one batch.
   await sql(`CREATE TABLE ${S}.ledger (id int PRIMARY KEY, account_no int NOT NULL, balance numeric(10,2), updated_at timestamp NOT NULL)`);
   await sql(`INSERT INTO ${S}.ledger SELECT g, g % 40, g, timestamp '2024-06-01' + g * interval '1 second' FROM generate_series(1, 400) g`);
+  for (const table of ['misconfigured', 'text_cursor', 'keyless_merge']) await sql(`CREATE TABLE ${S}.${table} (seq int NOT NULL, label text)`);
 });
 afterAll(() => harness.stop());
 
@@ -183,6 +187,21 @@ describe('keys', () => {
     await sql(`INSERT INTO ${S}.ledger SELECT g, g % 40, -g, timestamp '2024-07-01' + g * interval '1 second' FROM generate_series(401, 500) g`);
     await runTable('ledger');
     expect(await expected()).toBe(40);
+  });
+});
+
+describe('checks against the source', () => {
+  it.each([
+    ['misconfigured', `cursor column "nope" does not exist in "${S}"."misconfigured"`],
+    ['text_cursor', `cursor column "label" of "${S}"."text_cursor" is text; use an integer, numeric, date or timestamp column`],
+    ['keyless_merge', `"${S}"."keyless_merge" has no primary key; incremental_merge needs one: set primaryKey in the table's entry`],
+  ])('refuses %s with a clear message before loading anything', async (table, message) => {
+    const outcome = await harness.run([`${S}.${table}`]);
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.message).toContain(message);
+    const objects = await harness.destinationObjects();
+    expect(objects.tables).not.toContain(table);
   });
 });
 
