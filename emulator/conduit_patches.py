@@ -7,6 +7,8 @@ listed, with the real-Snowflake behaviour they restore, in docs/snowflake-emulat
 from __future__ import annotations
 
 import contextvars
+import copy
+import datetime
 import gzip
 import os
 from typing import Any
@@ -37,6 +39,7 @@ def apply_all(bucket_root: str) -> None:
     patch_number_precision()
     patch_copy_files_on_internal_stage()
     patch_copy_positional_columns()
+    patch_copy_one_insert()
     patch_copy_atomicity()
     patch_copy_empty_files()
     patch_merge_in_transaction()
@@ -253,6 +256,146 @@ def patch_insert_overwrite_reads_first() -> None:
 
     fakesnow.transforms.insert_overwrite = insert_overwrite
     transforms_module.insert_overwrite = insert_overwrite
+def patch_copy_one_insert() -> None:
+    """fakesnow loads a COPY's files with one INSERT each, one after another; DuckDB parallelises
+    a single INSERT across cores but not a sequence of them, so more (smaller) files load slower
+    than one file of the same rows. Snowflake loads a COPY's files in parallel: a CSV COPY of two
+    or more files here reads them all in one read_csv. Other formats, PURGE and single files keep
+    fakesnow's per-file path."""
+    original = fakesnow.copy_into.copy_into
+
+    def copy_into(
+        duck_conn: duckdb.DuckDBPyConnection,
+        current_database: str | None,
+        current_schema: str | None,
+        expr: exp.Copy,
+        table_stages: Any,
+        params: Any = None,
+    ) -> str:
+        args = (duck_conn, current_database, current_schema, expr, table_stages, params)
+        # _params pops bound parameters it consumes: read them from a copy so a fallback sees them all
+        cparams = fakesnow.copy_into._params(
+            expr, copy.copy(params), duck_conn=duck_conn, current_database=current_database, current_schema=current_schema
+        )
+        if not isinstance(cparams.file_format, fakesnow.copy_into.ReadCSV) or cparams.purge:
+            return original(*args)
+        table = fakesnow.copy_into._extract_table(expr.this)
+        urls = _copy_urls(duck_conn, current_database, current_schema, expr, table_stages, cparams.files)
+        if len(urls) < 2:
+            return original(*args)
+        schema = table.db or current_schema
+        assert schema
+        loaded_before = _loaded_before(duck_conn, urls, table.name, schema)
+        pending = [url for url in urls if cparams.force or url not in loaded_before]
+        try:
+            counts = _load_csv_files(duck_conn, expr, cparams, pending)
+        except duckdb.ConversionException as e:  # the error fakesnow raises for a value that does not cast
+            raise snowflake.connector.errors.ProgrammingError(msg=e.args[0], errno=100038, sqlstate="22018") from None
+        return _record_copy(duck_conn, urls, counts, table.name, schema)
+
+    fakesnow.copy_into.copy_into = copy_into
+
+
+def _copy_urls(
+    duck_conn: duckdb.DuckDBPyConnection,
+    current_database: str | None,
+    current_schema: str | None,
+    expr: exp.Copy,
+    table_stages: Any,
+    files: list[str],
+) -> list[str]:
+    """The files a COPY reads, resolved as fakesnow resolves them (FILES, else the stage listing)."""
+    module = fakesnow.copy_into
+    source = module._from_source(expr)
+    if source.startswith("@"):
+        table = module._extract_table(expr.this)
+        source = module.stage_url_from_var(source[1:], duck_conn, current_database, current_schema, table_stages, table)
+    return module._source_urls(source, files) if files else module._source_glob(source, duck_conn)
+
+
+def _loaded_before(duck_conn: duckdb.DuckDBPyConnection, urls: list[str], table: str, schema: str) -> set[str]:
+    """Load metadata: the files an earlier COPY loaded into this table (skipped unless FORCE)."""
+    rows = duck_conn.execute(
+        "SELECT DISTINCT file_name FROM _fs_information_schema._fs_load_history "
+        "WHERE table_name = ? AND schema_name = ? AND list_contains(?, file_name)",
+        [table, schema, urls],
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+def _load_csv_files(
+    duck_conn: duckdb.DuckDBPyConnection, expr: exp.Copy, cparams: Any, urls: list[str]
+) -> dict[str, int]:
+    """Loads the files in one INSERT and returns the rows read from each.
+
+    The statement is fakesnow's INSERT for one file (with this module's read_csv settings) over a
+    list of files. With several files the rows go through a temporary table that keeps read_csv's
+    filename column: COPY reports rows per file, and reading the files again to count them costs
+    about half of the load, while the copy in memory costs about a tenth.
+    """
+    counts = dict.fromkeys(urls, 0)
+    # empty files hold no rows, and DuckDB cannot sniff one when it comes first in the list
+    with_rows = [url for url in urls if not _is_empty_file(url, cparams.file_format.compression)]
+    if not with_rows:
+        return counts
+    insert = fakesnow.copy_into._inserts(expr, cparams, with_rows[:1])[0]
+    if len(with_rows) == 1:
+        (counts[with_rows[0]],) = duck_conn.execute(insert.sql(dialect="duckdb")).fetchone()
+        return counts
+    select = insert.expression
+    read = select.args["from_"].this.this
+    read.set("this", exp.array(*[fakesnow.copy_into.FileTypeHandler.file_literal(url) for url in with_rows]))
+    read.append("expressions", fakesnow.copy_into.FileTypeHandler.make_eq("filename", True))
+    # over a list of files DuckDB's default buffer for a 40 MB max_line_size cost ~30% more CPU
+    # than one INSERT per file; a buffer of max_line_size brought it to slightly less
+    read.append("expressions", fakesnow.copy_into.FileTypeHandler.make_eq("buffer_size", MAX_CSV_LINE_BYTES))
+    if not select.is_star:
+        # positional names: two SELECT items may name the same column ($1, $1)
+        select.set("expressions", [exp.alias_(e, f"_conduit_c{i}") for i, e in enumerate(select.expressions)])
+    select.select("filename AS _conduit_file", copy=False)
+    duck_conn.execute(f"CREATE TEMP TABLE _conduit_copy_rows AS {select.sql(dialect='duckdb')}")
+    try:
+        duck_conn.execute(f"INSERT INTO {insert.this.sql(dialect='duckdb')} SELECT * EXCLUDE (_conduit_file) FROM _conduit_copy_rows")
+        per_file = duck_conn.execute("SELECT _conduit_file, count(*) FROM _conduit_copy_rows GROUP BY ALL").fetchall()
+    finally:
+        duck_conn.execute("DROP TABLE _conduit_copy_rows")
+    # read_csv names a file as it was given, glob-escaped for internal stages
+    by_literal = {fakesnow.copy_into.FileTypeHandler.file_literal(url).name: url for url in with_rows}
+    counts.update({by_literal.get(name, name): count for name, count in per_file})
+    return counts
+
+
+def _record_copy(
+    duck_conn: duckdb.DuckDBPyConnection, urls: list[str], counts: dict[str, int], table: str, schema: str
+) -> str:
+    """Writes load metadata for the loaded files and selects COPY's result rows (one per file,
+    in FILES order): LOADED with its rows, or LOAD_SKIPPED for a file loaded before."""
+    load_time = datetime.datetime.now(datetime.UTC).isoformat()
+    history = [
+        (schema, url, table, load_time, "LOADED", rows, rows, None, None, None, None, 0, 1)
+        for url, rows in counts.items()
+    ]
+    if history:
+        duck_conn.executemany(
+            f"INSERT INTO _fs_information_schema._fs_load_history VALUES ({', '.join('?' * 13)})", history
+        )
+    rows = [
+        (url, "LOADED", counts[url], counts[url], 1, 0, None)
+        if url in counts
+        else (url, "LOAD_SKIPPED", 0, 0, None, 1, "File was loaded before.")
+        for url in urls
+    ]
+    values = exp.values(
+        [(fakesnow.copy_into._result_file_name(url), *rest, None, None, None) for url, *rest in rows],
+        alias="t",
+        columns=[
+            "file", "status", "rows_parsed", "rows_loaded", "error_limit", "errors_seen",
+            "first_error", "first_error_line", "first_error_character", "first_error_column_name",
+        ],
+    )
+    sql = exp.select("*").from_(values).sql(dialect="duckdb")
+    duck_conn.execute(sql)
+    return sql
 
 
 def patch_copy_atomicity() -> None:
