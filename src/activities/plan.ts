@@ -75,6 +75,7 @@ function addJob(jobs: Map<string, TableJob>, config: PipelineConfig, selection: 
     maxParallelPartitions: selection.overrides.maxParallelPartitions ?? settings.maxParallelPartitions,
     snapshot: selection.overrides.snapshot ?? settings.snapshot,
     ...(selection.overrides.incremental ? { incremental: selection.overrides.incremental } : {}),
+    heartbeatTimeoutSeconds: settings.heartbeatTimeoutSeconds,
   });
 }
 

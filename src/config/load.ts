@@ -179,7 +179,7 @@ function readSettings(reader: Reader, value: unknown): PipelineSettings {
   const obj = reader.object(value, 'settings');
   if (!obj) return { ...DEFAULT_SETTINGS };
   const path = 'settings';
-  reader.only(obj, path, ['mode', 'partitionRows', 'maxParallelPartitions', 'maxParallelTables', 'identifierCase', 'onUnrepresentable', 'snapshot']);
+  reader.only(obj, path, ['mode', 'partitionRows', 'maxParallelPartitions', 'maxParallelTables', 'identifierCase', 'onUnrepresentable', 'snapshot', 'heartbeatTimeoutSeconds']);
   return {
     mode: reader.oneOf(obj, 'mode', MODES, { path, optional: true }) ?? DEFAULT_SETTINGS.mode,
     partitionRows: reader.integer(obj, 'partitionRows', { path, min: 1, optional: true }) ?? DEFAULT_SETTINGS.partitionRows,
@@ -190,6 +190,9 @@ function readSettings(reader: Reader, value: unknown): PipelineSettings {
     onUnrepresentable:
       reader.oneOf(obj, 'onUnrepresentable', UNREPRESENTABLE_POLICIES, { path, optional: true }) ?? DEFAULT_SETTINGS.onUnrepresentable,
     snapshot: reader.oneOf(obj, 'snapshot', SNAPSHOT_MODES, { path, optional: true }) ?? DEFAULT_SETTINGS.snapshot,
+    // Above the 5 s heartbeat interval with room for a busy event loop.
+    heartbeatTimeoutSeconds:
+      reader.integer(obj, 'heartbeatTimeoutSeconds', { path, min: 10, max: 3600, optional: true }) ?? DEFAULT_SETTINGS.heartbeatTimeoutSeconds,
   };
 }
 

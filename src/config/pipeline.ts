@@ -93,6 +93,8 @@ export interface PipelineSettings {
   onUnrepresentable: UnrepresentablePolicy;
   /** Whether a table's partitions share one snapshot of the source (docs/consistency.md). */
   snapshot: SnapshotMode;
+  /** Silence after which an activity counts as lost and is retried (activities heartbeat every 5 s). */
+  heartbeatTimeoutSeconds: number;
 }
 
 export const DEFAULT_SETTINGS: PipelineSettings = {
@@ -103,6 +105,7 @@ export const DEFAULT_SETTINGS: PipelineSettings = {
   identifierCase: 'preserve',
   onUnrepresentable: 'fail',
   snapshot: 'auto',
+  heartbeatTimeoutSeconds: 30,
 };
 
 export const DEFAULT_TEMPORAL: TemporalSettings = {

@@ -1,37 +1,58 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { ConduitActivities } from '../activities';
+import type { TableJob } from '../shared';
 
 /**
  * Every activity heartbeats every few seconds, so a short heartbeat timeout notices a dead worker
  * quickly and the retry runs elsewhere; attempts are bounded so a lasting fault ends the run with
- * its last error instead of retrying for ever.
+ * its last error instead of retrying for ever. A table's activities use the pipeline's
+ * `settings.heartbeatTimeoutSeconds`, carried in its job. Proxies are plain option holders, so
+ * making them per table is deterministic and cheap.
  */
 const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 6 };
 
-export const planning = proxyActivities<Pick<ConduitActivities, 'planPipeline' | 'prepareTable' | 'prepareIncremental'>>({
+/** Jobs planned before the setting existed carry none. */
+const DEFAULT_HEARTBEAT_TIMEOUT_SECONDS = 30;
+
+function heartbeatTimeout(job: TableJob): string {
+  return `${job.heartbeatTimeoutSeconds ?? DEFAULT_HEARTBEAT_TIMEOUT_SECONDS}s`;
+}
+
+/** Planning runs before any table job exists: the default heartbeat timeout. */
+export const planning = proxyActivities<Pick<ConduitActivities, 'planPipeline'>>({
   startToCloseTimeout: '30m',
-  heartbeatTimeout: '30s',
+  heartbeatTimeout: `${DEFAULT_HEARTBEAT_TIMEOUT_SECONDS}s`,
   retry,
 });
 
-export const extracting = proxyActivities<Pick<ConduitActivities, 'extractPartition'>>({
-  startToCloseTimeout: '4h',
-  heartbeatTimeout: '30s',
-  retry: { ...retry, maximumAttempts: 8 },
-});
+export function preparing(job: TableJob) {
+  return proxyActivities<Pick<ConduitActivities, 'prepareTable' | 'prepareIncremental'>>({ startToCloseTimeout: '30m', heartbeatTimeout: heartbeatTimeout(job), retry });
+}
 
-export const loading = proxyActivities<Pick<ConduitActivities, 'loadTable' | 'verifyTable' | 'swapTable' | 'settleFullLoad' | 'commitIncremental' | 'cleanupTable'>>({
-  startToCloseTimeout: '4h',
-  heartbeatTimeout: '30s',
-  retry,
-});
+export function extracting(job: TableJob) {
+  return proxyActivities<Pick<ConduitActivities, 'extractPartition'>>({
+    startToCloseTimeout: '4h',
+    heartbeatTimeout: heartbeatTimeout(job),
+    retry: { ...retry, maximumAttempts: 8 },
+  });
+}
+
+export function loading(job: TableJob) {
+  return proxyActivities<Pick<ConduitActivities, 'loadTable' | 'verifyTable' | 'swapTable' | 'settleFullLoad' | 'commitIncremental' | 'cleanupTable'>>({
+    startToCloseTimeout: '4h',
+    heartbeatTimeout: heartbeatTimeout(job),
+    retry,
+  });
+}
 
 /**
  * The snapshot holder runs as long as the table's extraction and is never retried: a new holder
  * means a new snapshot, and the table workflow decides when to establish one (all partitions again).
  */
-export const snapshotting = proxyActivities<Pick<ConduitActivities, 'holdSnapshot'>>({
-  startToCloseTimeout: '24h',
-  heartbeatTimeout: '30s',
-  retry: { maximumAttempts: 1 },
-});
+export function snapshotting(job: TableJob) {
+  return proxyActivities<Pick<ConduitActivities, 'holdSnapshot'>>({
+    startToCloseTimeout: '24h',
+    heartbeatTimeout: heartbeatTimeout(job),
+    retry: { maximumAttempts: 1 },
+  });
+}

@@ -15,11 +15,12 @@ export async function extractBatch(input: ExtractBatchInput): Promise<PartitionR
   const progress: BatchProgress = { partitionsDone: 0, rows: 0, bytes: 0 };
   setHandler(batchProgressQuery, () => progress);
   const table = qualifiedName(input.job.source);
+  const activities = extracting(input.job);
 
   return mapWithConcurrency(input.ranges, input.job.maxParallelPartitions, async (range, index) => {
     const partition = input.firstPartition + index;
     try {
-      const result = await extracting.extractPartition({ job: input.job, columns: input.columns, stage: input.stage, partition, range, snapshot: input.snapshot, window: input.window });
+      const result = await activities.extractPartition({ job: input.job, columns: input.columns, stage: input.stage, partition, range, snapshot: input.snapshot, window: input.window });
       progress.partitionsDone++;
       progress.rows += result.rows;
       progress.bytes += result.bytes;

@@ -46,7 +46,7 @@ export async function extractPartitions(
     let holderFailure: unknown;
     let holderEnded = false;
     holder
-      .run(() => snapshotting.holdSnapshot.executeWithOptions({ summary: `hold snapshot ${generation} of ${source}` }, [{ job, generation }]))
+      .run(() => snapshotting(job).holdSnapshot.executeWithOptions({ summary: `hold snapshot ${generation} of ${source}` }, [{ job, generation }]))
       .catch((error: unknown) => void (holderFailure = error))
       .finally(() => void (holderEnded = true));
     try {

@@ -1,6 +1,6 @@
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
 import { partitionRanges, qualifiedName, type PartitionResult, type PreparedIncremental, type TableResult } from '../shared';
-import { loading, planning } from './activities';
+import { loading as loadingFor, preparing } from './activities';
 import { failWith } from './failures';
 import { stageAndLoad, sumUnrepresentable, textColumns, trackTable, type TableRefreshInput } from './table-refresh';
 
@@ -13,10 +13,11 @@ export async function tableIncremental({ job, runKey }: TableRefreshInput): Prom
   const started = Date.now();
   const source = qualifiedName(job.source);
   const { progress, enter, summary } = trackTable(job);
+  const loading = loadingFor(job);
 
   let prepared: PreparedIncremental;
   try {
-    prepared = await planning.prepareIncremental.executeWithOptions(summary('prepare'), [{ job, runKey }]);
+    prepared = await preparing(job).prepareIncremental.executeWithOptions(summary('prepare'), [{ job, runKey }]);
   } catch (error) {
     enter('failed');
     throw failWith(`preparing ${source}`, error, 'TableFailed');

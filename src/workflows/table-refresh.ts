@@ -11,7 +11,7 @@ import {
   type TableResult,
   type TableState,
 } from '../shared';
-import { loading, planning } from './activities';
+import { loading as loadingFor, preparing } from './activities';
 import { extractPartitions } from './extraction';
 import { failWith } from './failures';
 
@@ -31,10 +31,11 @@ export async function tableRefresh({ job, runKey }: TableRefreshInput): Promise<
   const started = Date.now();
   const source = qualifiedName(job.source);
   const { progress, enter, summary } = trackTable(job);
+  const loading = loadingFor(job);
 
   let prepared: PreparedTable;
   try {
-    prepared = await planning.prepareTable.executeWithOptions(summary('prepare'), [{ job, runKey }]);
+    prepared = await preparing(job).prepareTable.executeWithOptions(summary('prepare'), [{ job, runKey }]);
   } catch (error) {
     enter('failed');
     throw failWith(`preparing ${source}`, error, 'TableFailed');
@@ -115,6 +116,7 @@ export async function stageAndLoad(
 ): Promise<PartitionResult[]> {
   const source = qualifiedName(job.source);
   const summary = (what: string) => ({ summary: `${what} ${source}` });
+  const loading = loadingFor(job);
   const ranges = partitionRanges(prepared.partitioning);
   enter('extracting');
   const partitions = await extractPartitions(job, prepared, ranges, progress, window);

@@ -80,6 +80,7 @@ export class StubWorker {
         onUnrepresentable: 'fail',
         partitionRows: 1000,
         maxParallelPartitions: 8,
+        heartbeatTimeoutSeconds: 30,
       };
     };
     const stubs: Record<keyof ConduitActivities, (...args: never[]) => Promise<unknown>> = {
