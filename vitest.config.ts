@@ -34,6 +34,16 @@ const config: ViteUserConfig = {
           globalSetup: ['test/global-setup.ts'],
         },
       },
+      {
+        // Kills workers and services mid-run (docs/reliability.md). `npm test` runs the
+        // representative cases; `npm run chaos` (CONDUIT_CHAOS=full) runs them all.
+        extends: true,
+        test: {
+          name: 'chaos',
+          include: ['test/chaos/**/*.test.ts'],
+          globalSetup: ['test/chaos/global-setup.ts'],
+        },
+      },
     ],
   },
 };

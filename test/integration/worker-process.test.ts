@@ -3,14 +3,11 @@
  * start-up health lines without secrets, JSON log lines with run/table/partition fields, and a
  * graceful exit 0 on SIGTERM / SIGINT while idle.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPipelineRun, waitForRun } from '../../src/client';
 import type { TemporalSettings } from '../../src/config/pipeline';
+import { CliWorkers, writePipelineFile, type CliWorker } from '../support/cli-worker';
 import { applyServiceEnv } from '../support/context';
 import { Harness } from '../support/harness';
 import { sharedServices } from '../support/services';
@@ -18,7 +15,7 @@ import { eventually } from '../support/stub-worker';
 
 applyServiceEnv();
 const harness = new Harness(sharedServices(), { sourceSchema: 'wp_src' });
-const children: ChildProcess[] = [];
+const workers = new CliWorkers();
 
 beforeAll(async () => {
   await harness.start();
@@ -26,14 +23,11 @@ beforeAll(async () => {
   await harness.pg.query("INSERT INTO wp_src.parts SELECT g, 'part ' || g FROM generate_series(1, 2500) g");
 });
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await workers.killAll();
   await harness.stop();
 });
 
-interface Worker {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
+interface Worker extends CliWorker {
   temporal: TemporalSettings;
   pipeline: string;
 }
@@ -42,28 +36,18 @@ interface Worker {
 function startWorker(env: NodeJS.ProcessEnv, args: string[] = []): Worker {
   const pipeline = `w${randomUUID().slice(0, 8)}`;
   const document = harness.pipelineDocument(pipeline);
-  const file = join(mkdtempSync(join(tmpdir(), 'conduit-worker-')), 'pipeline.yaml');
-  writeFileSync(file, JSON.stringify(document));
-  const child = spawn(process.execPath, [resolve(__dirname, '../../bin/conduit.js'), 'worker', '--config', file, ...args], {
-    env: { ...process.env, ...harness.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let text = '';
-  child.stdout?.on('data', (c: Buffer) => (text += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (text += c.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return { child, output: () => text, exited, temporal: document.temporal as TemporalSettings, pipeline };
+  const worker = workers.start(writePipelineFile(document), { ...harness.env, ...env }, args);
+  return { ...worker, temporal: document.temporal as TemporalSettings, pipeline };
 }
 
 function exitWithin(worker: Worker, ms: number): Promise<number | null | 'timeout'> {
-  return Promise.race([worker.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms))]);
+  return Promise.race([worker.exited.then((e) => e.code), new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms))]);
 }
 
 describe('conduit worker process', () => {
   it('logs JSON lines with run/table/partition fields and exits 0 on SIGTERM while idle', async () => {
     const worker = startWorker({ CONDUIT_LOG_FORMAT: 'json' });
-    await eventually(async () => (worker.output().includes('worker serving') ? true : undefined), 90_000, `the worker to start:\n${worker.output()}`);
+    await worker.ready();
     const lines = () =>
       worker
         .output()
@@ -104,7 +88,7 @@ describe('conduit worker process', () => {
   it('prints health in text, reports an unreachable source without its password, and exits 0 on SIGINT', async () => {
     const wrong = `wrong-${randomUUID()}`;
     const worker = startWorker({ PG_PASSWORD: wrong, CONDUIT_LOG_FORMAT: 'text' }, ['--max-activities', '3', '--shutdown-grace', '5']);
-    await eventually(async () => (worker.output().includes('worker serving') ? true : undefined), 90_000, `the worker to start:\n${worker.output()}`);
+    await worker.ready();
     const text = worker.output();
     const { postgres } = harness.services;
     expect(text).toMatch(/^health: temporal \S+ namespace default: ok server /m);

@@ -34,6 +34,18 @@ export interface HarnessOptions {
   sourceSchema: string;
   /** Pipeline definition fields to add or override (tables, settings…). */
   pipeline?: Record<string, unknown>;
+  /** Run a worker inside the test process (default); false when the test runs worker processes itself. */
+  inProcessWorker?: boolean;
+}
+
+/** How a destination table differs from its source as multisets of canonical rows. */
+export interface ContentDiff {
+  sourceRows: number;
+  targetRows: number;
+  /** Source rows the target lacks (counting multiplicity): rows lost. */
+  missing: number;
+  /** Target rows beyond the source's (duplicates, or rows that should not be there). */
+  extra: number;
 }
 
 let bundle: Promise<WorkflowBundle> | undefined;
@@ -105,9 +117,11 @@ export class Harness {
     await this.pg.query(`DROP SCHEMA IF EXISTS ${quoteIdent(this.options.sourceSchema)} CASCADE`);
     await this.pg.query(`CREATE SCHEMA ${quoteIdent(this.options.sourceSchema)}`);
     this.snowflake = await connectSnowflake(this.config.destination);
-    this.nativeConnection = await NativeConnection.connect({ address: this.services.temporalAddress });
-    this.worker = await createConduitWorker({ pipelines: [this.config], connection: this.nativeConnection, workflowBundle: await workflowBundle() });
-    this.workerRun = this.worker.worker.run();
+    if (this.options.inProcessWorker ?? true) {
+      this.nativeConnection = await NativeConnection.connect({ address: this.services.temporalAddress });
+      this.worker = await createConduitWorker({ pipelines: [this.config], connection: this.nativeConnection, workflowBundle: await workflowBundle() });
+      this.workerRun = this.worker.worker.run();
+    }
     const connection = await Connection.connect({ address: this.services.temporalAddress });
     this.temporal = new TemporalClient({ connection, namespace: this.services.temporalNamespace });
   }
@@ -160,6 +174,22 @@ export class Harness {
     expect(target.rows.length).toBe(source.rows.length);
     expect(target.rows).toEqual(source.rows);
     return source.rows.length;
+  }
+
+  /** Counts rows lost and rows extra (duplicated) in the target, for reports; expectSameContent asserts. */
+  async contentDiff(sourceTable: string, targetTable = sourceTable): Promise<ContentDiff> {
+    const source = await this.sourceRows(sourceTable);
+    const target = await this.targetRows(targetTable, source.kinds);
+    const counts = new Map<string, number>();
+    for (const row of source.rows) counts.set(row, (counts.get(row) ?? 0) + 1);
+    let extra = 0;
+    for (const row of target.rows) {
+      const left = counts.get(row) ?? 0;
+      if (left > 0) counts.set(row, left - 1);
+      else extra++;
+    }
+    const missing = [...counts.values()].reduce((sum, n) => sum + n, 0);
+    return { sourceRows: source.rows.length, targetRows: target.rows.length, missing, extra };
   }
 
   private async sourceRows(table: string): Promise<{ columns: string[]; kinds: ColumnKind['kind'][]; rows: string[] }> {
