@@ -1,4 +1,4 @@
-import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { TemporalSettings } from './config/pipeline';
 import { pipelineWorkflowId } from './ids';
@@ -23,7 +23,7 @@ export async function startPipelineRun(
   temporal: TemporalSettings,
   input: PipelineRunInput,
   options: { startedBy?: string } = {},
-): Promise<WorkflowHandle> {
+): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const what = input.tables?.length ? input.tables.join(', ') : 'all tables';
   return client.workflow.start('pipelineRun', {
     taskQueue: temporal.taskQueue,

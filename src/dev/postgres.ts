@@ -52,6 +52,11 @@ export interface LocalPostgres extends PostgresService {
   readonly logFile: string;
   /** Directory of the Unix socket (psql -h <socketDir> -p <port>). */
   readonly socketDir: string;
+  /**
+   * Stops the server (fast mode: sessions are cut, as in a real restart), waits `downMs`, and
+   * starts it again on the same port and data: what the chaos tests do mid-extract.
+   */
+  restart(downMs?: number): Promise<void>;
 }
 
 const START_TIMEOUT_MS = 60_000;
@@ -288,15 +293,13 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Lo
   const timeoutSeconds = Math.ceil((opts.startTimeoutMs ?? START_TIMEOUT_MS) / 1000);
   let port = 0;
   let started = false;
+  const serverOptions = (): string => ['-c listen_addresses=127.0.0.1', `-c port=${port}`, `-c unix_socket_directories='${base}'`].join(' ');
+  const pgStart = () =>
+    run(pgCtl, ['-D', dataDir, '-l', logFile, '-w', '-t', String(timeoutSeconds), '-o', serverOptions(), 'start'], user, base, (timeoutSeconds + 10) * 1000);
   for (let attempt = 1; !started; attempt++) {
     port = opts.port ?? (await freePort());
-    const serverOptions = [
-      '-c listen_addresses=127.0.0.1',
-      `-c port=${port}`,
-      `-c unix_socket_directories='${base}'`,
-    ].join(' ');
     try {
-      await run(pgCtl, ['-D', dataDir, '-l', logFile, '-w', '-t', String(timeoutSeconds), '-o', serverOptions, 'start'], user, base, (timeoutSeconds + 10) * 1000);
+      await pgStart();
       started = true;
     } catch (error) {
       const log = tail(logFile);
@@ -357,12 +360,22 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Lo
     live.delete(dataDir);
     cleanUpFiles();
   };
+  const restart = async (downMs = 0): Promise<void> => {
+    await run(pgCtl, ['-D', dataDir, 'stop', '-m', 'fast', '-w', '-t', '60'], user, base, 70_000);
+    await waitForExit(pid, 10_000);
+    await new Promise((r) => setTimeout(r, downMs));
+    await pgStart();
+    pid = postmasterPid(dataDir) ?? pid;
+  };
   return {
     ...service,
-    pid,
+    get pid() {
+      return pid;
+    },
     dataDir,
     logFile,
     socketDir: base,
+    restart,
     stop(): Promise<void> {
       stopping ??= stop();
       return stopping;

@@ -6,9 +6,11 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { expect, inject } from 'vitest';
 import { runProgress, startPipelineRun } from '../../src/client';
+import { field } from '../../src/connectors/snowflake/connection';
+import { tableCommentSql } from '../../src/connectors/snowflake/dialect';
 import { FAULT_ENV, type FaultPoint } from '../../src/faults';
 import type { TableState } from '../../src/shared';
 import { recordChaosResult, type ChaosResult } from './chaos-record';
@@ -57,7 +59,7 @@ export class ChaosRig {
     return worker;
   }
 
-  startRun(tables: string[]): Promise<WorkflowHandle> {
+  startRun(tables: string[]): Promise<WorkflowHandleWithFirstExecutionRunId> {
     const { harness } = this;
     return startPipelineRun(harness.client, harness.config.temporal, { pipeline: harness.config.name, tables: tables.map((t) => `${this.schema}.${t}`) });
   }
@@ -96,6 +98,13 @@ export class ChaosRig {
     await this.harness.pg.query(`INSERT INTO ${name} (id, qty, note) SELECT g, 1, 'new ' || g FROM generate_series(${CHAOS_ROWS + 1}, ${CHAOS_ROWS + 5000}) g`);
   }
 
+  /** The target's comment: the marker of the run that last swapped it in. */
+  async targetMarker(table: string): Promise<string | undefined> {
+    const { harness } = this;
+    const rows = await harness.snowflake.query(tableCommentSql(harness.config.destination.database), [harness.targetSchema, table]);
+    return rows.length === 0 ? undefined : String(field(rows[0], 'comment'));
+  }
+
   /** Files the workers left in their scratch folder. */
   workFiles(): string[] {
     try {
@@ -120,9 +129,10 @@ export class ChaosRig {
    */
   async runCase(name: string, expected: ChaosResult['expected'], body: (record: CaseRecorder) => Promise<void>): Promise<void> {
     let recorded = false;
-    const finish: CaseRecorder = async (table, result) => {
+    const finish: CaseRecorder = async (tables, result) => {
       recorded = true;
-      await this.finishCase(table, { case: name, expected, ...result });
+      const { source, target } = typeof tables === 'string' ? { source: tables, target: tables } : tables;
+      await this.finishCase(source, target, { case: name, expected, ...result });
     };
     try {
       await body(finish);
@@ -133,8 +143,8 @@ export class ChaosRig {
   }
 
   /** Compares the target with the source and checks the clean-up, records the case, then asserts. */
-  private async finishCase(table: string, result: Omit<ChaosResult, 'rows' | 'rowsLost' | 'rowsDuplicated'>): Promise<void> {
-    const diff = await this.harness.contentDiff(table);
+  private async finishCase(source: string, target: string, result: Omit<ChaosResult, 'rows' | 'rowsLost' | 'rowsDuplicated'>): Promise<void> {
+    const diff = await this.harness.contentDiff(source, target);
     const cleanup = await this.expectCleanedUp().then(
       () => undefined,
       (error: unknown) => error,
@@ -161,5 +171,11 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
   }
 }
 
-/** Ends a case: the table to compare with its source, and what the case measured. */
-export type CaseRecorder = (table: string, result: Pick<ChaosResult, 'ok' | 'recoverySeconds' | 'readerPolls' | 'detail'>) => Promise<void>;
+/**
+ * Ends a case: the target table and the source table it must equal (the same name, or a copy of
+ * the source taken before the case changed it), and what the case measured.
+ */
+export type CaseRecorder = (
+  tables: string | { source: string; target: string },
+  result: Pick<ChaosResult, 'ok' | 'recoverySeconds' | 'readerPolls' | 'detail'>,
+) => Promise<void>;

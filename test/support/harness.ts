@@ -109,11 +109,7 @@ export class Harness {
   }
 
   async start(): Promise<void> {
-    const { postgres } = this.services;
-    this.pg = new PgClient({ host: postgres.host, port: postgres.port, user: postgres.user, password: postgres.password, database: postgres.database });
-    await this.pg.connect();
-    // Canonical renderings below assume these, whatever the server's defaults.
-    await this.pg.query("SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 1");
+    await this.connectSource();
     await this.pg.query(`DROP SCHEMA IF EXISTS ${quoteIdent(this.options.sourceSchema)} CASCADE`);
     await this.pg.query(`CREATE SCHEMA ${quoteIdent(this.options.sourceSchema)}`);
     this.snowflake = await connectSnowflake(this.config.destination);
@@ -126,6 +122,18 @@ export class Harness {
     this.temporal = new TemporalClient({ connection, namespace: this.services.temporalNamespace });
   }
 
+  /** (Re)opens `pg`, e.g. after the source server restarted under it. */
+  async connectSource(): Promise<void> {
+    await this.pg?.end().catch(() => undefined);
+    const { postgres } = this.services;
+    this.pg = new PgClient({ host: postgres.host, port: postgres.port, user: postgres.user, password: postgres.password, database: postgres.database });
+    // A server restart ends the session; the error surfaces on the next query, not as a crash.
+    this.pg.on('error', () => undefined);
+    await this.pg.connect();
+    // Canonical renderings below assume these, whatever the server's defaults.
+    await this.pg.query("SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 1");
+  }
+
   async stop(): Promise<void> {
     this.worker?.worker.shutdown();
     await this.workerRun;
@@ -133,7 +141,7 @@ export class Harness {
     await this.nativeConnection?.close();
     await this.temporal?.connection.close();
     await this.snowflake?.close();
-    await this.pg?.end();
+    await this.pg?.end().catch(() => undefined);
   }
 
   get client(): TemporalClient {
