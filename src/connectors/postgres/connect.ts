@@ -31,6 +31,10 @@ const TLS_REFUSED = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
 
 export async function connectPostgres(source: PostgresSource): Promise<Client> {
   const client = new Client(clientConfig(source));
+  // A server restart ends idle sessions with an 'error' event, which, unheard, crashes the whole
+  // worker process (every partition in flight, every pipeline). Heard, the session's next query
+  // fails instead and its activity retries.
+  client.on('error', () => undefined);
   try {
     await client.connect();
     for (const statement of SESSION_SETTINGS) await client.query(statement);
