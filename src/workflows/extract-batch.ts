@@ -1,4 +1,4 @@
-import { defineQuery, setHandler, workflowInfo } from '@temporalio/workflow';
+import { defineQuery, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
 import { qualifiedName, type BatchProgress, type ExtractBatchInput, type PartitionRange, type PartitionResult } from '../shared';
 import { SNAPSHOT_LOST } from '../ids';
 import { extracting } from './activities';
@@ -26,6 +26,8 @@ export async function extractBatch(input: ExtractBatchInput): Promise<PartitionR
       progress.bytes += result.bytes;
       return result;
     } catch (error) {
+      // An operator's cancel stays a cancellation all the way up, so the run ends CANCELLED, not FAILED.
+      if (isCancellation(error)) throw error;
       // A lost shared snapshot keeps its type: the table workflow reacts to it by establishing a new one.
       const type = failureType(error) === SNAPSHOT_LOST ? SNAPSHOT_LOST : 'PartitionFailed';
       throw failWith(`partition ${partition} (${describeRange(range)}) of ${table} in ${workflowInfo().workflowId}`, error, type);
