@@ -40,13 +40,15 @@ describe('infrastructure faults mid-run', () => {
     const rig = await rigWith({ ...sharedServices(), postgres }, 'chaos_pg');
     await rig.runCase('PostgreSQL restart mid-extract', 'complete', async (finish) => {
       await rig.createTable('orders');
-      await rig.startWorker();
+      const worker = await rig.startWorker();
       const handle = await rig.startRun(['orders']);
       await rig.waitForTable(handle, ['extracting']);
       const faultAt = Date.now();
       await postgres.restart(3_000);
       await rig.harness.connectSource();
       const outcome = await waitForRun(handle);
+      // The restart cut the worker's sessions; it must have survived that, not been restarted.
+      expect(worker.child.exitCode).toBeNull();
       await finish('orders', { ok: outcome.ok, recoverySeconds: (Date.now() - faultAt) / 1000, detail: outcome.ok ? undefined : outcome.message });
     });
   }, 300_000);
