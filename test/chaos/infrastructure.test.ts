@@ -15,6 +15,7 @@ import { startPostgres } from '../../src/dev/postgres';
 import { startTemporalDevServer } from '../../src/dev/temporal';
 import { ChaosRig, FULL_CHAOS } from '../support/chaos-rig';
 import { applyServiceEnv } from '../support/context';
+import type { CliWorker } from '../support/cli-worker';
 import type { HarnessServices } from '../support/harness';
 import { sharedServices } from '../support/services';
 import { sleep } from '../support/stub-worker';
@@ -39,17 +40,14 @@ describe('infrastructure faults mid-run', () => {
     cleanups.push(() => postgres.stop());
     const rig = await rigWith({ ...sharedServices(), postgres }, 'chaos_pg');
     await rig.runCase('PostgreSQL restart mid-extract', 'complete', async (finish) => {
-      await rig.createTable('orders');
-      const worker = await rig.startWorker();
-      const handle = await rig.startRun(['orders']);
-      await rig.waitForTable(handle, ['extracting']);
+      const { worker, handle } = await extracting(rig);
       const faultAt = Date.now();
       await postgres.restart(3_000);
       await rig.harness.connectSource();
       const outcome = await waitForRun(handle);
       // The restart cut the worker's sessions; it must have survived that, not been restarted.
       expect(worker.child.exitCode).toBeNull();
-      await finish('orders', { ok: outcome.ok, recoverySeconds: (Date.now() - faultAt) / 1000, detail: outcome.ok ? undefined : outcome.message });
+      await finish('orders', measured(outcome, faultAt));
     });
   }, 300_000);
 
@@ -60,10 +58,7 @@ describe('infrastructure faults mid-run', () => {
     cleanups.push(() => proxy.stop());
     const rig = await rigWith({ ...shared, snowflake: { ...shared.snowflake, ...endpoint } }, 'chaos_sf');
     await rig.runCase('Snowflake endpoint drops connections, down 3 s, mid-extract and mid-load', 'complete', async (finish) => {
-      await rig.createTable('orders');
-      await rig.startWorker();
-      const handle = await rig.startRun(['orders']);
-      await rig.waitForTable(handle, ['extracting']);
+      const { handle } = await extracting(rig);
       const faultAt = Date.now();
       await proxy.outage(3_000);
       await rig.waitForTable(handle, ['loading', 'verifying', 'swapping', 'cleaning', 'succeeded']);
@@ -75,7 +70,7 @@ describe('infrastructure faults mid-run', () => {
       await proxy.outage(3_000);
       const outcome = await waitForRun(handle);
       expect(proxy.accepted).toBeGreaterThan(0);
-      await finish('orders', { ok: outcome.ok, recoverySeconds: (Date.now() - faultAt) / 1000, detail: outcome.ok ? undefined : outcome.message });
+      await finish('orders', measured(outcome, faultAt));
     });
   }, 300_000);
 
@@ -87,19 +82,29 @@ describe('infrastructure faults mid-run', () => {
     cleanups.push(() => temporal.stop());
     const rig = await rigWith({ ...sharedServices(), temporalAddress: temporal.address, temporalNamespace: temporal.namespace }, 'chaos_temporal');
     await rig.runCase('Temporal server restart mid-run', 'complete', async (finish) => {
-      await rig.createTable('orders');
-      await rig.startWorker();
-      const handle = await rig.startRun(['orders']);
-      await rig.waitForTable(handle, ['extracting']);
+      const { handle } = await extracting(rig);
       const faultAt = Date.now();
       await temporal.stop();
       await sleep(3_000);
       temporal = await startTemporalDevServer({ dbFile, port: temporal.port, uiPort: temporal.uiPort });
       const outcome = await waitThroughOutage(handle);
-      await finish('orders', { ok: outcome.ok, recoverySeconds: (Date.now() - faultAt) / 1000, detail: outcome.ok ? undefined : outcome.message });
+      await finish('orders', measured(outcome, faultAt));
     });
   }, 300_000);
 });
+
+/** Creates the case's table, starts a worker and a run of it, and returns once the run extracts. */
+async function extracting(rig: ChaosRig): Promise<{ worker: CliWorker; handle: WorkflowHandle }> {
+  await rig.createTable('orders');
+  const worker = await rig.startWorker();
+  const handle = await rig.startRun(['orders']);
+  await rig.waitForTable(handle, ['extracting']);
+  return { worker, handle };
+}
+
+function measured(outcome: RunOutcome, faultAt: number) {
+  return { ok: outcome.ok, recoverySeconds: (Date.now() - faultAt) / 1000, detail: outcome.ok ? undefined : outcome.message };
+}
 
 /** Waits for the run, retrying while the server is unreachable (the client's own retries give up sooner). */
 async function waitThroughOutage(handle: WorkflowHandle): Promise<RunOutcome> {

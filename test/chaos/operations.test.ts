@@ -98,49 +98,15 @@ describe('operations on a run in flight', () => {
   }, 300_000);
 
   it.runIf(FULL_CHAOS)('the source table dropped mid-run fails the run at once, naming the table, with the target untouched', async () => {
-    await slow.runCase('source table dropped mid-run', 'fail', async (finish) => {
-      await slow.createTable('dropped');
-      const worker = await slow.startWorker();
-      expect((await waitForRun(await slow.startRun(['dropped']))).ok).toBe(true);
-      const marker = await slow.targetMarker('dropped');
-      // What the target must still hold once the source is gone.
-      await slow.harness.pg.query(`CREATE TABLE ${slow.schema}.dropped_before AS SELECT * FROM ${slow.schema}.dropped`);
-
-      const handle = await slow.startRun(['dropped']);
-      await slow.waitForTable(handle, ['extracting']);
-      await slow.harness.pg.query(`DROP TABLE ${slow.schema}.dropped`);
-      const outcome = await waitForRun(handle);
-      expect(outcome.ok).toBe(false);
-      const message = outcome.ok ? '' : outcome.message;
-      // A permanent error: reported on the first attempt, not after a round of retries.
-      expect(message).toContain(`source table does not exist while extracting partition`);
-      expect(message).toContain(`${slow.schema}.dropped`);
-      const untouched = (await slow.targetMarker('dropped')) === marker;
-      await finish({ source: 'dropped_before', target: 'dropped' }, { ok: untouched, detail: message.slice(0, 200) });
-      expect((await worker.stop()).code).toBe(0);
-    });
+    // A permanent error: reported on the first attempt, not after a round of retries.
+    await failsWhenChangedMidRun('source table dropped mid-run', 'dropped', (name) => `DROP TABLE ${name}`, [
+      'source table does not exist while extracting partition',
+      `${slow.schema}.dropped`,
+    ]);
   }, 300_000);
 
   it.runIf(FULL_CHAOS)('a column dropped from the source mid-run fails the run, naming the column, with the target untouched', async () => {
-    await slow.runCase('source column dropped mid-run', 'fail', async (finish) => {
-      await slow.createTable('narrowed');
-      const worker = await slow.startWorker();
-      expect((await waitForRun(await slow.startRun(['narrowed']))).ok).toBe(true);
-      const marker = await slow.targetMarker('narrowed');
-      await slow.harness.pg.query(`CREATE TABLE ${slow.schema}.narrowed_before AS SELECT * FROM ${slow.schema}.narrowed`);
-
-      const handle = await slow.startRun(['narrowed']);
-      await slow.waitForTable(handle, ['extracting']);
-      await slow.harness.pg.query(`ALTER TABLE ${slow.schema}.narrowed DROP COLUMN note`);
-      const outcome = await waitForRun(handle);
-      expect(outcome.ok).toBe(false);
-      const message = outcome.ok ? '' : outcome.message;
-      expect(message).toContain('source column does not exist');
-      expect(message).toContain('"note"');
-      const untouched = (await slow.targetMarker('narrowed')) === marker;
-      await finish({ source: 'narrowed_before', target: 'narrowed' }, { ok: untouched, detail: message.slice(0, 200) });
-      expect((await worker.stop()).code).toBe(0);
-    });
+    await failsWhenChangedMidRun('source column dropped mid-run', 'narrowed', (name) => `ALTER TABLE ${name} DROP COLUMN note`, ['source column does not exist', '"note"']);
   }, 300_000);
 
   it.runIf(FULL_CHAOS)('a column added to the source mid-run is not part of this run (columns are fixed when the table is prepared); the run completes exactly', async () => {
@@ -160,3 +126,30 @@ describe('operations on a run in flight', () => {
     });
   }, 300_000);
 });
+
+/**
+ * Loads `table` once, then changes its source with `change` while the next run extracts: that run
+ * must fail with a message containing `expected`, leaving the target as the first run made it.
+ */
+async function failsWhenChangedMidRun(name: string, table: string, change: (qualified: string) => string, expected: string[]): Promise<void> {
+  const qualified = `${slow.schema}.${table}`;
+  await slow.runCase(name, 'fail', async (finish) => {
+    await slow.createTable(table);
+    const worker = await slow.startWorker();
+    expect((await waitForRun(await slow.startRun([table]))).ok).toBe(true);
+    const marker = await slow.targetMarker(table);
+    // What the target must still hold once the source has changed.
+    await slow.harness.pg.query(`CREATE TABLE ${qualified}_before AS SELECT * FROM ${qualified}`);
+
+    const handle = await slow.startRun([table]);
+    await slow.waitForTable(handle, ['extracting']);
+    await slow.harness.pg.query(change(qualified));
+    const outcome = await waitForRun(handle);
+    expect(outcome.ok).toBe(false);
+    const message = outcome.ok ? '' : outcome.message;
+    for (const part of expected) expect(message).toContain(part);
+    const untouched = (await slow.targetMarker(table)) === marker;
+    await finish({ source: `${table}_before`, target: table }, { ok: untouched, detail: message.slice(0, 200) });
+    expect((await worker.stop()).code).toBe(0);
+  });
+}
