@@ -5,8 +5,7 @@
  * file-backed database). Each run must complete with the target equal to the source row by row
  * and nothing of the run left behind. Each case brings its own instance of the service it breaks.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -20,6 +19,7 @@ import type { HarnessServices } from '../support/harness';
 import { sharedServices } from '../support/services';
 import { sleep } from '../support/stub-worker';
 import { TcpProxy } from '../support/tcp-proxy';
+import { scratchDir } from '../support/scratch';
 
 applyServiceEnv();
 const cleanups: (() => Promise<void>)[] = [];
@@ -75,7 +75,7 @@ describe('infrastructure faults mid-run', () => {
   }, 300_000);
 
   it.runIf(FULL_CHAOS)('the Temporal server restarts mid-run (file-backed): the run completes exactly', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'conduit-chaos-temporal-'));
+    const dir = scratchDir('chaos-temporal');
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
     const dbFile = join(dir, 'temporal.db');
     let temporal = await startTemporalDevServer({ dbFile });

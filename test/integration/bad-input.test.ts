@@ -6,8 +6,7 @@
  * docs/reliability-input.md.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NativeConnection } from '@temporalio/worker';
@@ -17,6 +16,7 @@ import { freePort } from '../../src/dev/ports';
 import { createConduitWorker } from '../../src/worker';
 import { Harness, workflowBundle } from '../support/harness';
 import { sharedServices } from '../support/services';
+import { scratchDir } from '../support/scratch';
 
 const S = 'bad_src';
 const harness = new Harness(sharedServices(), { sourceSchema: S });
@@ -181,7 +181,7 @@ function cli(args: string[], env: Record<string, string>): Promise<{ code: numbe
 describe('bad input', () => {
   it.each(CASES)('$name: exit $exitCode, a message naming it, nothing written', async (c) => {
     const name = `bad${results.length}${Date.now().toString(36)}`;
-    const dir = mkdtempSync(join(tmpdir(), 'conduit-bad-'));
+    const dir = scratchDir('bad');
     const file = join(dir, 'pipeline.yaml');
     const base = harness.pipelineDocument(name);
     const overrides = typeof c.pipeline === 'function' ? await c.pipeline(base as unknown as Document) : c.pipeline;
@@ -210,7 +210,7 @@ describe('bad input', () => {
     const remote = await createConduitWorker({ pipelines: [config], connection, workflowBundle: await workflowBundle() });
     const running = remote.worker.run();
     try {
-      const file = join(mkdtempSync(join(tmpdir(), 'conduit-bad-')), 'pipeline.yaml');
+      const file = join(scratchDir('bad'), 'pipeline.yaml');
       writeFileSync(file, JSON.stringify(document));
       const begun = Date.now();
       const { code, output } = await cli(['run', '--config', file], {});

@@ -6,14 +6,14 @@
  *
  * CONDUIT_EMULATOR_BENCH_ROWS sets the size of the COPY throughput check (default 200,000 rows).
  */
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import snowflake from 'snowflake-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SnowflakeSession } from '../../src/connectors/snowflake/connection';
 import { connectToEmulator, startSnowflakeEmulator, type SnowflakeEmulator } from '../../src/dev/emulator';
+import { scratchDir } from '../support/scratch';
 
 type Row = Record<string, unknown>;
 type SfDate = Date & { getEpochSeconds(): number; getNanoSeconds(): number; getTimezone(): number | string };
@@ -95,7 +95,7 @@ describe('Snowflake emulator', () => {
     console.log(`emulator ready in ${Date.now() - started} ms at ${service.url}`);
     sf = await connect(service);
     session = await connectToEmulator(service);
-    scratch = mkdtempSync(join(tmpdir(), 'conduit-emulator-test-'));
+    scratch = scratchDir('emulator-test');
     await run(sf, 'CREATE DATABASE IF NOT EXISTS "DB"');
   }, 60_000);
 

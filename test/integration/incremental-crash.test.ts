@@ -3,14 +3,11 @@
  * worker resumes the run, and the target holds exactly the expected rows with the cursor at the
  * committed batch — nothing lost, nothing applied twice. Uses the compiled CLI worker (dist/).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPipelineRun, waitForRun } from '../../src/client';
 import type { TemporalSettings } from '../../src/config/pipeline';
+import { CliWorkers, writePipelineFile } from '../support/cli-worker';
 import { Harness } from '../support/harness';
 import { sharedServices } from '../support/services';
 
@@ -20,8 +17,9 @@ const tables = [
   { name: `${S}.crash_merge`, mode: 'incremental_merge', cursor: 'updated_at', lookback: '1 minute' },
   { name: `${S}.crash_first`, mode: 'incremental_append', cursor: 'id' },
 ];
-const harness = new Harness(sharedServices(), { sourceSchema: S, pipeline: { tables } });
-const children: ChildProcess[] = [];
+// A short heartbeat timeout: the killed worker's activity is retried after 10 s, not 30 s.
+const harness = new Harness(sharedServices(), { sourceSchema: S, pipeline: { tables, settings: { partitionRows: 1000, maxParallelPartitions: 3, heartbeatTimeoutSeconds: 10 } } });
+const workers = new CliWorkers();
 
 beforeAll(async () => {
   await harness.start();
@@ -33,7 +31,7 @@ beforeAll(async () => {
   await harness.pg.query(`INSERT INTO ${S}.crash_first SELECT g, 'row ' || g FROM generate_series(1, 2500) g`);
 });
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await workers.killAll();
   await harness.stop();
 });
 
@@ -48,29 +46,17 @@ function pipeline(): Pipeline {
   const name = `c${randomUUID().slice(0, 8)}`;
   const document = harness.pipelineDocument(name);
   document.destination = { ...(document.destination as Record<string, unknown>), schema: harness.targetSchema };
-  const file = join(mkdtempSync(join(tmpdir(), 'conduit-incr-')), 'pipeline.yaml');
-  writeFileSync(file, JSON.stringify(document));
-  return { name, file, temporal: document.temporal as TemporalSettings };
-}
-
-/** `conduit worker` for the pipeline; resolves when the process exits. */
-function startWorker(p: Pipeline, fault?: string): Promise<number | null> {
-  const child = spawn(process.execPath, [resolve(__dirname, '../../bin/conduit.js'), 'worker', '--config', p.file], {
-    env: { ...process.env, ...harness.env, CONDUIT_FAULT: fault ?? '' },
-    stdio: 'ignore',
-  });
-  children.push(child);
-  return new Promise((done) => child.once('exit', (code, signal) => done(signal === 'SIGKILL' ? -9 : code)));
+  return { name, file: writePipelineFile(document), temporal: document.temporal as TemporalSettings };
 }
 
 async function runAndCrash(p: Pipeline, table: string, fault: string): Promise<void> {
   const handle = await startPipelineRun(harness.client, p.temporal, { pipeline: p.name, tables: [`${S}.${table}`] });
-  expect(await startWorker(p, fault)).toBe(-9);
-  const survivor = startWorker(p);
+  const crashing = workers.start(p.file, { ...harness.env, CONDUIT_FAULT: fault });
+  expect((await crashing.exited).signal).toBe('SIGKILL');
+  const survivor = workers.start(p.file, harness.env);
   const outcome = await waitForRun(handle);
   expect(outcome.ok).toBe(true);
-  children.at(-1)?.kill('SIGTERM');
-  await survivor;
+  expect((await survivor.stop()).code).toBe(0);
 }
 
 async function committedCursor(table: string): Promise<string | null | undefined> {

@@ -5,8 +5,7 @@
  * `temporal schedule create` line. Schedules are deleted after each test.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { promisify } from 'node:util';
@@ -22,6 +21,7 @@ import { applyServiceEnv } from '../support/context';
 import { Harness } from '../support/harness';
 import { sharedServices } from '../support/services';
 import { eventually, sleep, StubWorker } from '../support/stub-worker';
+import { scratchDir } from '../support/scratch';
 
 applyServiceEnv();
 const services = sharedServices();
@@ -124,7 +124,7 @@ describe('schedules', () => {
   });
 
   it('is managed with conduit schedule create|list|describe|pause|unpause|trigger|delete', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'conduit-schedule-'));
+    const dir = scratchDir('schedule');
     const file = join(dir, 'pipeline.yaml');
     writeFileSync(
       file,

@@ -3,8 +3,7 @@
  * an incompatible change and the way out: --full-refresh), and `conduit state show|set`, end to end
  * on the shared Temporal, PostgreSQL and Snowflake emulator.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import { stateCommand } from '../../src/cli/state';
 import { startPipelineRun, waitForRun } from '../../src/client';
 import { Harness } from '../support/harness';
 import { sharedServices } from '../support/services';
+import { scratchDir } from '../support/scratch';
 
 const S = 'evo_src';
 const harness = new Harness(sharedServices(), {
@@ -166,7 +166,7 @@ let written: string | undefined;
 function pipelineFile(): string {
   if (written) return written;
   Object.assign(process.env, harness.env);
-  written = join(mkdtempSync(join(tmpdir(), 'conduit-state-')), 'pipeline.yaml');
+  written = join(scratchDir('state'), 'pipeline.yaml');
   writeFileSync(written, JSON.stringify(harness.pipelineDocument(harness.config.name)));
   return written;
 }

@@ -9,24 +9,24 @@
  * worker's output at DEBUG and the CLI's output are scanned: neither password appears anywhere,
  * while the scan demonstrably saw payloads (table names, heartbeat details, failure messages).
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pipelineWorkflowId } from '../../src/ids';
+import { CliWorkers } from '../support/cli-worker';
 import { Harness } from '../support/harness';
 import { sharedServices } from '../support/services';
-import { eventually } from '../support/stub-worker';
+import { scratchDir } from '../support/scratch';
 
 const S = 'sec_src';
 const harness = new Harness(sharedServices(), { sourceSchema: S });
 const PG_SECRET = `pgS3cret-${randomUUID()}`;
 const SF_SECRET = `sfS3cret-${randomUUID()}`;
 const ROLE = 'sec_reader';
-let worker: ChildProcess | undefined;
+const workers = new CliWorkers();
 
 beforeAll(async () => {
   await harness.start();
@@ -39,7 +39,7 @@ beforeAll(async () => {
   await harness.pg.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${S} TO ${ROLE}`);
 });
 afterAll(async () => {
-  if (worker && worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+  await workers.killAll();
   await harness.pg.query(`DROP OWNED BY ${ROLE}`).catch(() => undefined);
   await harness.pg.query(`DROP ROLE IF EXISTS ${ROLE}`).catch(() => undefined);
   await harness.stop();
@@ -99,7 +99,7 @@ describe('secrets', () => {
     const base = harness.pipelineDocument(name);
     const source = { ...(base.source as object), user: ROLE, password: '${SEC_PG_PASSWORD}' };
     const destination = { ...(base.destination as object), password: '${SEC_SF_PASSWORD}' };
-    const dir = mkdtempSync(join(tmpdir(), 'conduit-secrets-'));
+    const dir = scratchDir('secrets');
     const files = {
       good: join(dir, 'good.yaml'),
       badDb: join(dir, 'bad-db.yaml'),
@@ -124,14 +124,9 @@ describe('secrets', () => {
       CONDUIT_LOG_LEVEL: 'DEBUG',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
-    worker = spawn(process.execPath, [resolve(__dirname, '../../bin/conduit.js'), 'worker', ...Object.values(files).flatMap((f) => ['--config', f])], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let workerOutput = '';
-    worker.stdout?.on('data', (c: Buffer) => (workerOutput += c.toString()));
-    worker.stderr?.on('data', (c: Buffer) => (workerOutput += c.toString()));
-    await eventually(async () => (workerOutput.includes('worker serving') ? true : undefined), 90_000, `the worker to start:\n${workerOutput}`);
+    const [firstFile, ...otherFiles] = Object.values(files);
+    const worker = workers.start(firstFile, env, otherFiles.flatMap((f) => ['--config', f]));
+    await worker.ready();
 
     // While the runs go: describe the table and its batch, for pending activities' heartbeat details.
     const live: string[] = [];
@@ -164,7 +159,7 @@ describe('secrets', () => {
       ids.push(...tree.ids);
       history += tree.text;
     }
-    const everything = [history, ...live, workerOutput, ...runs.map((r) => r.output)].join('\n');
+    const everything = [history, ...live, worker.output(), ...runs.map((r) => r.output)].join('\n');
 
     // The scan saw the data it is meant to scan…
     expect(ids).toEqual(expect.arrayContaining([`conduit/${name}`, `conduit/${name}/${S}.orders`, `conduit/${name}/${S}.orders/partitions-0`, `conduit/${name}/${S}.shapes`]));
@@ -176,11 +171,10 @@ describe('secrets', () => {
     expectText(history, '"generation":0', true, 'the snapshot signal');
     expectText(history, `"${name}"`, true, 'search attributes');
     expectText(live.join('\n'), '"phase":"holding"', true, "a pending activity's heartbeat details");
-    expectText(workerOutput, 'extractPartition done', true, 'worker logs');
+    expectText(worker.output(), 'extractPartition done', true, 'worker logs');
     // …and neither password is in any of it.
     for (const secret of [PG_SECRET, SF_SECRET, 'S3cret-']) expectText(everything, secret, false, 'history, descriptions and logs');
 
-    worker.kill('SIGTERM');
-    await new Promise((r) => worker?.once('exit', r));
+    expect((await worker.stop()).code).toBe(0);
   }, 300_000);
 });

@@ -5,14 +5,11 @@
  * table establishes a new one and reads every partition again: the destination holds exactly the
  * table as of the second snapshot, with nothing from before or after it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPipelineRun, waitForRun } from '../../src/client';
 import { parsePipeline } from '../../src/config/load';
 import { createConduitWorker } from '../../src/worker';
+import { CliWorkers, writePipelineFile } from '../support/cli-worker';
 import { Harness, workflowBundle } from '../support/harness';
 import { freezeTable, snapshotHolderPid, snapshotHolders } from '../support/snapshots';
 import { sharedServices } from '../support/services';
@@ -20,7 +17,7 @@ import { eventually } from '../support/stub-worker';
 
 const S = 'snapcrash_src';
 const harness = new Harness(sharedServices(), { sourceSchema: S });
-let child: ChildProcess | undefined;
+const workers = new CliWorkers();
 
 beforeAll(async () => {
   await harness.start();
@@ -28,7 +25,7 @@ beforeAll(async () => {
   await harness.pg.query(`INSERT INTO ${S}.t SELECT g, 'v' || g FROM generate_series(1, 60000) g`);
 });
 afterAll(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await workers.killAll();
   await harness.stop();
 });
 
@@ -44,23 +41,16 @@ describe('consistent snapshot, holder worker killed', () => {
       temporal: { ...temporal, taskQueue: `${String(temporal.taskQueue)}-crash` },
       tables: [{ name: `${S}.t`, maxParallelPartitions: 1, snapshot: 'consistent' }],
     };
-    const file = join(mkdtempSync(join(tmpdir(), 'conduit-snapcrash-')), 'pipeline.yaml');
-    writeFileSync(file, JSON.stringify(document));
+    const file = writePipelineFile(document);
     const config = parsePipeline(document, file, { env: harness.env });
 
-    child = spawn(process.execPath, [resolve(__dirname, '../../bin/conduit.js'), 'worker', '--config', file], {
-      env: { ...process.env, ...harness.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-    await eventually(async () => (output.includes('worker serving') ? true : undefined), 90_000, `the worker to start:\n${output}`);
+    const holder = workers.start(file, { ...harness.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
+    await holder.ready();
 
     const handle = await startPipelineRun(harness.client, config.temporal, { pipeline: config.name });
     const outcome = waitForRun(handle);
     const first = await eventually(() => holderPid(), 60_000, 'the first snapshot holder');
-    child.kill('SIGKILL');
+    holder.child.kill('SIGKILL');
     await harness.pg.query(`UPDATE ${S}.t SET v = 'after first' WHERE id % 3 = 0`);
     await harness.pg.query(`DELETE FROM ${S}.t WHERE id % 7 = 0`);
 

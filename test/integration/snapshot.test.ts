@@ -4,8 +4,7 @@
  * holder makes the table establish a new snapshot and read ALL partitions again. The last test
  * measures why page-range (ctid) partitioning needs it: per-partition snapshots read a row twice.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPipelineRun, waitForRun } from '../../src/client';
@@ -18,6 +17,7 @@ import { Harness } from '../support/harness';
 import { freezeTable, snapshotHolderPid, snapshotHolders } from '../support/snapshots';
 import { sharedServices } from '../support/services';
 import { eventually } from '../support/stub-worker';
+import { scratchDir } from '../support/scratch';
 
 const S = 'snap_src';
 const harness = new Harness(sharedServices(), {
@@ -145,7 +145,7 @@ describe('consistent snapshot', () => {
     const plan = await planPartitions(harness.pg, table, undefined, 1000);
     const [low, high] = partitionRanges(plan.partitioning);
     expect(partitionRanges(plan.partitioning)).toHaveLength(2);
-    const dir = mkdtempSync(join(tmpdir(), 'conduit-snap-'));
+    const dir = scratchDir('snap');
     const source = harness.config.source;
 
     const readBoth = async (shared: boolean): Promise<number> => {

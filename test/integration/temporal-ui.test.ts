@@ -4,8 +4,7 @@
  * it, and saves screenshots under test-artifacts/. Skipped, saying why, only where Chromium is
  * absent (.ci/run installs Debian's chromium).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
@@ -13,6 +12,7 @@ import { pipelineWorkflowId } from '../../src/client';
 import { applyServiceEnv } from '../support/context';
 import { Harness } from '../support/harness';
 import { sharedServices } from '../support/services';
+import { scratchDir } from '../support/scratch';
 
 const CHROMIUM = process.env.CONDUIT_CHROMIUM ?? '/usr/bin/chromium';
 const FLAGS = [
@@ -38,7 +38,7 @@ let browser: BrowserContext | undefined;
 beforeAll(async () => {
   if (!available) return;
   await harness.start();
-  profile = mkdtempSync(join(tmpdir(), 'conduit-chromium-'));
+  profile = scratchDir('chromium');
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,

@@ -3,12 +3,12 @@
  * PEM files in a temporary folder.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scratchDir } from './scratch';
 
 export class Certificates {
-  readonly dir = mkdtempSync(join(tmpdir(), 'conduit-certs-'));
+  readonly dir = scratchDir('certs');
 
   /** A self-signed CA: `<name>.pem` and `<name>.key`. */
   ca(name: string): string {

@@ -3,8 +3,7 @@
  * for its pipeline (all sharing one scratch folder, as workers on one machine do), a source table
  * big enough to have several partitions mid-stream, and the clean-up checks.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { expect, inject } from 'vitest';
@@ -17,6 +16,7 @@ import { recordChaosResult, type ChaosResult } from './chaos-record';
 import { CliWorkers, writePipelineFile, type CliWorker } from './cli-worker';
 import { Harness, type HarnessServices } from './harness';
 import { eventually } from './stub-worker';
+import { scratchDir } from './scratch';
 
 /** Several partitions of a few MB each (so a kill lands mid-stream), and a 10 s heartbeat timeout so a kill costs ~10 s, not 30. */
 export const CHAOS_SETTINGS = { partitionRows: 50_000, maxParallelPartitions: 2, heartbeatTimeoutSeconds: 10 };
@@ -29,7 +29,7 @@ export class ChaosRig {
   readonly harness: Harness;
   readonly workers = new CliWorkers();
   /** TMPDIR of the worker processes: their partition files live under `<tmp>/conduit-work`. */
-  readonly tmp = mkdtempSync(join(tmpdir(), 'conduit-chaos-'));
+  readonly tmp = scratchDir('chaos');
   private configFile = '';
 
   constructor(services: HarnessServices, sourceSchema: string, settings: Record<string, unknown> = {}) {

@@ -3,10 +3,10 @@
  * be built). Chaos tests kill them (CONDUIT_FAULT, SIGKILL, SIGTERM) and start replacements.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { eventually } from './stub-worker';
+import { scratchDir } from './scratch';
 
 export interface CliWorker {
   readonly child: ChildProcess;
@@ -22,7 +22,7 @@ export interface CliWorker {
 
 /** Writes a pipeline document (JSON is YAML) to a fresh temporary file. */
 export function writePipelineFile(document: Record<string, unknown>): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'conduit-worker-')), 'pipeline.yaml');
+  const file = join(scratchDir('worker'), 'pipeline.yaml');
   writeFileSync(file, JSON.stringify(document));
   return file;
 }

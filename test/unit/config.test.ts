@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadPipelineFile, parsePipeline, splitQualified } from '../../src/config/load';
+import { scratchDir } from '../support/scratch';
 
 const env = {
   PGHOST: '127.0.0.1',
@@ -102,7 +102,7 @@ describe('pipeline definition', () => {
   });
 
   it('names the file when it cannot be read or parsed', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'conduit-config-'));
+    const dir = scratchDir('config');
     const file = join(dir, 'broken.yaml');
     writeFileSync(file, 'name: [unclosed');
     expect(() => loadPipelineFile(file, { env })).toThrow(/broken\.yaml: invalid pipeline definition:\n {2}- not valid YAML/);
@@ -110,7 +110,7 @@ describe('pipeline definition', () => {
   });
 
   it('loads JSON as well as YAML', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'conduit-config-'));
+    const dir = scratchDir('config');
     const file = join(dir, 'p.json');
     writeFileSync(file, JSON.stringify(minimal()));
     expect(loadPipelineFile(file, { env }).name).toBe('orders');

@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parsePipeline } from '../../src/config/load';
 import { temporalConnectionOptions } from '../../src/temporal-connection';
+import { scratchDir } from '../support/scratch';
 
 const env = { PGPASSWORD: 'pg-secret', SF_PASSWORD: 'sf-secret', TEMPORAL_API_KEY: 'key-secret', CERTS: '/etc/conduit' };
 
@@ -51,7 +51,7 @@ describe('TLS settings', () => {
   });
 
   it('turns the settings into connection options, reading the files when connecting', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'conduit-tls-'));
+    const dir = scratchDir('tls');
     for (const name of ['ca.pem', 'c.pem', 'c.key']) writeFileSync(join(dir, name), `${name} content`);
     const options = temporalConnectionOptions({
       address: 'h:7233',
