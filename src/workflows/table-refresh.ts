@@ -28,9 +28,9 @@ export interface TableRefreshInput {
  * touched only by the swap, so a failure or cancellation anywhere before it leaves it as it was.
  */
 export async function tableRefresh({ job, runKey }: TableRefreshInput): Promise<TableResult> {
-  const started = Date.now();
   const source = qualifiedName(job.source);
-  const { progress, enter, summary } = trackTable(job);
+  const tracked = trackTable(job);
+  const { progress, enter, summary } = tracked;
   const loading = loadingFor(job);
 
   let prepared: PreparedTable;
@@ -44,18 +44,37 @@ export async function tableRefresh({ job, runKey }: TableRefreshInput): Promise<
   progress.partitions = ranges.length;
   progress.estimatedRows = prepared.estimatedRows;
 
-  let partitions: PartitionResult[] = [];
-  try {
-    partitions = await stageAndLoad(job, prepared, progress, enter);
-
+  return finishTable(job, prepared, tracked, 'target left unchanged', async () => {
+    const partitions = await stageAndLoad(job, prepared, progress, enter);
     enter('swapping');
     await loading.swapTable.executeWithOptions(summary('swap into place'), [{ job, prepared }]);
+    return partitions;
+  });
+}
+
+/**
+ * Runs a table's steps after prepare, then drops the run's stage and shadow/staging table whatever
+ * happened. A failure or cancellation fails the table, saying what it left as it was (`unchanged`);
+ * success returns the result every mode reports.
+ */
+export async function finishTable(
+  job: TableJob,
+  prepared: PreparedTable,
+  { progress, enter, summary, started }: TrackedTable,
+  unchanged: string,
+  steps: () => Promise<PartitionResult[]>,
+): Promise<TableResult> {
+  const source = qualifiedName(job.source);
+  const loading = loadingFor(job);
+  let partitions: PartitionResult[];
+  try {
+    partitions = await steps();
   } catch (error) {
     enter('failed');
     progress.error = String(error instanceof Error ? error.message : error);
     await CancellationScope.nonCancellable(() => loading.cleanupTable.executeWithOptions(summary('clean up after'), [{ job, prepared }]));
     if (isCancellation(error)) throw error;
-    throw failWith(`${source} (target left unchanged)`, error, 'TableFailed');
+    throw failWith(`${source} (${unchanged})`, error, 'TableFailed');
   }
 
   enter('cleaning');
@@ -68,11 +87,13 @@ export async function tableRefresh({ job, runKey }: TableRefreshInput): Promise<
     status: 'succeeded',
     rows: progress.rows,
     bytes: progress.bytes,
-    partitions: ranges.length,
+    partitions: progress.partitions,
     seconds: (Date.now() - started) / 1000,
     ...(unrepresentable ? { unrepresentable: { policy: job.onUnrepresentable, columns: unrepresentable } } : {}),
   };
 }
+
+export type TrackedTable = ReturnType<typeof trackTable>;
 
 /** The table's progress query and ConduitStatus search attribute, kept in step by `enter`. */
 export function trackTable(job: TableJob) {
@@ -100,7 +121,7 @@ export function trackTable(job: TableJob) {
     upsertSearchAttributes([{ key: ConduitStatus, value: state }]);
   };
   const summary = (what: string) => ({ summary: `${what} ${source}` });
-  return { progress, enter, summary };
+  return { progress, enter, summary, started: Date.now() };
 }
 
 /**
@@ -131,12 +152,12 @@ export async function stageAndLoad(
 }
 
 /** Under policy `string`: the columns that landed as text, with the values that made them. */
-export function textColumns(prepared: PreparedTable): Record<string, number> | undefined {
+function textColumns(prepared: PreparedTable): Record<string, number> | undefined {
   const columns = prepared.columns.filter((c) => c.asText);
   return columns.length > 0 ? Object.fromEntries(columns.map((c) => [c.source, c.asText ?? 0])) : undefined;
 }
 
-export function sumUnrepresentable(partitions: PartitionResult[]): Record<string, number> | undefined {
+function sumUnrepresentable(partitions: PartitionResult[]): Record<string, number> | undefined {
   const totals: Record<string, number> = {};
   for (const partition of partitions) {
     for (const [column, count] of Object.entries(partition.unrepresentable ?? {})) totals[column] = (totals[column] ?? 0) + count;
