@@ -22,6 +22,8 @@ node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(
   || die "Node.js $(node --version) is too old: install Node.js >= 20.3"
 command -v python3 >/dev/null 2>&1 || [[ -n "${CONDUIT_PYTHON:-}" ]] \
   || die "python3 not found: install Python >= 3.11 (the Snowflake emulator runs on it)"
+command -v zstd >/dev/null 2>&1 \
+  || log "zstd not found: workers will stage gzip (3x the compression CPU) and the compression tests fail; install it (Debian: apt-get install zstd)"
 
 # PostgreSQL server binaries: same order as src/dev/postgres.ts (PG_BIN, pg_config --bindir,
 # the newest /usr/lib/postgresql/*/bin). Checked here so a missing server fails before the tests.

@@ -2,6 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { connectPostgres, classifyPostgresError } from '../connectors/postgres/connect';
+import { CODEC_FORMAT, resolveCodec, type Codec } from '../connectors/compression';
 import { PermanentError } from '../connectors/errors';
 import { edgeRule } from '../connectors/postgres/edges';
 import { extractStatement, extractToFile, type ExtractProgress } from '../connectors/postgres/extract';
@@ -16,13 +17,15 @@ import { pipelineConfig, runActivity, type ActivityContext, type ReportProgress 
  * A re-established snapshot (generation ≥ 1) gets names of its own, so a straggling extract of the
  * lost snapshot can never overwrite a file read from the new one.
  */
-export function partitionFileName(partition: number, snapshotGeneration = 0): string {
-  return `part-${String(partition).padStart(6, '0')}${snapshotGeneration > 0 ? `-s${snapshotGeneration}` : ''}.csv.gz`;
+export function partitionFileName(partition: number, codec: Codec, snapshotGeneration = 0): string {
+  return `part-${String(partition).padStart(6, '0')}${snapshotGeneration > 0 ? `-s${snapshotGeneration}` : ''}.csv${CODEC_FORMAT[codec].extension}`;
 }
 
 /**
- * Streams one partition from PostgreSQL through gzip to a local file and uploads it to the run's
- * stage. A retry redoes the whole partition and overwrites the file, so nothing is staged twice.
+ * Streams one partition from PostgreSQL through the compressor to a local file and uploads it to the
+ * run's stage. A retry redoes the whole partition and overwrites the file, so nothing is staged
+ * twice (a retry on a worker with another codec stages a file of another name; the load reads only
+ * the files the partition results name).
  */
 export function extractPartitionActivity(context: ActivityContext) {
   return async function extractPartition(input: ExtractPartitionInput): Promise<PartitionResult> {
@@ -31,7 +34,8 @@ export function extractPartitionActivity(context: ActivityContext) {
     return runActivity(async (report) => {
       const folder = join(context.workDir, input.stage.name);
       await mkdir(folder, { recursive: true });
-      const fileName = partitionFileName(input.partition, input.snapshot?.generation);
+      const codec = resolveCodec(config.settings.compression);
+      const fileName = partitionFileName(input.partition, codec, input.snapshot?.generation);
       const file = join(folder, fileName);
       // The Snowflake login runs while the partition is extracted, so its round trips (several
       // hundred ms against a real account) cost nothing; a login error surfaces where the session
@@ -39,11 +43,11 @@ export function extractPartitionActivity(context: ActivityContext) {
       const session = connectSnowflake(config.destination);
       session.catch(() => undefined);
       try {
-        const progress = await extract(input, config.source, file, activity, report);
+        const progress = await extract(input, config.source, file, codec, activity, report);
         const unrepresentable = checkUnrepresentable(input, progress.edges);
         if (progress.rows === 0) return { partition: input.partition, rows: 0, bytes: 0 };
         report({ ...progress, phase: 'upload' });
-        await (await session).query(putFileSql(file, tableRef(config.destination.database, input.stage)));
+        await (await session).query(putFileSql(file, codec, tableRef(config.destination.database, input.stage)));
         faultPoint('extract.after-stage');
         return { partition: input.partition, rows: progress.rows, bytes: progress.bytes, file: fileName, unrepresentable };
       } finally {
@@ -84,6 +88,7 @@ async function extract(
   input: ExtractPartitionInput,
   source: Parameters<typeof connectPostgres>[0],
   file: string,
+  codec: Codec,
   activity: Context,
   report: ReportProgress,
 ): Promise<Awaited<ReturnType<typeof extractToFile>>> {
@@ -97,7 +102,7 @@ async function extract(
       report({ ...progress, phase: 'extract' });
       faultPoint('extract.mid-stream');
     };
-    return await extractToFile(client, statement, file, onProgress, input.snapshot?.id);
+    return await extractToFile(client, statement, file, codec, onProgress, input.snapshot?.id);
   } catch (error) {
     if (activity.cancellationSignal.aborted) throw activity.cancellationSignal.reason;
     throw classifyPostgresError(error, `extracting partition ${input.partition} of ${qualifiedName(input.job.source)}`);

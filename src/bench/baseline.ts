@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { to as copyTo } from 'pg-copy-streams';
 import type { PostgresSource, SnowflakeDestination } from '../config/pipeline';
+import { CODEC_FORMAT, type Codec } from '../connectors/compression';
 import { connectPostgres } from '../connectors/postgres/connect';
 import { extractStatement, extractToFile } from '../connectors/postgres/extract';
 import { withSnowflake } from '../connectors/snowflake/connection';
@@ -87,7 +88,7 @@ export async function measureBaseline(endpoint: PostgresEndpoint, copySql: strin
 }
 
 export interface StagingMeasurement {
-  /** The product's extractToFile (COPY → gzip → local file) for the whole table, one stream, no Temporal. */
+  /** The product's extractToFile (COPY → compressor → local file) for the whole table, one stream, no Temporal. */
   extractToFileSeconds: number;
   /** PUT of that one file to a stage of the destination (the SDK's digest and upload, the stage's receiving). */
   putSeconds: number;
@@ -99,9 +100,9 @@ export interface StagingMeasurement {
  * extractToFile (fastest of `passes`), then one PUT of the file. Splits the extract+stage phase
  * into its parts.
  */
-export async function measureStaging(endpoint: PostgresEndpoint, copySql: string, destination: SnowflakeDestination, passes: number): Promise<StagingMeasurement> {
+export async function measureStaging(endpoint: PostgresEndpoint, copySql: string, destination: SnowflakeDestination, codec: Codec, passes: number): Promise<StagingMeasurement> {
   const folder = mkdtempSync(join(tmpdir(), 'conduit-bench-stage-'));
-  const file = join(folder, 'whole-table.csv.gz');
+  const file = join(folder, `whole-table.csv${CODEC_FORMAT[codec].extension}`);
   const schema = `BENCH_STAGE_${process.pid}_${Date.now()}`;
   try {
     const client = await connectPostgres(postgresSource(endpoint));
@@ -109,7 +110,7 @@ export async function measureStaging(endpoint: PostgresEndpoint, copySql: string
     try {
       for (let pass = 0; pass < passes; pass++) {
         const started = process.hrtime.bigint();
-        await extractToFile(client, { sql: copySql, guarded: [] }, file, () => undefined);
+        await extractToFile(client, { sql: copySql, guarded: [] }, file, codec, () => undefined);
         extractToFileSeconds = Math.min(extractToFileSeconds, Number(process.hrtime.bigint() - started) / 1e9);
       }
     } finally {
@@ -121,7 +122,7 @@ export async function measureStaging(endpoint: PostgresEndpoint, copySql: string
       await session.query(createStageSql(stage));
       try {
         const started = process.hrtime.bigint();
-        await session.query(putFileSql(file, stage));
+        await session.query(putFileSql(file, codec, stage));
         return Number(process.hrtime.bigint() - started) / 1e9;
       } finally {
         await session.query(`DROP SCHEMA IF EXISTS ${quoteIdent(destination.database)}.${quoteIdent(schema)} CASCADE`).catch(() => undefined);

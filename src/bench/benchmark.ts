@@ -4,6 +4,7 @@
  */
 import { cpus, loadavg, totalmem } from 'node:os';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
+import type { Codec } from '../connectors/compression';
 import { measureBaseline, measureStaging, wholeTableStatement } from './baseline';
 import { findProcesses } from './procfs';
 import { destinationOf, partitionRowsFor, runCase, type BenchServices, type CaseContext } from './run-case';
@@ -22,6 +23,8 @@ export interface BenchmarkPlan {
   workerEnv: Record<string, string>;
   /** Bundle the workflows at worker start instead of loading the prebuilt bundle (to measure the difference). */
   bundleAtStart: boolean;
+  /** Codec of the staged files (the baseline keeps gzip, as issue 5 defines it). */
+  compression: Codec;
   /** Whether the services were started for this run or came from the environment. */
   services: BenchResults['services'];
 }
@@ -42,6 +45,7 @@ export async function runBenchmark(services: BenchServices, plan: BenchmarkPlan,
     workerNodeFlags: plan.workerNodeFlags,
     workerEnv: plan.workerEnv,
     bundleAtStart: plan.bundleAtStart,
+    compression: plan.compression,
     cpuRoots: {
       postgres: database.postmasterPid,
       emulator: findProcesses(['conduit_emulator.py', `--port ${services.snowflake.port} `])[0],
@@ -68,7 +72,7 @@ export async function runBenchmark(services: BenchServices, plan: BenchmarkPlan,
           if (!baseline && outcome.history?.prepared) {
             const sql = wholeTableStatement(outcome.history.prepared.job, outcome.history.prepared.table);
             const measured = await measureBaseline(database.endpoint, sql, plan.baselineRepeat, database.serverFiles);
-            const staging = await measureStaging(database.endpoint, sql, destinationOf(services), Math.min(2, plan.baselineRepeat)).catch((error: unknown) => {
+            const staging = await measureStaging(database.endpoint, sql, destinationOf(services), plan.compression, Math.min(2, plan.baselineRepeat)).catch((error: unknown) => {
               log(`  (staging measurement failed: ${(error as Error).message})`);
               return undefined;
             });
@@ -108,7 +112,7 @@ export async function runBenchmark(services: BenchServices, plan: BenchmarkPlan,
       loadAverage,
       workflowBundle: prebuiltBundle ? 'prebuilt' : 'bundled at start',
     },
-    options: { rows: plan.rows, partitions: plan.partitions, repeat: plan.repeat, baselineRepeat: plan.baselineRepeat, workerNodeFlags: plan.workerNodeFlags, workerEnv: plan.workerEnv, bundleAtStart: plan.bundleAtStart },
+    options: { rows: plan.rows, partitions: plan.partitions, repeat: plan.repeat, baselineRepeat: plan.baselineRepeat, workerNodeFlags: plan.workerNodeFlags, workerEnv: plan.workerEnv, bundleAtStart: plan.bundleAtStart, compression: plan.compression },
     services: plan.services,
     baselines,
     cases,

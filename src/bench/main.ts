@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildWorkflowBundle } from '../build-bundle';
+import { resolveCodec } from '../connectors/compression';
 import { startLocalServices } from '../dev/services';
 import { runBenchmark } from './benchmark';
 import { renderChart } from './chart';
@@ -75,6 +76,7 @@ async function main(argv: string[]): Promise<number> {
         workerNodeFlags: options.workerNodeFlags ?? [...WORKER_PROCESS_SETTINGS.nodeFlags],
         workerEnv: options.workerEnv ?? { ...WORKER_PROCESS_SETTINGS.env },
         bundleAtStart: options.bundleAtStart,
+        compression: resolveCodec(options.compression),
         services: fromEnv ? 'environment' : 'started',
       },
       log,

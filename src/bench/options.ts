@@ -1,4 +1,5 @@
 /** Command-line options of `npm run bench -- …`. */
+import { COMPRESSION_SETTINGS, type CompressionSetting } from '../connectors/compression';
 
 export interface BenchOptions {
   /** Source table sizes, smallest first. */
@@ -19,6 +20,8 @@ export interface BenchOptions {
   workerEnv?: Record<string, string>;
   /** Bundle the workflows at worker start (the old behaviour) instead of using the prebuilt bundle. */
   bundleAtStart: boolean;
+  /** The pipelines' `settings.compression`. */
+  compression: CompressionSetting;
 }
 
 export const DEFAULT_ROWS = [100_000, 500_000, 1_000_000];
@@ -41,6 +44,7 @@ export const USAGE = `usage: npm run bench -- [--rows 100000,500000,1000000] [--
                       "" for none)
   --bundle-at-start   bundle the workflows when the worker starts instead of loading the
                       prebuilt bundle (to compare)
+  --compression C     settings.compression of the runs: auto (default), zstd or gzip
 
 Uses the services named by TEMPORAL_ADDRESS, PGHOST… and SNOWFLAKE_HOST… when all are set
 (\`conduit dev\` prints them); otherwise starts its own and stops them at the end.`;
@@ -48,7 +52,7 @@ Uses the services named by TEMPORAL_ADDRESS, PGHOST… and SNOWFLAKE_HOST… whe
 export class UsageError extends Error {}
 
 export function parseBenchArgs(argv: string[]): BenchOptions {
-  const options: BenchOptions = { rows: [...DEFAULT_ROWS], partitions: [...DEFAULT_PARTITIONS], repeat: 1, baselineRepeat: 3, outDir: 'bench/results', bundleAtStart: false };
+  const options: BenchOptions = { rows: [...DEFAULT_ROWS], partitions: [...DEFAULT_PARTITIONS], repeat: 1, baselineRepeat: 3, outDir: 'bench/results', bundleAtStart: false, compression: 'auto' };
   let large = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -101,6 +105,13 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       case '--bundle-at-start':
         options.bundleAtStart = true;
         break;
+      case '--compression': {
+        const given = value();
+        const setting = COMPRESSION_SETTINGS.find((known) => known === given);
+        if (!setting) throw new UsageError(`${flag}: "${given}" is not one of ${COMPRESSION_SETTINGS.join(', ')}`);
+        options.compression = setting;
+        break;
+      }
       default:
         throw new UsageError(`unknown argument ${arg}`);
     }

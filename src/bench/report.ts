@@ -31,7 +31,7 @@ export function renderMarkdown(results: BenchResults): string {
       `load average ${m.loadAverage.toFixed(2)} at start; workflow bundle ${m.workflowBundle}; services ${results.services}; ` +
       `${results.options.repeat} run(s) per case (median shown); worker process: ` +
       `flags \`${results.options.workerNodeFlags.join(' ') || '(none)'}\`, env \`${Object.entries(results.options.workerEnv).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}\`` +
-      `${results.options.bundleAtStart ? ', workflows bundled at start' : ''}.`,
+      `${results.options.bundleAtStart ? ', workflows bundled at start' : ''}; staged files ${results.options.compression} level 1.`,
   );
   lines.push('');
   lines.push('## Raw baseline (same SELECT, `COPY … TO STDOUT (FORMAT csv)` → gzip level 1 → nowhere, one stream)');

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client as TemporalClient } from '@temporalio/client';
 import { startPipelineRun, waitForRun } from '../client';
 import type { SnowflakeDestination } from '../config/pipeline';
+import type { Codec } from '../connectors/compression';
 import type { SnowflakeEmulatorService } from '../dev/types';
 import { withSnowflake } from '../connectors/snowflake/connection';
 import { quoteIdent as sfQuote } from '../connectors/snowflake/dialect';
@@ -35,6 +36,7 @@ export interface CaseContext {
   /** Extra environment of the worker process. */
   workerEnv: Record<string, string>;
   bundleAtStart: boolean;
+  compression: Codec;
 }
 
 export interface CaseOutcome {
@@ -67,7 +69,7 @@ function pipelineDocument(context: CaseContext, name: string, rows: number, part
       protocol: snowflake.protocol,
     },
     tables: [{ name: `${BENCH_TABLE.schema}.${BENCH_TABLE.name}` }],
-    settings: { mode: 'full_refresh', partitionRows: partitionRowsFor(rows, partitions), maxParallelPartitions: partitions, maxParallelTables: 1 },
+    settings: { mode: 'full_refresh', partitionRows: partitionRowsFor(rows, partitions), maxParallelPartitions: partitions, maxParallelTables: 1, compression: context.compression },
   };
 }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { COMPRESSION_SETTINGS } from '../connectors/compression';
 import type { IncrementalSpec, LoadMode, SnapshotMode, UnrepresentablePolicy } from '../shared';
 import {
   DEFAULT_SETTINGS,
@@ -179,7 +180,7 @@ function readSettings(reader: Reader, value: unknown): PipelineSettings {
   const obj = reader.object(value, 'settings');
   if (!obj) return { ...DEFAULT_SETTINGS };
   const path = 'settings';
-  reader.only(obj, path, ['mode', 'partitionRows', 'maxParallelPartitions', 'maxParallelTables', 'identifierCase', 'onUnrepresentable', 'snapshot', 'heartbeatTimeoutSeconds']);
+  reader.only(obj, path, ['mode', 'partitionRows', 'maxParallelPartitions', 'maxParallelTables', 'identifierCase', 'onUnrepresentable', 'snapshot', 'heartbeatTimeoutSeconds', 'compression']);
   return {
     mode: reader.oneOf(obj, 'mode', MODES, { path, optional: true }) ?? DEFAULT_SETTINGS.mode,
     partitionRows: reader.integer(obj, 'partitionRows', { path, min: 1, optional: true }) ?? DEFAULT_SETTINGS.partitionRows,
@@ -193,6 +194,7 @@ function readSettings(reader: Reader, value: unknown): PipelineSettings {
     // Above the 5 s heartbeat interval with room for a busy event loop.
     heartbeatTimeoutSeconds:
       reader.integer(obj, 'heartbeatTimeoutSeconds', { path, min: 10, max: 3600, optional: true }) ?? DEFAULT_SETTINGS.heartbeatTimeoutSeconds,
+    compression: reader.oneOf(obj, 'compression', COMPRESSION_SETTINGS, { path, optional: true }) ?? DEFAULT_SETTINGS.compression,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { CompressionSetting } from '../connectors/compression';
 import type { IncrementalSpec, LoadMode, SnapshotMode, UnrepresentablePolicy } from '../shared';
 
 /** A pipeline definition after validation and `${VAR}` interpolation. Holds secrets: worker-side only. */
@@ -95,6 +96,8 @@ export interface PipelineSettings {
   snapshot: SnapshotMode;
   /** Silence after which an activity counts as lost and is retried (activities heartbeat every 5 s). */
   heartbeatTimeoutSeconds: number;
+  /** Codec of staged files: `auto` is zstd where the worker has the `zstd` program, else gzip. */
+  compression: CompressionSetting;
 }
 
 export const DEFAULT_SETTINGS: PipelineSettings = {
@@ -106,6 +109,7 @@ export const DEFAULT_SETTINGS: PipelineSettings = {
   onUnrepresentable: 'fail',
   snapshot: 'auto',
   heartbeatTimeoutSeconds: 30,
+  compression: 'auto',
 };
 
 export const DEFAULT_TEMPORAL: TemporalSettings = {

@@ -93,7 +93,7 @@ export function renderTypeMapping(): string {
 
 Every column lands as a typed Snowflake column. Values are shaped by PostgreSQL in the extract's
 \`SELECT\` (column \`c\` below), written as CSV by \`COPY … TO STDOUT (FORMAT csv)\` (NULL as an unquoted
-empty field, \`''\` as \`""\`), gzipped, staged, and loaded by a transforming \`COPY INTO\` whose
+empty field, \`''\` as \`""\`), compressed (zstd, or gzip; \`settings.compression\`), staged, and loaded by a transforming \`COPY INTO\` whose
 \`SELECT\` applies the load expression to the field (\`$1\` below) with
 \`FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '"' ESCAPE_UNENCLOSED_FIELD = NONE NULL_IF = () EMPTY_FIELD_AS_NULL = TRUE)\`.
 The extract session runs with \`DateStyle = ISO, YMD\`, \`TimeZone = UTC\`, \`IntervalStyle = iso_8601\`,

@@ -8,6 +8,7 @@ import { runBenchmark } from '../../src/bench/benchmark';
 import { renderChart } from '../../src/bench/chart';
 import { renderMarkdown } from '../../src/bench/report';
 import type { BenchResults } from '../../src/bench/types';
+import { resolveCodec } from '../../src/connectors/compression';
 import { WORKER_PROCESS_SETTINGS } from '../../src/worker';
 import { sharedServices } from '../support/services';
 
@@ -28,6 +29,7 @@ describe('benchmark machinery', () => {
         workerNodeFlags: [...WORKER_PROCESS_SETTINGS.nodeFlags],
         workerEnv: { ...WORKER_PROCESS_SETTINGS.env },
         bundleAtStart: false,
+        compression: resolveCodec('auto'),
         services: 'environment',
       },
     );

@@ -6,6 +6,7 @@
  *
  * CONDUIT_EMULATOR_BENCH_ROWS sets the size of the COPY throughput check (default 200,000 rows).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -287,12 +288,12 @@ describe('Snowflake emulator', () => {
     const copyColumns = `("id","Name","doc","raw","ts")`;
     const fileFormat =
       `FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '"' ESCAPE_UNENCLOSED_FIELD = NONE ` +
-      `NULL_IF = () EMPTY_FIELD_AS_NULL = TRUE COMPRESSION = GZIP) ON_ERROR = ABORT_STATEMENT`;
+      `NULL_IF = () EMPTY_FIELD_AS_NULL = TRUE COMPRESSION = AUTO) ON_ERROR = ABORT_STATEMENT`;
     const copy = (files: string[]): string =>
       `COPY INTO ${shadow} ${copyColumns} FROM (SELECT $1, $2, PARSE_JSON($3), TO_BINARY($4, 'HEX'), $5 ` +
       `FROM @${stage}/orders/) FILES = (${files.map((f) => `'${f}'`).join(',')}) ${fileFormat}`;
     const put = (path: string): string =>
-      `PUT 'file://${path}' @${stage}/orders/ AUTO_COMPRESS=FALSE SOURCE_COMPRESSION=GZIP OVERWRITE=TRUE`;
+      `PUT 'file://${path}' @${stage}/orders/ AUTO_COMPRESS=FALSE SOURCE_COMPRESSION=${path.endsWith('.zst') ? 'ZSTD' : 'GZIP'} OVERWRITE=TRUE`;
     const comment = async (table: string): Promise<unknown> => {
       const rows = await session.query(`SELECT "COMMENT" AS "comment" FROM ${db}.INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`, [
         'Sch',
@@ -312,11 +313,12 @@ describe('Snowflake emulator', () => {
       ['5', '😀 ünïcode', '{"s": "x\\"y"}', '00', '2024-06-30 12:00:00+00'],
     ];
 
-    it('creates schema and stage, PUTs gzipped files, COPYs them with per-file results', async () => {
+    it('creates schema and stage, PUTs gzip and zstd files, COPYs both in one statement with per-file results', async () => {
       const file0 = join(scratch, 'part-00000.csv.gz');
-      const file1 = join(scratch, 'part-00001.csv.gz');
+      const file1 = join(scratch, 'part-00001.csv.zst');
       writeFileSync(file0, gzipSync(pgCsv(part0)));
-      writeFileSync(file1, gzipSync(pgCsv(part1)));
+      // Workers with and without the zstd program stage files of both codecs for one COPY (COMPRESSION = AUTO).
+      writeFileSync(file1, execFileSync('zstd', ['-q', '-c'], { input: pgCsv(part1) }));
 
       expect(await run(sf, `CREATE SCHEMA IF NOT EXISTS ${schema}`)).toHaveLength(1);
       expect(await run(sf, `CREATE STAGE IF NOT EXISTS ${stage}`)).toHaveLength(1);
@@ -328,19 +330,19 @@ describe('Snowflake emulator', () => {
       // OVERWRITE=TRUE replaces; without it an existing file is skipped, as in Snowflake
       expect(await run(sf, put(file1))).toEqual([expect.objectContaining({ status: 'UPLOADED' })]);
       expect(await run(sf, put(file1).replace(' OVERWRITE=TRUE', ''))).toEqual([expect.objectContaining({ status: 'SKIPPED' })]);
-      expect(existsSync(join(service.dataDir, 'stages', 'DB', 'Sch', '_conduit_stage_x', 'orders', 'part-00001.csv.gz'))).toBe(true);
+      expect(existsSync(join(service.dataDir, 'stages', 'DB', 'Sch', '_conduit_stage_x', 'orders', 'part-00001.csv.zst'))).toBe(true);
 
       await run(
         sf,
         `CREATE OR REPLACE TABLE ${shadow} ("id" NUMBER(19,0), "Name" VARCHAR, "doc" VARIANT, "raw" BINARY, "ts" TIMESTAMP_TZ(6)) COMMENT = 'conduit:run-x'`,
       );
-      const loaded = await run(sf, copy(['part-00000.csv.gz', 'part-00001.csv.gz']), { fetchAsString: ['Number'] });
+      const loaded = await run(sf, copy(['part-00000.csv.gz', 'part-00001.csv.zst']), { fetchAsString: ['Number'] });
       expect(loaded).toEqual([
         expect.objectContaining({ file: '_conduit_stage_x/orders/part-00000.csv.gz', status: 'LOADED', rows_parsed: '3', rows_loaded: '3' }),
-        expect.objectContaining({ file: '_conduit_stage_x/orders/part-00001.csv.gz', status: 'LOADED', rows_parsed: '2', rows_loaded: '2' }),
+        expect.objectContaining({ file: '_conduit_stage_x/orders/part-00001.csv.zst', status: 'LOADED', rows_parsed: '2', rows_loaded: '2' }),
       ]);
       // load metadata: the same files are not loaded twice into the same table
-      expect(await run(sf, copy(['part-00000.csv.gz', 'part-00001.csv.gz']))).toEqual([{ status: 'Copy executed with 0 files processed.' }]);
+      expect(await run(sf, copy(['part-00000.csv.gz', 'part-00001.csv.zst']))).toEqual([{ status: 'Copy executed with 0 files processed.' }]);
       expect(await session.query(`SELECT COUNT(*) AS "rows" FROM ${shadow}`)).toEqual([{ rows: '5' }]);
     });
 
@@ -403,7 +405,7 @@ describe('Snowflake emulator', () => {
       expect(await comment('Orders')).toBe('conduit:run-y');
       expect(await comment('Orders__conduit_x')).toBe('conduit:run-x');
       // load metadata went with the data: the table now called "Orders__conduit_x" loaded part-00001
-      expect(await run(sf, copy(['part-00001.csv.gz']))).toEqual([{ status: 'Copy executed with 0 files processed.' }]);
+      expect(await run(sf, copy(['part-00001.csv.zst']))).toEqual([{ status: 'Copy executed with 0 files processed.' }]);
     });
 
     it('swap works for quoted mixed-case names with spaces and fails clearly for a missing table', async () => {

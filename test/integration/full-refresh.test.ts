@@ -7,9 +7,11 @@ import { Harness } from '../support/harness';
 import { sharedServices } from '../support/services';
 
 const harness = new Harness(sharedServices(), { sourceSchema: 'fr_src' });
+// A worker without the zstd program stages gzip; its own source schema, as start() recreates it.
+const gzipHarness = new Harness(sharedServices(), { sourceSchema: 'fr_gzip_src', pipeline: { settings: { partitionRows: 1000, compression: 'gzip' } } });
 
-beforeAll(() => harness.start());
-afterAll(() => harness.stop());
+beforeAll(() => Promise.all([harness.start(), gzipHarness.start()]));
+afterAll(() => Promise.all([harness.stop(), gzipHarness.stop()]));
 
 const S = 'fr_src';
 
@@ -36,6 +38,15 @@ async function createOrders(table: string, rows: number, firstId = 1): Promise<v
   );
 }
 
+/** The staged files the target's load history names (it moves with the data on SWAP). */
+async function loadedFiles(on: Harness, table: string): Promise<string[]> {
+  const rows = await on.snowflake.query<{ file: string }>(
+    `SELECT FILE_NAME AS "file" FROM "${on.config.destination.database}".INFORMATION_SCHEMA.LOAD_HISTORY WHERE SCHEMA_NAME = ? AND TABLE_NAME = ? ORDER BY 1`,
+    [on.targetSchema, table],
+  );
+  return rows.map((row) => row.file.split('/').pop() ?? row.file);
+}
+
 function tableResult(outcome: Awaited<ReturnType<Harness['runOk']>>, source: string) {
   const found = outcome.result.tables.find((t) => t.source === `${S}.${source}`);
   if (!found) throw new Error(`no result for ${source}: ${JSON.stringify(outcome.result.tables)}`);
@@ -48,6 +59,8 @@ describe('full_refresh', () => {
     const outcome = await harness.runOk([`${S}.one_table`]);
     expect(tableResult(outcome, 'one_table')).toMatchObject({ status: 'succeeded', rows: 2500, partitions: 3 });
     expect(await harness.expectSameContent('one_table')).toBe(2500);
+    // settings.compression defaults to auto: zstd where the worker has the program (.ci/run installs it).
+    expect(await loadedFiles(harness, 'one_table')).toEqual(['part-000000.csv.zst', 'part-000001.csv.zst', 'part-000002.csv.zst']);
 
     const types = await harness.snowflake.query<{ name: string; type: string }>(
       `SELECT COLUMN_NAME AS "name", DATA_TYPE AS "type" FROM "${harness.config.destination.database}".INFORMATION_SCHEMA.COLUMNS
@@ -73,6 +86,15 @@ describe('full_refresh', () => {
     const objects = await harness.destinationObjects();
     expect(objects.stages).toEqual([]);
     expect(objects.tables.filter((t) => t.includes('__conduit_'))).toEqual([]);
+  });
+
+  it('stages gzip when settings.compression says so, with the same exact content', async () => {
+    await gzipHarness.pg.query(`CREATE TABLE fr_gzip_src.orders (LIKE ${S}.one_table)`);
+    await gzipHarness.pg.query(`INSERT INTO fr_gzip_src.orders SELECT * FROM ${S}.one_table`);
+    const outcome = await gzipHarness.runOk(['fr_gzip_src.orders']);
+    expect(outcome.result.tables).toEqual([expect.objectContaining({ status: 'succeeded', rows: 2500, partitions: 3 })]);
+    expect(await gzipHarness.expectSameContent('orders')).toBe(2500);
+    expect(await loadedFiles(gzipHarness, 'orders')).toEqual(['part-000000.csv.gz', 'part-000001.csv.gz', 'part-000002.csv.gz']);
   });
 
   it('keeps the empty string and NULL apart', async () => {

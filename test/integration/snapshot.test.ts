@@ -153,10 +153,10 @@ describe('consistent snapshot', () => {
       const reader = await connectPostgres(source);
       try {
         const id = shared ? await exportSnapshot(holder) : undefined;
-        const a = await extractToFile(reader, extractStatement(table, columns, low), join(dir, 'a.gz'), () => undefined, id);
+        const a = await extractToFile(reader, extractStatement(table, columns, low), join(dir, 'a.gz'), 'gzip', () => undefined, id);
         // Moves the first rows' new versions to the end of the table: into the second partition.
         await harness.pg.query(`UPDATE ${S}.pages SET label = label || '!' WHERE n <= 100`);
-        const b = await extractToFile(reader, extractStatement(table, columns, high), join(dir, 'b.gz'), () => undefined, id);
+        const b = await extractToFile(reader, extractStatement(table, columns, high), join(dir, 'b.gz'), 'gzip', () => undefined, id);
         return a.rows + b.rows;
       } finally {
         await holder.end();

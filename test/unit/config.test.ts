@@ -37,7 +37,7 @@ describe('pipeline definition', () => {
     expect(config.source).toEqual({ type: 'postgres', host: '127.0.0.1', port: 5433, database: 'shop', user: 'etl', password: 'pg-secret', ssl: 'disable' });
     expect(config.destination.password).toBe('sf-secret');
     expect(config.destination.protocol).toBe('https');
-    expect(config.settings).toEqual({ mode: 'full_refresh', partitionRows: 250000, maxParallelPartitions: 4, maxParallelTables: 2, identifierCase: 'preserve', onUnrepresentable: 'fail', snapshot: 'auto', heartbeatTimeoutSeconds: 30 });
+    expect(config.settings).toEqual({ mode: 'full_refresh', partitionRows: 250000, maxParallelPartitions: 4, maxParallelTables: 2, identifierCase: 'preserve', onUnrepresentable: 'fail', snapshot: 'auto', heartbeatTimeoutSeconds: 30, compression: 'auto' });
     expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'conduit' });
     expect(config.tables).toEqual([
       { kind: 'table', schema: 'public', name: 'orders', overrides: {} },
@@ -64,7 +64,7 @@ describe('pipeline definition', () => {
       sorce: {},
       destination: { type: 'bigquery', account: 'a', user: 'u', database: 'd', schema: 's', port: 'x' },
       tables: [{ name: 'no_schema' }, 42],
-      settings: { partitionRows: 0, identifierCase: 'lower', snapshot: 'sometimes', heartbeatTimeoutSeconds: 5 },
+      settings: { partitionRows: 0, identifierCase: 'lower', snapshot: 'sometimes', heartbeatTimeoutSeconds: 5, compression: 'lz4' },
     });
     expect(found).toEqual(
       expect.arrayContaining([
@@ -80,6 +80,7 @@ describe('pipeline definition', () => {
         expect.stringContaining('`settings.snapshot`: "sometimes" is not one of auto, consistent, per_partition'),
         // Activities heartbeat every 5 s: a shorter timeout would retry healthy ones.
         expect.stringContaining('`settings.heartbeatTimeoutSeconds`: expected a whole number in 10..3600'),
+        expect.stringContaining('`settings.compression`: "lz4" is not one of auto, zstd, gzip'),
       ]),
     );
   });

@@ -33,8 +33,8 @@ describe('snapshot mode', () => {
   });
 
   it('names files of a re-established snapshot apart from the first', () => {
-    expect(partitionFileName(3)).toBe('part-000003.csv.gz');
-    expect(partitionFileName(3, 0)).toBe('part-000003.csv.gz');
-    expect(partitionFileName(3, 2)).toBe('part-000003-s2.csv.gz');
+    expect(partitionFileName(3, 'gzip')).toBe('part-000003.csv.gz');
+    expect(partitionFileName(3, 'zstd', 0)).toBe('part-000003.csv.zst');
+    expect(partitionFileName(3, 'zstd', 2)).toBe('part-000003-s2.csv.zst');
   });
 });

@@ -65,7 +65,7 @@ describe('Snowflake SQL', () => {
       'COPY INTO "RAW"."Shop"."orders__conduit_r1" ("id", "Doc", "raw ""bytes""", "tags", "at", "x") ' +
         'FROM (SELECT $1, PARSE_JSON($2), TO_BINARY($3, \'HEX\'), PARSE_JSON($4)::ARRAY, $5, $6 FROM @"RAW"."Shop"."_conduit_stage_r1_x") ' +
         "FILES = ('part-000000.csv.gz', 'part-000001.csv.gz') " +
-        "FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '\"' ESCAPE_UNENCLOSED_FIELD = NONE NULL_IF = () EMPTY_FIELD_AS_NULL = TRUE COMPRESSION = GZIP) " +
+        "FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '\"' ESCAPE_UNENCLOSED_FIELD = NONE NULL_IF = () EMPTY_FIELD_AS_NULL = TRUE COMPRESSION = AUTO) " +
         'ON_ERROR = ABORT_STATEMENT',
     );
     expect(() => copyIntoSql(shadow, columns, stage, [])).toThrow(/1 to 1000 files/);
@@ -73,10 +73,13 @@ describe('Snowflake SQL', () => {
   });
 
   it('uploads pre-compressed files, overwriting a redone partition', () => {
-    expect(putFileSql('/tmp/w/part-000003.csv.gz', stage)).toBe(
+    expect(putFileSql('/tmp/w/part-000003.csv.gz', 'gzip', stage)).toBe(
       'PUT \'file:///tmp/w/part-000003.csv.gz\' @"RAW"."Shop"."_conduit_stage_r1_x" AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = GZIP OVERWRITE = TRUE',
     );
-    expect(() => putFileSql("/tmp/it's/f.gz", stage)).toThrow(/quotes/);
+    expect(putFileSql('/tmp/w/part-000003.csv.zst', 'zstd', stage)).toBe(
+      'PUT \'file:///tmp/w/part-000003.csv.zst\' @"RAW"."Shop"."_conduit_stage_r1_x" AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = ZSTD OVERWRITE = TRUE',
+    );
+    expect(() => putFileSql("/tmp/it's/f.gz", 'gzip', stage)).toThrow(/quotes/);
   });
 
   it('swaps atomically', () => {

@@ -1,10 +1,10 @@
 import { createWriteStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { constants as zlibConstants, createGzip } from 'node:zlib';
 import type { Client } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { ColumnPlan, CursorWindow, PartitionRange, QualifiedName } from '../../shared';
+import { createCompressor, type Codec } from '../compression';
 import { windowPredicate } from './cursor';
 import { edgeCounterName, edgeRule, guardedExpression } from './edges';
 import { rangePredicate } from './partitioning';
@@ -47,14 +47,15 @@ export function extractStatement(table: QualifiedName, columns: ColumnPlan[], ra
 }
 
 /**
- * Streams one partition through gzip into a local file: memory stays flat whatever the partition's
- * size. The read runs in a REPEATABLE READ transaction so the partition is one consistent snapshot:
- * its own, or the table's shared snapshot when `snapshotId` is given.
+ * Streams one partition through the compressor into a local file: memory stays flat whatever the
+ * partition's size. The read runs in a REPEATABLE READ transaction so the partition is one
+ * consistent snapshot: its own, or the table's shared snapshot when `snapshotId` is given.
  */
 export async function extractToFile(
   client: Client,
   statement: ExtractStatement,
   file: string,
+  codec: Codec,
   onProgress: (progress: ExtractProgress) => void,
   snapshotId?: string,
 ): Promise<ExtractProgress & { edges: Map<number, number> }> {
@@ -70,9 +71,7 @@ export async function extractToFile(
         callback(null, chunk);
       },
     });
-    // Level 1: most of gzip's size reduction at a fraction of its CPU; the stage recompresses nothing.
-    const gzip = createGzip({ level: 1, chunkSize: 256 * 1024, strategy: zlibConstants.Z_DEFAULT_STRATEGY });
-    await pipeline(copy, batchChunks(GZIP_INPUT_BATCH_BYTES), gzip, counter, createWriteStream(file, { highWaterMark: 1024 * 1024 }));
+    await pipeline(copy, batchChunks(COMPRESSOR_INPUT_BATCH_BYTES), createCompressor(codec), counter, createWriteStream(file, { highWaterMark: 1024 * 1024 }));
     progress.rows = copy.rowCount;
     const edges = await readEdgeCounters(client, statement.guarded);
     await client.query('COMMIT');
@@ -83,17 +82,18 @@ export async function extractToFile(
   }
 }
 
-/** How much of the COPY stream gzip is handed at a time. */
-const GZIP_INPUT_BATCH_BYTES = 1024 * 1024;
+/** How much of the COPY stream the compressor is handed at a time. */
+const COMPRESSOR_INPUT_BATCH_BYTES = 1024 * 1024;
 
 /**
  * Joins the COPY stream's chunks (one per socket read, at most 64 KB) into buffers of about `size`
- * bytes before gzip. Every chunk written to a zlib stream is one job on libuv's thread pool and a
- * round trip back to the event loop, and gzip's 16 KB write buffer made the socket reader wait on
- * each: PostgreSQL and the compressor took turns instead of running side by side. With 1 MB batches
- * the reader runs ahead by up to a batch and zlib gets 16× fewer, larger jobs: one stream of 1M rows
- * goes from ~1.03 s to ~0.85 s (see docs/performance.md). Costs one copy of the CSV (~2% CPU) and
- * about 2 MB of memory per partition.
+ * bytes before the compressor. With gzip, every chunk written to a zlib stream is one job on
+ * libuv's thread pool and a round trip back to the event loop, and gzip's 16 KB write buffer made
+ * the socket reader wait on each: PostgreSQL and the compressor took turns instead of running side
+ * by side. With 1 MB batches the reader runs ahead by up to a batch and zlib gets 16× fewer, larger
+ * jobs: one stream of 1M rows goes from ~1.03 s to ~0.85 s (see docs/performance.md); a zstd child
+ * process likewise gets 16× fewer pipe writes. Costs one copy of the CSV (~2% CPU) and about 2 MB
+ * of memory per partition.
  */
 function batchChunks(size: number): Transform {
   let pending: Buffer[] = [];

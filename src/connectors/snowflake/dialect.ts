@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ColumnKind, ColumnPlan, QualifiedName } from '../../shared';
+import { CODEC_FORMAT, type Codec } from '../compression';
 
 export interface TableRef {
   database: string;
@@ -115,10 +116,10 @@ export function createShadowTableSql(shadow: TableRef, columns: ColumnPlan[], ru
   return `CREATE OR REPLACE TABLE ${tableSql(shadow)} (${definitions.join(', ')}) COMMENT = ${quoteLiteral(runMarker)}`;
 }
 
-/** Uploads an already gzipped local file; OVERWRITE makes a redone partition replace its earlier file. */
-export function putFileSql(localPath: string, stage: TableRef): string {
+/** Uploads an already compressed local file; OVERWRITE makes a redone partition replace its earlier file. */
+export function putFileSql(localPath: string, codec: Codec, stage: TableRef): string {
   if (/['\\]/.test(localPath)) throw new Error(`local staging path must not contain quotes or backslashes: ${localPath}`);
-  return `PUT 'file://${localPath}' @${tableSql(stage)} AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = GZIP OVERWRITE = TRUE`;
+  return `PUT 'file://${localPath}' @${tableSql(stage)} AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = ${CODEC_FORMAT[codec].snowflake} OVERWRITE = TRUE`;
 }
 
 /** Snowflake accepts at most this many names in one COPY's FILES list. */
@@ -126,7 +127,9 @@ export const MAX_FILES_PER_COPY = 1000;
 
 /**
  * Loads staged files into the shadow table. Snowflake's load metadata skips a file this table has
- * already loaded, so repeating the statement after a crash loads nothing twice.
+ * already loaded, so repeating the statement after a crash loads nothing twice. COMPRESSION = AUTO
+ * detects each file's codec (zstd or gzip, see compression.ts), so one COPY takes partitions staged
+ * by workers with different codecs.
  */
 export function copyIntoSql(shadow: TableRef, columns: ColumnPlan[], stage: TableRef, files: string[]): string {
   if (files.length === 0 || files.length > MAX_FILES_PER_COPY) throw new Error(`COPY takes 1 to ${MAX_FILES_PER_COPY} files, got ${files.length}`);
@@ -136,7 +139,7 @@ export function copyIntoSql(shadow: TableRef, columns: ColumnPlan[], stage: Tabl
   return (
     `COPY INTO ${tableSql(shadow)} (${targets}) FROM (SELECT ${values} FROM @${tableSql(stage)}) ` +
     `FILES = (${fileList}) ` +
-    `FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '"' ESCAPE_UNENCLOSED_FIELD = NONE NULL_IF = () EMPTY_FIELD_AS_NULL = TRUE COMPRESSION = GZIP) ` +
+    `FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '"' ESCAPE_UNENCLOSED_FIELD = NONE NULL_IF = () EMPTY_FIELD_AS_NULL = TRUE COMPRESSION = AUTO) ` +
     `ON_ERROR = ABORT_STATEMENT`
   );
 }
