@@ -3,7 +3,7 @@
  * and what happens when the compressor dies in the middle of a COPY (the OOM killer, a full disk).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,5 +55,28 @@ describe('extractToFile', () => {
     expect(lines).toHaveLength(300_001);
     expect(lines[0]).toBe('1,"c4ca4238a0b923820dcc509a6f75849b, ""q"""');
     expect(lines[4]).toBe('5,');
+  });
+
+  it('fails within seconds when the compressor is killed mid-COPY, and closes the connection it cannot reuse', async () => {
+    const client = await connect();
+    const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    const file = join(dir, 'killed.csv.zst');
+    let killed = false;
+    const started = Date.now();
+    const attempt = extractToFile(client, extractStatement(table, columns, wholeTable), file, 'zstd', () => {
+      if (killed) return;
+      killed = true;
+      // The zstd this test process started for the COPY.
+      execFileSync('pkill', ['-KILL', '-P', String(process.pid), '-x', 'zstd']);
+    });
+    await expect(attempt).rejects.toThrow(/zstd failed \(SIGKILL\)/);
+    expect(killed).toBe(true);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // The backend that ran the COPY is gone: nothing holds the snapshot or a half-read COPY.
+    await expect
+      .poll(async () => (await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0].n, { timeout: 5_000 })
+      .toBe(0);
+    await client.end().catch(() => undefined);
+    expect(existsSync(file)).toBe(true); // the activity removes its file in its own finally
   });
 });

@@ -49,7 +49,8 @@ export function extractStatement(table: QualifiedName, columns: ColumnPlan[], ra
 /**
  * Streams one partition through the compressor into a local file: memory stays flat whatever the
  * partition's size. The read runs in a REPEATABLE READ transaction so the partition is one
- * consistent snapshot: its own, or the table's shared snapshot when `snapshotId` is given.
+ * consistent snapshot: its own, or the table's shared snapshot when `snapshotId` is given. When the
+ * COPY is cut short the client is closed (see below); otherwise it can run more statements.
  */
 export async function extractToFile(
   client: Client,
@@ -60,9 +61,10 @@ export async function extractToFile(
   snapshotId?: string,
 ): Promise<ExtractProgress & { edges: Map<number, number> }> {
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  let copy: ReturnType<typeof copyTo> | undefined;
   try {
     if (snapshotId !== undefined) await importSnapshot(client, snapshotId);
-    const copy = client.query(copyTo(statement.sql));
+    copy = client.query(copyTo(statement.sql));
     const progress: ExtractProgress = { rows: 0, bytes: 0 };
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, callback: TransformCallback) {
@@ -77,7 +79,14 @@ export async function extractToFile(
     await client.query('COMMIT');
     return { ...progress, edges };
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    if (copy && !copy.readableEnded) {
+      // The COPY was cut short (the compressor or the file failed): pg-copy-streams holds the
+      // connection mid-protocol, so a ROLLBACK would wait behind it forever. Closing the socket
+      // ends the transaction; the client cannot be used again.
+      client.connection.stream.destroy();
+    } else {
+      await client.query('ROLLBACK').catch(() => undefined);
+    }
     throw error;
   }
 }
