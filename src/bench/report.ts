@@ -51,16 +51,16 @@ export function renderMarkdown(results: BenchResults): string {
   lines.push('## Pipeline runs (full_refresh through Temporal, worker in its own process, PostgreSQL, Snowflake emulator)');
   lines.push('');
   lines.push(
-    '| rows | partitions | end to end s | end-to-end rows/s | × baseline | without the emulator\'s COPY, rows/s | extract+stage s | extract+stage rows/s | × baseline | worker peak RSS MB | staged MB | status |',
+    '| rows | partitions | end to end s | end-to-end rows/s | × baseline | without the emulator\'s COPY, rows/s | extract+stage s | extract+stage rows/s | × baseline | worker peak RSS MB | worker + compressors, sampled MB | staged MB | status |',
   );
-  lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const c of results.cases) {
     const r = c.run;
     const withoutCopy = r.endToEndSeconds - (r.timeline.activities.loadTable?.seconds ?? 0);
     lines.push(
       `| ${rowsLabel(c.rows)} | ${c.partitions} | ${fixed(r.endToEndSeconds)} | ${int(r.endToEndRowsPerSecond)} | ${ratio(r.endToEndVsBaseline)} | ${int(r.rowsLoaded / withoutCopy)} | ` +
         `${fixed(r.extractStageSeconds)} | ${int(r.extractStageRowsPerSecond)} | ${ratio(r.extractStageVsBaseline)} | ` +
-        `${fixed(r.worker.peakRssBytes / MB, 0)} | ${fixed(r.stagedBytes / MB, 1)} | ${r.ok ? 'ok' : `failed: ${(r.error ?? '').replace(/\|/g, '/').slice(0, 120)}`} |`,
+        `${fixed(r.worker.peakRssBytes / MB, 0)} | ${fixed(r.worker.maxSampledTreeRssBytes / MB, 0)} | ${fixed(r.stagedBytes / MB, 1)} | ${r.ok ? 'ok' : `failed: ${(r.error ?? '').replace(/\|/g, '/').slice(0, 120)}`} |`,
     );
   }
   lines.push('');

@@ -94,6 +94,8 @@ export interface WorkerUsage {
   peakRssBytes: number;
   /** Largest VmRSS sampled every 100 ms. */
   maxSampledRssBytes: number;
+  /** Largest sampled VmRSS of the worker plus its child processes (the zstd compressors). */
+  maxSampledTreeRssBytes: number;
   /** VmRSS once the worker was ready, before the run. */
   readyRssBytes: number;
   startupSeconds: number;

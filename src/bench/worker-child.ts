@@ -6,7 +6,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { memoryOf } from './procfs';
+import { childrenOf, memoryOf } from './procfs';
 import type { WorkerUsage } from './types';
 import type { ChildMessage, ParentMessage } from './worker-process';
 
@@ -70,12 +70,15 @@ export async function startWorkerChild(options: WorkerChildOptions): Promise<Wor
   const pid = child.pid;
   if (pid === undefined) throw new Error('could not start the benchmark worker process');
   let maxSampled = 0;
+  let maxSampledTree = 0;
   let lastHwm = 0;
   const sample = () => {
     const memory = memoryOf(pid);
     if (!memory) return;
     maxSampled = Math.max(maxSampled, memory.rss);
     lastHwm = Math.max(lastHwm, memory.hwm);
+    const children = childrenOf(pid).reduce((sum, child) => sum + (memoryOf(child)?.rss ?? 0), 0);
+    maxSampledTree = Math.max(maxSampledTree, memory.rss + children);
   };
   const sampler = setInterval(sample, SAMPLE_MS);
 
@@ -96,7 +99,7 @@ export async function startWorkerChild(options: WorkerChildOptions): Promise<Wor
   sample();
   const startupSeconds = (Date.now() - started) / 1000;
   const readyRssBytes = memoryOf(pid)?.rss ?? 0;
-  const usage = (): WorkerUsage => ({ peakRssBytes: lastHwm, maxSampledRssBytes: maxSampled, readyRssBytes, startupSeconds });
+  const usage = (): WorkerUsage => ({ peakRssBytes: lastHwm, maxSampledRssBytes: maxSampled, maxSampledTreeRssBytes: maxSampledTree, readyRssBytes, startupSeconds });
 
   let stopping: Promise<WorkerUsage> | undefined;
   return {

@@ -50,6 +50,7 @@ describe('benchmark machinery', () => {
     expect(run.extractStageSeconds).toBeGreaterThan(0);
     expect(run.extractStageSeconds).toBeLessThan(run.endToEndSeconds);
     expect(run.worker.peakRssBytes).toBeGreaterThanOrEqual(run.worker.readyRssBytes);
+    expect(run.worker.maxSampledTreeRssBytes).toBeGreaterThanOrEqual(run.worker.maxSampledRssBytes);
     expect(run.worker.readyRssBytes).toBeGreaterThan(0);
     expect(run.timeline.activities.extractPartition?.count).toBe(2);
     expect(run.timeline.activities.loadTable?.count).toBe(1);
