@@ -32,9 +32,9 @@ export function extractPartitionActivity(context: ActivityContext) {
       await mkdir(folder, { recursive: true });
       const fileName = partitionFileName(input.partition, input.snapshot?.generation);
       const file = join(folder, fileName);
-      // A kept session, or a login that runs while the partition is extracted, so its round trips
-      // (several hundred ms against a real account) cost nothing; a login error surfaces where the
-      // session is first needed, after the extract, as before.
+      // A session the worker kept, or else a login running while the partition is extracted, so its
+      // round trips (several hundred ms against a real account) cost nothing; a login error
+      // surfaces where the session is first needed, after the extract, as before.
       const session = context.snowflake.acquire(config);
       session.catch(() => undefined);
       let failed = false;

@@ -9,7 +9,7 @@ export type Row = Record<string, unknown>;
 export interface SnowflakeSession {
   /** Runs one statement; numbers come back as strings so no precision is lost. */
   query<T extends Row = Row>(sqlText: string, binds?: (string | number | null)[]): Promise<T[]>;
-  /** False once the connection was closed or lost. */
+  /** False once the session was closed; a server that went away shows only when a statement fails. */
   isUp(): boolean;
   close(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import type { PipelineConfig } from '../../config/pipeline';
 import { connectSnowflake, type SnowflakeSession } from './connection';
 
 /** A session unused this long is closed rather than kept: Snowflake ends idle sessions on its own (4 h by default, less under a session policy). */
-export const IDLE_SESSION_MS = 5 * 60_000;
+const IDLE_SESSION_MS = 5 * 60_000;
 
 /** The pipeline whose destination a session logs in to; sessions are kept per pipeline name. */
 type Pipeline = Pick<PipelineConfig, 'name' | 'destination'>;
