@@ -38,8 +38,12 @@ describe('Snowflake sessions kept by a worker', () => {
     await sessions.release(b, other, true);
   });
 
-  it('closes a session whose work failed instead of reusing it', async () => {
+  it('closes a session whose work failed instead of reusing it, and the idle ones with it', async () => {
     const sessions = pool();
+    const [one, two] = await Promise.all([sessions.acquire(a), sessions.acquire(a)]);
+    await Promise.all([sessions.release(a, one, true), sessions.release(a, two, true)]);
+    const otherPipeline = await sessions.acquire(b);
+    await sessions.release(b, otherPipeline, true);
     let failed: SnowflakeSession | undefined;
     await expect(
       sessions.use(a, async (session) => {
@@ -48,10 +52,15 @@ describe('Snowflake sessions kept by a worker', () => {
         throw new Error('work failed inside a transaction');
       }),
     ).rejects.toThrow('work failed inside a transaction');
-    expect(failed?.isUp()).toBe(false);
+    expect([one, two]).toContain(failed);
+    expect(one.isUp()).toBe(false);
+    expect(two.isUp()).toBe(false);
     const next = await sessions.acquire(a);
-    expect(next).not.toBe(failed);
+    expect([one, two]).not.toContain(next);
     await sessions.release(a, next, true);
+    // another pipeline's sessions are not touched
+    expect(await sessions.acquire(b)).toBe(otherPipeline);
+    await sessions.release(b, otherPipeline, true);
   });
 
   it('gives activities running at once sessions of their own', async () => {

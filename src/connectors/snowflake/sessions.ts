@@ -17,8 +17,10 @@ interface Idle {
  * costs a round trip or more each time (~6 ms of CPU on the emulator, hundreds of ms against a real
  * account), and a run used to log in once per activity, each partition included. A session serves
  * one activity at a time, so statements never interleave on one connection; one that failed
- * (error, cancellation, a transaction left open) is closed, never reused. Sessions live in the
- * worker's memory only; nothing about them reaches workflow data.
+ * (error, cancellation, a transaction left open) is closed, never reused, and so are the
+ * pipeline's idle ones: the SDK does not notice a server that went away (an outage, a restarted
+ * endpoint), and each dead session handed out would cost an activity one of its bounded retries.
+ * Sessions live in the worker's memory only; nothing about them reaches workflow data.
  */
 export class SnowflakeSessions {
   private readonly idle = new Map<string, Idle[]>();
@@ -35,10 +37,13 @@ export class SnowflakeSessions {
     return connectSnowflake(pipeline.destination);
   }
 
-  /** Gives a session back: kept for the next activity when `reusable` and still up, closed otherwise. */
+  /** Gives a session back: kept for the next activity when `reusable` and still up; otherwise closed with the pipeline's idle sessions. */
   async release(pipeline: Pipeline, session: SnowflakeSession, reusable: boolean): Promise<void> {
     if (!reusable || this.closed || !session.isUp()) {
-      await session.close();
+      const idle = this.idle.get(pipeline.name) ?? [];
+      this.idle.delete(pipeline.name);
+      for (const { timer } of idle) clearTimeout(timer);
+      await Promise.all([session, ...idle.map((entry) => entry.session)].map((open) => open.close()));
       return;
     }
     const idle = this.idle.get(pipeline.name) ?? [];
