@@ -5,6 +5,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from './activities';
 import { prebuiltWorkflowBundle } from './build-bundle';
 import type { PipelineConfig, TemporalSettings } from './config/pipeline';
+import { SnowflakeSessions } from './connectors/snowflake/sessions';
 import { FAULT_ENV, parseFaultSpec } from './faults';
 import { activityLogging } from './logging';
 import { temporalConnectionOptions } from './temporal-connection';
@@ -49,7 +50,7 @@ export interface ConduitWorkerOptions {
 export interface ConduitWorker {
   worker: Worker;
   temporal: TemporalSettings;
-  /** Closes the connection this module opened (not one passed in). */
+  /** Closes the Snowflake sessions kept between activities and the connection this module opened (not one passed in). */
   close(): Promise<void>;
 }
 
@@ -62,11 +63,12 @@ export async function createConduitWorker(options: ConduitWorkerOptions): Promis
   const ownConnection = options.connection ? undefined : await NativeConnection.connect(temporalConnectionOptions(temporal));
   const connection = options.connection ?? ownConnection!;
   const pipelines = new Map(options.pipelines.map((p) => [p.name, p]));
+  const snowflake = new SnowflakeSessions();
   const worker = await Worker.create({
     connection,
     namespace: temporal.namespace,
     taskQueue: temporal.taskQueue,
-    activities: createActivities({ pipelines, workDir }),
+    activities: createActivities({ pipelines, workDir, snowflake }),
     ...workflowCode(options.workflowBundle, options.prebuiltBundle ?? true),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 8,
     // Every activity log line (ours and the SDK's) carries pipeline/table/partition fields.
@@ -81,6 +83,7 @@ export async function createConduitWorker(options: ConduitWorkerOptions): Promis
     worker,
     temporal,
     close: async () => {
+      await snowflake.close();
       await ownConnection?.close();
     },
   };

@@ -1,4 +1,3 @@
-import { withSnowflake } from '../connectors/snowflake/connection';
 import { tableRef, type TableRef } from '../connectors/snowflake/dialect';
 import { appendSql, mergeSql, settleFullLoadSql, STATE_TABLE, type MergeShape } from '../connectors/snowflake/incremental-sql';
 import { faultPoint } from '../faults';
@@ -26,7 +25,7 @@ export function commitIncrementalActivity(context: ActivityContext) {
     const config = pipelineConfig(context, job.pipeline);
     const database = config.destination.database;
     return runActivity(() =>
-      withSnowflake(config.destination, async (session) => {
+      context.snowflake.use(config, async (session) => {
         const state = tableRef(database, { schema: job.target.schema, name: STATE_TABLE });
         const committed = await readState(session, state, job.target.name);
         if (committed?.marker === prepared.runMarker) return 'already-committed';
@@ -53,7 +52,7 @@ export function settleFullLoadActivity(context: ActivityContext) {
     const config = pipelineConfig(context, job.pipeline);
     const { key, cursor, deleteWhen } = mergeShape(job, prepared);
     await runActivity(() =>
-      withSnowflake(config.destination, async (session) => {
+      context.snowflake.use(config, async (session) => {
         await session.query(settleFullLoadSql(tableRef(config.destination.database, prepared.shadow), { key, cursor, deleteWhen }));
       }),
     );

@@ -1,12 +1,15 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { PipelineConfig } from '../config/pipeline';
 import { PermanentError } from '../connectors/errors';
+import type { SnowflakeSessions } from '../connectors/snowflake/sessions';
 
-/** What activities share on one worker: the pipelines it serves (with secrets) and a scratch folder. */
+/** What activities share on one worker: the pipelines it serves (with secrets), a scratch folder, open Snowflake sessions. */
 export interface ActivityContext {
   pipelines: ReadonlyMap<string, PipelineConfig>;
   /** Local folder for partition files between extract and upload. */
   workDir: string;
+  /** Sessions kept between activities; the worker closes them when it stops. */
+  snowflake: SnowflakeSessions;
 }
 
 export function pipelineConfig(context: ActivityContext, name: string): PipelineConfig {

@@ -6,7 +6,6 @@ import { CODEC_FORMAT, resolveCodec, type Codec } from '../connectors/compressio
 import { PermanentError } from '../connectors/errors';
 import { edgeRule } from '../connectors/postgres/edges';
 import { extractStatement, extractToFile, type ExtractProgress } from '../connectors/postgres/extract';
-import { connectSnowflake } from '../connectors/snowflake/connection';
 import { putFileSql, tableRef } from '../connectors/snowflake/dialect';
 import { faultPoint } from '../faults';
 import { qualifiedName, type ExtractPartitionInput, type PartitionResult } from '../shared';
@@ -37,11 +36,12 @@ export function extractPartitionActivity(context: ActivityContext) {
       const codec = resolveCodec(config.settings.compression);
       const fileName = partitionFileName(input.partition, codec, input.snapshot?.generation);
       const file = join(folder, fileName);
-      // The Snowflake login runs while the partition is extracted, so its round trips (several
-      // hundred ms against a real account) cost nothing; a login error surfaces where the session
-      // is first needed, after the extract, as before.
-      const session = connectSnowflake(config.destination);
+      // A session the worker kept, or else a login running while the partition is extracted, so its
+      // round trips (several hundred ms against a real account) cost nothing; a login error
+      // surfaces where the session is first needed, after the extract, as before.
+      const session = context.snowflake.acquire(config);
       session.catch(() => undefined);
+      let failed = false;
       try {
         const progress = await extract(input, config.source, file, codec, activity, report);
         const unrepresentable = checkUnrepresentable(input, progress.edges);
@@ -50,10 +50,13 @@ export function extractPartitionActivity(context: ActivityContext) {
         await (await session).query(putFileSql(file, codec, tableRef(config.destination.database, input.stage)));
         faultPoint('extract.after-stage');
         return { partition: input.partition, rows: progress.rows, bytes: progress.bytes, file: fileName, unrepresentable };
+      } catch (error) {
+        failed = true;
+        throw error;
       } finally {
         await rm(file, { force: true });
         await session.then(
-          (open) => open.close(),
+          (open) => context.snowflake.release(config, open, !failed),
           () => undefined,
         );
       }

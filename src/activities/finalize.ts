@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PermanentError } from '../connectors/errors';
-import { field, withSnowflake, type SnowflakeSession } from '../connectors/snowflake/connection';
+import { field, type SnowflakeSession } from '../connectors/snowflake/connection';
 import { dropStageSql, dropTableSql, renameSql, swapSql, tableCommentSql, tableRef } from '../connectors/snowflake/dialect';
 import { faultPoint } from '../faults';
 import { qualifiedName, type PreparedTable, type QualifiedName, type TableJob } from '../shared';
@@ -24,7 +24,7 @@ export function swapTableActivity(context: ActivityContext) {
     const config = pipelineConfig(context, job.pipeline);
     const database = config.destination.database;
     return runActivity(() =>
-      withSnowflake(config.destination, async (session) => {
+      context.snowflake.use(config, async (session) => {
         const targetComment = await tableComment(session, database, job.target);
         if (targetComment === prepared.runMarker) return 'already-swapped';
         const shadowComment = await tableComment(session, database, prepared.shadow);
@@ -55,7 +55,7 @@ export function cleanupTableActivity(context: ActivityContext) {
     const config = pipelineConfig(context, job.pipeline);
     const database = config.destination.database;
     await runActivity(() =>
-      withSnowflake(config.destination, async (session) => {
+      context.snowflake.use(config, async (session) => {
         await session.query(dropTableSql(tableRef(database, prepared.shadow)));
         faultPoint('cleanup.during');
         await session.query(dropStageSql(tableRef(database, prepared.stage)));

@@ -1,5 +1,5 @@
 import { PermanentError } from '../connectors/errors';
-import { field, withSnowflake } from '../connectors/snowflake/connection';
+import { field } from '../connectors/snowflake/connection';
 import { copyIntoSql, countRowsSql, MAX_FILES_PER_COPY, tableRef } from '../connectors/snowflake/dialect';
 import { faultPoint } from '../faults';
 import { qualifiedName, type PreparedTable, type TableJob } from '../shared';
@@ -22,7 +22,7 @@ export function loadTableActivity(context: ActivityContext) {
   return async function loadTable({ job, prepared, files }: LoadTableInput): Promise<LoadTableResult> {
     const config = pipelineConfig(context, job.pipeline);
     return runActivity((report) =>
-      withSnowflake(config.destination, async (session) => {
+      context.snowflake.use(config, async (session) => {
         const database = config.destination.database;
         const result: LoadTableResult = { filesLoaded: 0, filesSkipped: 0 };
         for (let start = 0; start < files.length; start += MAX_FILES_PER_COPY) {
@@ -56,7 +56,7 @@ export function verifyTableActivity(context: ActivityContext) {
   return async function verifyTable({ job, prepared, expectedRows }: VerifyTableInput): Promise<number> {
     const config = pipelineConfig(context, job.pipeline);
     return runActivity(() =>
-      withSnowflake(config.destination, async (session) => {
+      context.snowflake.use(config, async (session) => {
         const [row] = await session.query(countRowsSql(tableRef(config.destination.database, prepared.shadow)));
         const loaded = Number(field(row, 'rows'));
         if (loaded !== expectedRows) {

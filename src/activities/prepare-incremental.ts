@@ -6,7 +6,7 @@ import { connectPostgres } from '../connectors/postgres/connect';
 import { maxCursor } from '../connectors/postgres/cursor';
 import { planPartitions } from '../connectors/postgres/partitioning';
 import { quoteTable } from '../connectors/postgres/sql';
-import { field, withSnowflake, type SnowflakeSession } from '../connectors/snowflake/connection';
+import { field, type SnowflakeSession } from '../connectors/snowflake/connection';
 import { createSchemaSql, createShadowTableSql, createStageSql, shadowTableName, stageName, tableRef, type TableRef } from '../connectors/snowflake/dialect';
 import { addColumnSql, createStateTableSql, dropNotNullSql, STATE_TABLE, targetColumnsSql, widenColumnSql } from '../connectors/snowflake/incremental-sql';
 import { describeChange, diffSchema, type SchemaChange, type TargetColumn } from '../connectors/snowflake/schema-evolution';
@@ -40,7 +40,7 @@ export function prepareIncrementalActivity(context: ActivityContext) {
       const client = await connectPostgres(config.source);
       try {
         const shape = await readSource(client, job, spec, config.settings.identifierCase);
-        return await withSnowflake(config.destination, async (session) => {
+        return await context.snowflake.use(config, async (session) => {
           await session.query(createSchemaSql(database, job.target.schema));
           const state = tableRef(database, { schema: job.target.schema, name: STATE_TABLE });
           await session.query(createStateTableSql(state));

@@ -6,7 +6,6 @@ import { edgeRule } from '../connectors/postgres/edges';
 import { classifyPostgresError, connectPostgres } from '../connectors/postgres/connect';
 import { planPartitions } from '../connectors/postgres/partitioning';
 import { quoteTable } from '../connectors/postgres/sql';
-import { withSnowflake } from '../connectors/snowflake/connection';
 import { createSchemaSql, createShadowTableSql, createStageSql, shadowTableName, stageName, tableRef } from '../connectors/snowflake/dialect';
 import { qualifiedName, type ColumnKind, type ColumnPlan, type PreparedTable, type TableJob, type UnrepresentablePolicy } from '../shared';
 import { runActivity, pipelineConfig, type ActivityContext } from './context';
@@ -51,7 +50,7 @@ export function prepareTableActivity(context: ActivityContext) {
         runMarker: `conduit run ${runKey}`,
       };
       const database = config.destination.database;
-      await withSnowflake(config.destination, async (session) => {
+      await context.snowflake.use(config, async (session) => {
         await session.query(createSchemaSql(database, job.target.schema));
         await session.query(createStageSql(tableRef(database, prepared.stage)));
         await session.query(createShadowTableSql(tableRef(database, prepared.shadow), columns, prepared.runMarker));

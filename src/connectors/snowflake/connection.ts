@@ -9,6 +9,8 @@ export type Row = Record<string, unknown>;
 export interface SnowflakeSession {
   /** Runs one statement; numbers come back as strings so no precision is lost. */
   query<T extends Row = Row>(sqlText: string, binds?: (string | number | null)[]): Promise<T[]>;
+  /** False once the session was closed; a server that went away shows only when a statement fails. */
+  isUp(): boolean;
   close(): Promise<void>;
 }
 
@@ -72,6 +74,9 @@ export async function connectSnowflake(destination: SnowflakeDestination): Promi
           },
         });
       });
+    },
+    isUp(): boolean {
+      return connection.isUp();
     },
     close(): Promise<void> {
       return new Promise<void>((resolve) => {

@@ -1,0 +1,84 @@
+import type { PipelineConfig } from '../../config/pipeline';
+import { connectSnowflake, type SnowflakeSession } from './connection';
+
+/** A session unused this long is closed rather than kept: Snowflake ends idle sessions on its own (4 h by default, less under a session policy). */
+const IDLE_SESSION_MS = 5 * 60_000;
+
+/** The pipeline whose destination a session logs in to; sessions are kept per pipeline name. */
+type Pipeline = Pick<PipelineConfig, 'name' | 'destination'>;
+
+interface Idle {
+  session: SnowflakeSession;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Snowflake sessions a worker keeps open between activities, per pipeline (connection) name: a login
+ * costs a round trip or more each time (~6 ms of CPU on the emulator, hundreds of ms against a real
+ * account), and a run used to log in once per activity, each partition included. A session serves
+ * one activity at a time, so statements never interleave on one connection; one that failed
+ * (error, cancellation, a transaction left open) is closed, never reused, and so are the
+ * pipeline's idle ones: the SDK does not notice a server that went away (an outage, a restarted
+ * endpoint), and each dead session handed out would cost an activity one of its bounded retries.
+ * Sessions live in the worker's memory only; nothing about them reaches workflow data.
+ */
+export class SnowflakeSessions {
+  private readonly idle = new Map<string, Idle[]>();
+  private closed = false;
+
+  /** A session for the pipeline: an idle one when there is one, otherwise a new login. */
+  async acquire(pipeline: Pipeline): Promise<SnowflakeSession> {
+    const idle = this.idle.get(pipeline.name) ?? [];
+    for (let next = idle.pop(); next; next = idle.pop()) {
+      clearTimeout(next.timer);
+      if (next.session.isUp()) return next.session;
+      await next.session.close();
+    }
+    return connectSnowflake(pipeline.destination);
+  }
+
+  /** Gives a session back: kept for the next activity when `reusable` and still up; otherwise closed with the pipeline's idle sessions. */
+  async release(pipeline: Pipeline, session: SnowflakeSession, reusable: boolean): Promise<void> {
+    if (!reusable || this.closed || !session.isUp()) {
+      const idle = this.idle.get(pipeline.name) ?? [];
+      this.idle.delete(pipeline.name);
+      for (const { timer } of idle) clearTimeout(timer);
+      await Promise.all([session, ...idle.map((entry) => entry.session)].map((open) => open.close()));
+      return;
+    }
+    const idle = this.idle.get(pipeline.name) ?? [];
+    this.idle.set(pipeline.name, idle);
+    const entry: Idle = {
+      session,
+      // unref: an idle session must not keep a stopping process alive
+      timer: setTimeout(() => {
+        const at = idle.indexOf(entry);
+        if (at >= 0) idle.splice(at, 1);
+        void session.close();
+      }, IDLE_SESSION_MS).unref(),
+    };
+    idle.push(entry);
+  }
+
+  /** Runs `work` on a session of the pipeline; the session is reused only if `work` succeeded. */
+  async use<T>(pipeline: Pipeline, work: (session: SnowflakeSession) => Promise<T>): Promise<T> {
+    const session = await this.acquire(pipeline);
+    let reusable = false;
+    try {
+      const result = await work(session);
+      reusable = true;
+      return result;
+    } finally {
+      await this.release(pipeline, session, reusable);
+    }
+  }
+
+  /** Closes every idle session; sessions released later are closed at once (the worker has stopped). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.idle.values()].flat();
+    this.idle.clear();
+    for (const { timer } of all) clearTimeout(timer);
+    await Promise.all(all.map(({ session }) => session.close()));
+  }
+}
