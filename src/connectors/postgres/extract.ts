@@ -81,9 +81,12 @@ export async function extractToFile(
   } catch (error) {
     if (copy && !copy.readableEnded) {
       // The COPY was cut short (the compressor or the file failed): pg-copy-streams holds the
-      // connection mid-protocol, so a ROLLBACK would wait behind it forever. Closing the socket
-      // ends the transaction; the client cannot be used again.
+      // connection mid-protocol, so a ROLLBACK would wait behind it forever, and so would a plain
+      // end() (pg reads the rest of the COPY first). Ending the client and closing its socket at
+      // once ends the transaction, and pg treats the close as asked for rather than as an error.
+      const ended = client.end().catch(() => undefined);
       client.connection.stream.destroy();
+      await ended;
     } else {
       await client.query('ROLLBACK').catch(() => undefined);
     }
