@@ -4,13 +4,14 @@
  * scripts/provision-emulator.sh builds at .conduit/venv. See docs/snowflake-emulator.md for what it
  * emulates and where it differs from Snowflake. Product code speaks plain Snowflake SQL to it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SnowflakeDestination } from '../config/pipeline';
 import { connectSnowflake, type SnowflakeSession } from '../connectors/snowflake/connection';
 import { freePort } from './ports';
+import { exited, stopChild } from './processes';
 import type { SnowflakeEmulatorService } from './types';
 import { projectRoot } from './paths';
 
@@ -129,7 +130,7 @@ async function launch(args: LaunchArgs): Promise<SnowflakeEmulator> {
   );
   const pid = child.pid;
   if (pid === undefined) {
-    await onceExitOrError(child);
+    await exited(child);
     throw new Error(`could not start the Snowflake emulator with ${args.python}`);
   }
 
@@ -202,7 +203,9 @@ async function launch(args: LaunchArgs): Promise<SnowflakeEmulator> {
     warehouse,
     stop(): Promise<void> {
       stopping ??= (async () => {
-        await stopProcess(child, pid);
+        // EOF on stdin asks it to exit too (--exit-on-stdin-eof)
+        child.stdin?.end();
+        await stopChild(child, STOP_GRACE_MS, (signal) => killGroup(pid, signal));
         if (args.ownsDataDir) rmSync(args.dataDir, { recursive: true, force: true });
       })();
       return stopping;
@@ -216,13 +219,6 @@ function unrefStream(stream: unknown): void {
   }
 }
 
-function onceExitOrError(child: ChildProcess): Promise<void> {
-  return new Promise((done) => {
-    child.once('error', () => done());
-    child.once('exit', () => done());
-  });
-}
-
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
@@ -231,22 +227,6 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-async function stopProcess(child: ChildProcess, pid: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  child.stdin?.end();
-  killGroup(pid, 'SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<boolean>((done) => {
-    timer = setTimeout(() => done(true), STOP_GRACE_MS);
-  });
-  const late = await Promise.race([exited.then(() => false), timedOut]);
-  clearTimeout(timer);
-  if (late) {
-    killGroup(pid, 'SIGKILL');
-    await exited;
-  }
-}
 
 /** A pipeline destination pointing at the emulator (same shape as a real Snowflake account's). */
 export function emulatorDestination(service: SnowflakeEmulatorService): SnowflakeDestination {

@@ -13,6 +13,7 @@ import { delimiter, join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { CONDUIT_SEARCH_ATTRIBUTES, ensureSearchAttributes, type SearchAttributeTypeName } from '../search-attributes';
 import { freePort } from './ports';
+import { stopChild } from './processes';
 import type { TemporalService } from './types';
 import { projectRoot } from './paths';
 
@@ -102,31 +103,6 @@ class OutputTail {
   }
 }
 
-/** Resolves when the child has exited (immediately if it already has). */
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((r) => child.once('exit', () => r()));
-}
-
-/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
-async function terminate(child: ChildProcess, graceMs: number): Promise<void> {
-  const gone = exited(child);
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([
-    gone.then(() => false),
-    new Promise<boolean>((r) => {
-      timer = setTimeout(() => r(true), graceMs);
-    }),
-  ]);
-  if (timer !== undefined) clearTimeout(timer);
-  if (timedOut) {
-    child.kill('SIGKILL');
-    await gone;
-  }
-}
-
 /** Polls the frontend until the namespace answers and the search attributes are there. */
 async function waitUntilReady(
   address: string,
@@ -212,7 +188,7 @@ async function startOnce(
   try {
     await waitUntilReady(address, namespace, attributes, hasExited, Date.now() + (opts.startTimeoutMs ?? START_TIMEOUT_MS));
   } catch (error) {
-    await terminate(child, 2_000);
+    await stopChild(child, 2_000);
     running.delete(child);
     const text = output.toString();
     const portClash = /address already in use|can't (set|use default) UI port|port .* (in use|not free)/i.test(text);
@@ -233,7 +209,7 @@ async function startOnce(
       port,
       uiPort,
       stop(): Promise<void> {
-        stopping ??= terminate(child, STOP_GRACE_MS).then(() => {
+        stopping ??= stopChild(child, STOP_GRACE_MS).then(() => {
           running.delete(child);
         });
         return stopping;
