@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import { freePort } from './ports';
+import { stopOnExit } from './processes';
 import type { PostgresService } from './types';
 
 export const POSTGRES_DEFAULTS = {
@@ -237,18 +238,6 @@ async function initCluster(bin: string, dataDir: string, runDir: string, user: O
   return credentials;
 }
 
-/** Live clusters of this process: stopped (immediate mode) if the process exits without stop(). */
-const live = new Map<string, () => void>();
-let exitHookInstalled = false;
-function trackForExit(dataDir: string, emergencyStop: () => void): void {
-  live.set(dataDir, emergencyStop);
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const stop of live.values()) stop();
-  });
-}
-
 /**
  * Creates (or reuses, see `dataDir`) a cluster, starts it on 127.0.0.1 and makes sure the
  * `conduit_source` database owned by `conduit` exists.
@@ -320,7 +309,8 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Lo
     runSync(pgCtl, ['-D', dataDir, 'stop', '-m', 'immediate', '-w'], user, '/');
     cleanUpFiles();
   };
-  trackForExit(dataDir, emergencyStop);
+  // Stopped in immediate mode if this process exits without stop().
+  const forgetOnExit = stopOnExit(emergencyStop);
 
   const service = {
     host: POSTGRES_DEFAULTS.host,
@@ -336,7 +326,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Lo
     pid = found;
     await ensureDatabase(service);
   } catch (error) {
-    live.delete(dataDir);
+    forgetOnExit();
     emergencyStop();
     throw new Error(`PostgreSQL started but could not be set up: ${(error as Error).message}\n--- server log (tail) ---\n${tail(logFile)}`);
   }
@@ -357,7 +347,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Lo
       }
       await waitForExit(pid, 5_000);
     }
-    live.delete(dataDir);
+    forgetOnExit();
     cleanUpFiles();
   };
   const restart = async (downMs = 0): Promise<void> => {

@@ -31,3 +31,22 @@ export async function stopChild(child: ChildProcess, graceMs: number, signal: (n
     await gone;
   }
 }
+
+/** What to do if this process exits while a service it started still runs. */
+const exitStops = new Set<() => void>();
+let exitHookInstalled = false;
+
+/**
+ * Registers a synchronous last-resort stop, run if this process exits without stopping the
+ * service (a crashed test run, Ctrl-C past the handlers); returns the call that unregisters it.
+ */
+export function stopOnExit(stop: () => void): () => void {
+  exitStops.add(stop);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const pending of exitStops) pending();
+    });
+  }
+  return () => exitStops.delete(stop);
+}

@@ -7,13 +7,13 @@
  * while a cold start of the dev server can take longer. scripts/provision-temporal.sh provides
  * the CLI.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { CONDUIT_SEARCH_ATTRIBUTES, ensureSearchAttributes, type SearchAttributeTypeName } from '../search-attributes';
 import { freePort } from './ports';
-import { stopChild } from './processes';
+import { stopChild, stopOnExit } from './processes';
 import type { TemporalService } from './types';
 import { projectRoot } from './paths';
 
@@ -136,17 +136,6 @@ async function waitUntilReady(
   throw new Error(`the dev server did not answer in time (last error: ${describeError(lastError)})`);
 }
 
-/** Processes started here and not yet stopped; killed if this process exits without stopping them. */
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function trackForExit(child: ChildProcess): void {
-  running.add(child);
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const c of running) c.kill('SIGKILL');
-  });
-}
 
 function childEnv(): NodeJS.ProcessEnv {
   // The CLI reads TEMPORAL_* (address, namespace, TLS, API key…) as client defaults; a dev server
@@ -181,7 +170,7 @@ async function startOnce(
   child.on('error', (e) => {
     spawnError = e;
   });
-  trackForExit(child);
+  const forgetOnExit = stopOnExit(() => child.kill('SIGKILL'));
   const hasExited = (): boolean => spawnError !== undefined || child.exitCode !== null || child.signalCode !== null;
 
   const address = `127.0.0.1:${port}`;
@@ -189,7 +178,7 @@ async function startOnce(
     await waitUntilReady(address, namespace, attributes, hasExited, Date.now() + (opts.startTimeoutMs ?? START_TIMEOUT_MS));
   } catch (error) {
     await stopChild(child, 2_000);
-    running.delete(child);
+    forgetOnExit();
     const text = output.toString();
     const portClash = /address already in use|can't (set|use default) UI port|port .* (in use|not free)/i.test(text);
     if (portClash && opts.port === undefined && opts.uiPort === undefined) return { retry: text };
@@ -210,7 +199,7 @@ async function startOnce(
       uiPort,
       stop(): Promise<void> {
         stopping ??= stopChild(child, STOP_GRACE_MS).then(() => {
-          running.delete(child);
+          forgetOnExit();
         });
         return stopping;
       },
