@@ -1,7 +1,6 @@
-import { partitionRanges, qualifiedName, type PreparedIncremental, type TableResult } from '../shared';
+import { partitionRanges, type TableResult } from '../shared';
 import { loading as loadingFor, preparing } from './activities';
-import { failWith } from './failures';
-import { finishTable, stageAndLoad, trackTable, type TableRefreshInput } from './table-refresh';
+import { finishTable, prepareOrFail, stageAndLoad, trackTable, type TableRefreshInput } from './table-refresh';
 
 /**
  * incremental_append / incremental_merge of one table: prepare (window, schema evolution, staging
@@ -9,18 +8,11 @@ import { finishTable, stageAndLoad, trackTable, type TableRefreshInput } from '.
  * and its cursor in one transaction (a full reload swaps the staging table in first) → clean up.
  */
 export async function tableIncremental({ job, runKey }: TableRefreshInput): Promise<TableResult> {
-  const source = qualifiedName(job.source);
   const tracked = trackTable(job);
   const { progress, enter, summary } = tracked;
   const loading = loadingFor(job);
 
-  let prepared: PreparedIncremental;
-  try {
-    prepared = await preparing(job).prepareIncremental.executeWithOptions(summary('prepare'), [{ job, runKey }]);
-  } catch (error) {
-    enter('failed');
-    throw failWith(`preparing ${source}`, error, 'TableFailed');
-  }
+  const prepared = await prepareOrFail(tracked, () => preparing(job).prepareIncremental.executeWithOptions(summary('prepare'), [{ job, runKey }]));
   progress.partitions = partitionRanges(prepared.partitioning).length;
 
   const result = await finishTable(job, prepared, tracked, 'cursor not advanced', async () => {

@@ -28,18 +28,11 @@ export interface TableRefreshInput {
  * touched only by the swap, so a failure or cancellation anywhere before it leaves it as it was.
  */
 export async function tableRefresh({ job, runKey }: TableRefreshInput): Promise<TableResult> {
-  const source = qualifiedName(job.source);
   const tracked = trackTable(job);
   const { progress, enter, summary } = tracked;
   const loading = loadingFor(job);
 
-  let prepared: PreparedTable;
-  try {
-    prepared = await preparing(job).prepareTable.executeWithOptions(summary('prepare'), [{ job, runKey }]);
-  } catch (error) {
-    enter('failed');
-    throw failWith(`preparing ${source}`, error, 'TableFailed');
-  }
+  const prepared = await prepareOrFail(tracked, () => preparing(job).prepareTable.executeWithOptions(summary('prepare'), [{ job, runKey }]));
   const ranges = partitionRanges(prepared.partitioning);
   progress.partitions = ranges.length;
   progress.estimatedRows = prepared.estimatedRows;
@@ -94,6 +87,16 @@ export async function finishTable(
 }
 
 export type TrackedTable = ReturnType<typeof trackTable>;
+
+/** Runs a table's prepare step; its failure fails the table, naming it. */
+export async function prepareOrFail<T>(tracked: TrackedTable, prepare: () => Promise<T>): Promise<T> {
+  try {
+    return await prepare();
+  } catch (error) {
+    tracked.enter('failed');
+    throw failWith(`preparing ${tracked.progress.source}`, error, 'TableFailed');
+  }
+}
 
 /** The table's progress query and ConduitStatus search attribute, kept in step by `enter`. */
 export function trackTable(job: TableJob) {
