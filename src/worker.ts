@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
@@ -50,7 +51,7 @@ export interface ConduitWorkerOptions {
 export interface ConduitWorker {
   worker: Worker;
   temporal: TemporalSettings;
-  /** Closes the Snowflake sessions kept between activities and the connection this module opened (not one passed in). */
+  /** Closes the Snowflake sessions kept between activities and the connection this module opened (not one passed in), and removes the scratch folder if it is empty. */
   close(): Promise<void>;
 }
 
@@ -85,6 +86,9 @@ export async function createConduitWorker(options: ConduitWorkerOptions): Promis
     close: async () => {
       await snowflake.close();
       await ownConnection?.close();
+      // Only when empty: workers on one machine share the default folder, and a killed worker's
+      // stage folders stay until their table's cleanup removes them.
+      await rmdir(workDir).catch(() => undefined);
     },
   };
 }
