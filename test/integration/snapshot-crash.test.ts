@@ -11,7 +11,7 @@ import { parsePipeline } from '../../src/config/load';
 import { createConduitWorker } from '../../src/worker';
 import { CliWorkers, writePipelineFile } from '../support/cli-worker';
 import { Harness, workflowBundle } from '../support/harness';
-import { freezeTable, snapshotHolderPid, snapshotHolders } from '../support/snapshots';
+import { changeAfterSecondSnapshotAndCheck, snapshotHolderPid } from '../support/snapshots';
 import { sharedServices } from '../support/services';
 import { eventually } from '../support/stub-worker';
 
@@ -60,16 +60,11 @@ describe('consistent snapshot, holder worker killed', () => {
       // The dead worker's extract times out (30 s heartbeat timeout); its retry finds the snapshot gone.
       const second = await eventually(() => holderPid(first), 150_000, 'a second snapshot holder');
       expect(second).not.toBe(first);
-      await freezeTable(harness.pg, S, 't');
-      await harness.pg.query(`UPDATE ${S}.t SET v = 'after second' WHERE id % 5 = 0`);
-      await harness.pg.query(`INSERT INTO ${S}.t SELECT g, 'new' FROM generate_series(100001, 100500) g`);
-
-      const result = await outcome;
-      if (!result.ok) throw new Error(result.message);
-      const expected = 60000 - Math.floor(60000 / 7);
-      expect(result.result.tables[0]).toMatchObject({ status: 'succeeded', rows: expected, partitions: 60 });
-      expect(await harness.expectSameContent('t_expected', 't')).toBe(expected);
-      expect(await snapshotHolders(harness.client, `${handle.workflowId}/${S}.t`)).toBe(2);
+      await changeAfterSecondSnapshotAndCheck(
+        harness,
+        { outcome, tableWorkflowId: `${handle.workflowId}/${S}.t` },
+        { schema: S, name: 't', firstNewId: 100001, rows: 60000 - Math.floor(60000 / 7), partitions: 60 },
+      );
     } finally {
       replacement.worker.shutdown();
       await running;

@@ -14,7 +14,7 @@ import { planPartitions } from '../../src/connectors/postgres/partitioning';
 import { exportSnapshot } from '../../src/connectors/postgres/snapshot';
 import { partitionRanges, type ColumnPlan } from '../../src/shared';
 import { Harness } from '../support/harness';
-import { freezeTable, snapshotHolderPid, snapshotHolders } from '../support/snapshots';
+import { changeAfterSecondSnapshotAndCheck, freezeTable, snapshotHolderPid, snapshotHolders } from '../support/snapshots';
 import { sharedServices } from '../support/services';
 import { eventually } from '../support/stub-worker';
 import { scratchDir } from '../support/scratch';
@@ -97,18 +97,12 @@ describe('consistent snapshot', () => {
       'a second snapshot holder',
     );
     expect(second, 'the run ended before a partition noticed the lost snapshot').toBeGreaterThan(0);
-    await freeze('keyed');
-    await harness.pg.query(`UPDATE ${S}.keyed SET v = 'after second' WHERE id % 5 = 0`);
-    await harness.pg.query(`INSERT INTO ${S}.keyed SELECT g, 'new' FROM generate_series(50001, 50500) g`);
-
-    const result = await outcome;
-    if (!result.ok) throw new Error(result.message);
-    const expected = 20000 - Math.floor(20000 / 7);
-    expect(result.result.tables[0]).toMatchObject({ status: 'succeeded', rows: expected, partitions: 20 });
-    expect(await harness.expectSameContent('keyed_expected', 'keyed')).toBe(expected);
-
     // Two holders in the table's history; the second generation read all 20 partitions.
-    expect(await snapshotHolders(harness.client, `${handle.workflowId}/${S}.keyed`)).toBe(2);
+    await changeAfterSecondSnapshotAndCheck(
+      harness,
+      { outcome, tableWorkflowId: `${handle.workflowId}/${S}.keyed` },
+      { schema: S, name: 'keyed', firstNewId: 50001, rows: 20000 - Math.floor(20000 / 7), partitions: 20 },
+    );
     expect(await partitionsDone('keyed')).toBe(20);
   });
 
