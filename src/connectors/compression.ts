@@ -70,7 +70,8 @@ export class ProcessCompressor extends Duplex {
 
   constructor(program: string, args: string[]) {
     super({ readableHighWaterMark: 256 * 1024 });
-    this.child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // PATH only: the worker's environment holds the pipelines' passwords, which a compressor has no use for.
+    this.child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } });
     const { stdin, stdout, stderr } = this.child;
     stdout.on('data', (chunk: Buffer) => {
       if (!this.push(chunk)) stdout.pause();
