@@ -1,9 +1,9 @@
-import { CancellationScope, condition, defineSignal, executeChild, log, patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, defineSignal, executeChild, log, patched, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import { extractBatchWorkflowId, SNAPSHOT_LOST, SNAPSHOT_READY_SIGNAL } from '../ids';
 import { qualifiedName, type CursorWindow, type PartitionRange, type PartitionResult, type PreparedTable, type SharedSnapshot, type TableJob, type TableProgress } from '../shared';
 import { snapshotting } from './activities';
 import { extractBatch } from './extract-batch';
-import { failureType, failWith } from './failures';
+import { failureType, failWith, mayPassOnRetry, rootMessage } from './failures';
 
 /** Partitions per extract batch workflow: about 1,500 history events each, far below the limits. */
 export const PARTITIONS_PER_BATCH = 500;
@@ -13,6 +13,14 @@ const SHARED_SNAPSHOT_PATCH = 'shared-snapshot';
 
 /** Snapshots established for one table before giving up: each loss means reading every partition again. */
 const MAX_SNAPSHOT_GENERATIONS = 5;
+
+/** Marks table runs that try a new snapshot when exporting one failed transiently (older ones failed the table). */
+const EXPORT_RETRY_PATCH = 'snapshot-export-retry';
+
+/** Waits 1, 2, 4, 8 s before exporting again: long enough for a restarting source to accept connections. */
+function exportRetryDelay(generation: number): number {
+  return 1000 * 2 ** generation;
+}
 
 export const snapshotReadySignal = defineSignal<[SharedSnapshot]>(SNAPSHOT_READY_SIGNAL);
 
@@ -52,7 +60,13 @@ export async function extractPartitions(
     try {
       await condition(() => snapshots.has(generation) || holderEnded);
       const snapshot = snapshots.get(generation);
-      if (!snapshot) throw failWith(`exporting a snapshot of ${source}`, holderFailure ?? 'the snapshot holder ended without one', 'SnapshotFailed');
+      if (!snapshot) {
+        // A holder that lost its connection or worker before exporting is a lost generation, not a
+        // failed table; one refused for good (permissions, a standby) fails the table at once.
+        const lost = mayPassOnRetry(holderFailure) && patched(EXPORT_RETRY_PATCH);
+        if (lost && generation + 1 < MAX_SNAPSHOT_GENERATIONS) await sleep(exportRetryDelay(generation));
+        throw failWith(`exporting a snapshot of ${source}`, holderFailure ?? 'the snapshot holder ended without one', lost ? SNAPSHOT_LOST : 'SnapshotFailed');
+      }
       return await extractBatches(job, prepared, ranges, progress, window, snapshot);
     } catch (error) {
       if (failureType(error) !== SNAPSHOT_LOST) throw error;
@@ -60,7 +74,7 @@ export async function extractPartitions(
         const advice = `check what ends the holder's transaction (backend "conduit snapshot ${source}"): idle_in_transaction_session_timeout, restarts, killed sessions`;
         throw failWith(`the shared snapshot of ${source} was lost ${MAX_SNAPSHOT_GENERATIONS} times; ${advice}`, error, SNAPSHOT_LOST);
       }
-      log.warn('shared snapshot lost before every partition read it: establishing a new one and reading all partitions again', { table: source, generation });
+      log.warn('shared snapshot lost before every partition read it: establishing a new one and reading all partitions again', { table: source, generation, cause: rootMessage(error) });
     } finally {
       holder.cancel();
     }

@@ -1,4 +1,4 @@
-import { ApplicationFailure, TemporalFailure } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, TemporalFailure } from '@temporalio/workflow';
 
 /** The innermost message of a failure chain: the cause a person needs, not the wrapper. */
 export function rootMessage(error: unknown): string {
@@ -18,6 +18,15 @@ export function failureType(error: unknown): string | undefined {
     if (current instanceof ApplicationFailure && current.type) type = current.type;
   }
   return type;
+}
+
+/** Whether trying again may help: a timeout or an activity's ordinary error, not a failure it marked non-retryable or a cancellation. */
+export function mayPassOnRetry(error: unknown): boolean {
+  if (!(error instanceof TemporalFailure) || isCancellation(error)) return false;
+  for (let current: unknown = error; current instanceof TemporalFailure; current = current.cause) {
+    if (current instanceof ApplicationFailure && current.nonRetryable) return false;
+  }
+  return true;
 }
 
 /** Fails the workflow with a message that says where (table, partition) and why. */

@@ -6,11 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { SNAPSHOT_READY_SIGNAL } from '../../src/ids';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { ConduitActivities } from '../../src/activities';
 import type { TemporalSettings } from '../../src/config/pipeline';
-import type { PartitionResult, PipelinePlan, PreparedTable, TableJob } from '../../src/shared';
+import type { PartitionResult, PipelinePlan, PreparedTable, SnapshotMode, TableJob } from '../../src/shared';
 
 let bundle: Promise<WorkflowBundle> | undefined;
 function workflowBundle(): Promise<WorkflowBundle> {
@@ -30,6 +31,14 @@ export interface StubScript {
   extractGate?: Promise<void>;
   /** Rows each partition reports. */
   rowsPerPartition?: number;
+  /** The tables' snapshot mode (`consistent` makes every table start snapshot holders). */
+  snapshot?: SnapshotMode;
+  /**
+   * How successive snapshot holders fail before exporting, one entry per holder: `transient` (an
+   * ordinary error, as a dropped connection), `permanent` (non-retryable). Holders past the list
+   * signal a snapshot and hold it until cancelled.
+   */
+  holderFailures?: ('transient' | 'permanent')[];
 }
 
 export class StubWorker {
@@ -38,6 +47,8 @@ export class StubWorker {
   script: StubScript = {};
   /** Planning calls, with their start and end times: to check runs never overlapped. */
   readonly plans: { start: number; end: number }[] = [];
+  /** Snapshot holders started so far. */
+  holders = 0;
   private native?: NativeConnection;
   private worker?: Worker;
   private running?: Promise<void>;
@@ -81,6 +92,7 @@ export class StubWorker {
         partitionRows: 1000,
         maxParallelPartitions: 8,
         heartbeatTimeoutSeconds: 30,
+        snapshot: this.script.snapshot,
       };
     };
     const stubs: Record<keyof ConduitActivities, (...args: never[]) => Promise<unknown>> = {
@@ -112,7 +124,22 @@ export class StubWorker {
         }
         return { partition: input.partition, rows, bytes: 2468, file: `part-${input.partition}.csv.gz` };
       },
-      holdSnapshot: async () => undefined,
+      holdSnapshot: async (input: { generation: number }) => {
+        const context = Context.current();
+        const failure = this.script.holderFailures?.[this.holders++];
+        if (failure === 'transient') throw new Error('Connection terminated unexpectedly');
+        if (failure === 'permanent') throw ApplicationFailure.nonRetryable('permission denied for function pg_export_snapshot', 'Postgres42501');
+        const owner = context.info.workflowExecution;
+        if (!owner) throw new Error('holdSnapshot runs on behalf of a table workflow');
+        await context.client.workflow.getHandle(owner.workflowId, owner.runId).signal(SNAPSHOT_READY_SIGNAL, { id: `stub-${input.generation}`, generation: input.generation });
+        // Cancellation arrives with a heartbeat's answer.
+        const beat = setInterval(() => context.heartbeat(), 500);
+        try {
+          await context.cancelled;
+        } finally {
+          clearInterval(beat);
+        }
+      },
       loadTable: async () => undefined,
       verifyTable: async () => undefined,
       swapTable: async () => undefined,
