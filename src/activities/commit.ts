@@ -63,7 +63,7 @@ function applySql(job: TableJob, prepared: PreparedIncremental, target: TableRef
   const shape = mergeShape(job, prepared);
   if (job.mode === 'incremental_append') {
     const identity = prepared.key.length > 0 ? [...prepared.key, shape.cursor] : prepared.columns.map((c) => c.target);
-    return appendSql(target, staging, prepared.columns, identity);
+    return appendSql(target, staging, prepared.columns, identity, shape.cursor);
   }
   return mergeSql(target, staging, shape);
 }

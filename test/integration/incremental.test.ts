@@ -17,6 +17,7 @@ const harness = new Harness(sharedServices(), {
       { name: `${S}.accounts`, mode: 'incremental_merge', cursor: 'updated_at', lookback: '10 minutes', softDelete: { column: 'deleted_at', action: 'delete' } },
       { name: `${S}.flagged`, mode: 'incremental_merge', cursor: 'version', softDelete: { column: 'is_deleted', action: 'flag' } },
       { name: `${S}.nokey`, mode: 'incremental_append', cursor: 'seq', lookback: 3 },
+      { name: `${S}.pending`, mode: 'incremental_append', cursor: 'seq' },
       { name: `${S}.ledger`, mode: 'incremental_merge', cursor: 'updated_at', primaryKey: ['account_no'] },
       { name: `${S}.misconfigured`, mode: 'incremental_append', cursor: 'nope' },
       { name: `${S}.text_cursor`, mode: 'incremental_append', cursor: 'label' },
@@ -48,6 +49,9 @@ beforeAll(async () => {
   await sql(`INSERT INTO ${S}.flagged SELECT g, g, false, 'v' || g FROM generate_series(1, 300) g`);
   await sql(`CREATE TABLE ${S}.nokey (seq int NOT NULL, v text)`);
   await sql(`INSERT INTO ${S}.nokey SELECT g, 'v' || g FROM generate_series(1, 400) g`);
+  // Rows whose cursor is not set yet: the first run's high-water is NULL.
+  await sql(`CREATE TABLE ${S}.pending (id int PRIMARY KEY, seq int, v text)`);
+  await sql(`INSERT INTO ${S}.pending SELECT g, NULL, 'pending ' || g FROM generate_series(1, 3) g`);
   // The configured key is not unique in the source: several versions of an account in one batch.
   await sql(`CREATE TABLE ${S}.ledger (id int PRIMARY KEY, account_no int NOT NULL, balance numeric(10,2), updated_at timestamp NOT NULL)`);
   await sql(`INSERT INTO ${S}.ledger SELECT g, g % 40, g, timestamp '2024-06-01' + g * interval '1 second' FROM generate_series(1, 400) g`);
@@ -174,6 +178,18 @@ describe('keys', () => {
     const result = await runTable('nokey');
     expect(result.rows).toBe(50 + 3);
     expect(await harness.expectSameContent('nokey')).toBe(450);
+  });
+
+  it('append re-reads rows without a cursor until one is recorded, and appends none of them twice', async () => {
+    await runTable('pending');
+    expect((await state('pending'))?.cursor).toBeNull();
+    await sql(`INSERT INTO ${S}.pending SELECT g, g, 'set ' || g FROM generate_series(4, 13) g`);
+    await sql(`INSERT INTO ${S}.pending VALUES (14, NULL, 'pending 14')`);
+    const result = await runTable('pending');
+    // No cursor was recorded, so the window also holds every NULL-cursor row: the 3 loaded ones again.
+    expect(result.rows).toBe(3 + 10 + 1);
+    expect(await harness.expectSameContent('pending')).toBe(14);
+    expect((await state('pending'))?.cursor).toBe('13');
   });
 
   it('merge keeps one row per configured key: the latest cursor of the batch wins', async () => {

@@ -79,10 +79,11 @@ const STG = { database: 'DB', schema: 'S', name: 'stg' };
 describe('applying a batch', () => {
   const columns = [column('id', { kind: 'integer', bytes: 4 }), column('v', { kind: 'text' }), column('at', { kind: 'timestamp' }), column('gone', { kind: 'boolean' })];
 
-  it('appends only rows whose identity the target lacks', () => {
-    expect(appendSql(T, STG, columns.slice(0, 3), ['id', 'at'])).toBe(
+  it('appends only rows whose identity the target lacks, looking only at target rows from the batch\'s lowest cursor on', () => {
+    expect(appendSql(T, STG, columns.slice(0, 3), ['id', 'at'], 'at')).toBe(
       'INSERT INTO "DB"."S"."t" ("id", "v", "at") SELECT s."id", s."v", s."at" FROM "DB"."S"."stg" AS s ' +
-        'WHERE NOT EXISTS (SELECT 1 FROM "DB"."S"."t" AS t WHERE t."id" IS NOT DISTINCT FROM s."id" AND t."at" IS NOT DISTINCT FROM s."at")',
+        'WHERE NOT EXISTS (SELECT 1 FROM "DB"."S"."t" AS t WHERE (t."at" >= (SELECT MIN("at") FROM "DB"."S"."stg") OR t."at" IS NULL) ' +
+        'AND t."id" IS NOT DISTINCT FROM s."id" AND t."at" IS NOT DISTINCT FROM s."at")',
     );
   });
 

@@ -61,13 +61,17 @@ export function dropNotNullSql(table: TableRef, column: string): string {
 /**
  * Appends the staged rows the target does not hold yet. A row is identified by its key and cursor
  * (every column without a key), so rows re-read by the look-back are not appended twice while a new
- * version of a row (same key, later cursor) is.
+ * version of a row (same key, later cursor) is. The identity includes the cursor, so only target
+ * rows from the batch's lowest cursor on (or without one) can match: Snowflake prunes the older
+ * micro-partitions of an append-only table instead of scanning the whole target for every batch.
  */
-export function appendSql(target: TableRef, staging: TableRef, columns: ColumnPlan[], identity: string[]): string {
+export function appendSql(target: TableRef, staging: TableRef, columns: ColumnPlan[], identity: string[], cursor: string): string {
   const list = columns.map((c) => quoteIdent(c.target)).join(', ');
   const values = columns.map((c) => `s.${quoteIdent(c.target)}`).join(', ');
   const same = identity.map((c) => `t.${quoteIdent(c)} IS NOT DISTINCT FROM s.${quoteIdent(c)}`).join(' AND ');
-  return `INSERT INTO ${tableSql(target)} (${list}) SELECT ${values} FROM ${tableSql(staging)} AS s WHERE NOT EXISTS (SELECT 1 FROM ${tableSql(target)} AS t WHERE ${same})`;
+  const c = quoteIdent(cursor);
+  const recent = `(t.${c} >= (SELECT MIN(${c}) FROM ${tableSql(staging)}) OR t.${c} IS NULL)`;
+  return `INSERT INTO ${tableSql(target)} (${list}) SELECT ${values} FROM ${tableSql(staging)} AS s WHERE NOT EXISTS (SELECT 1 FROM ${tableSql(target)} AS t WHERE ${recent} AND ${same})`;
 }
 
 export interface MergeShape {
