@@ -3,14 +3,14 @@ import type { IdentifierCase } from '../config/pipeline';
 import { PermanentError } from '../connectors/errors';
 import { describeTable } from '../connectors/postgres/catalog';
 import { connectPostgres } from '../connectors/postgres/connect';
-import { maxCursor } from '../connectors/postgres/cursor';
+import { maxCursor, windowPredicate } from '../connectors/postgres/cursor';
 import { planPartitions } from '../connectors/postgres/partitioning';
 import { quoteTable } from '../connectors/postgres/sql';
 import { field, type SnowflakeSession } from '../connectors/snowflake/connection';
 import { createSchemaSql, createShadowTableSql, createStageSql, shadowTableName, stageName, tableRef, type TableRef } from '../connectors/snowflake/dialect';
 import { addColumnSql, createStateTableSql, dropNotNullSql, STATE_TABLE, targetColumnsSql, widenColumnSql } from '../connectors/snowflake/incremental-sql';
 import { describeChange, diffSchema, type SchemaChange, type TargetColumn } from '../connectors/snowflake/schema-evolution';
-import { qualifiedName, type ColumnPlan, type IncrementalSpec, type Partitioning, type PreparedIncremental, type TableJob } from '../shared';
+import { qualifiedName, type ColumnPlan, type CursorWindow, type IncrementalSpec, type PreparedIncremental, type TableJob } from '../shared';
 import { pipelineConfig, runActivity, type ActivityContext } from './context';
 import { planColumns, type PrepareTableInput } from './prepare';
 import { readState } from './state';
@@ -58,24 +58,24 @@ export function prepareIncrementalActivity(context: ActivityContext) {
           }
           for (const change of diff.changes) await applyChange(session, target, change);
 
-          const partitioning: Partitioning = full
-            ? (await planPartitions(client, job.source, shape.integerKey, job.partitionRows)).partitioning
-            : { strategy: 'ctid', bounds: [] };
           const cursorColumn = shape.columns.find((c) => c.source === spec.cursor) as ColumnPlan;
+          const window: CursorWindow = {
+            column: spec.cursor,
+            sourceType: cursorColumn.sourceType,
+            high: shape.high,
+            ...(full ? {} : { low: committed?.cursor ?? undefined, lookback: spec.lookback }),
+          };
+          // A full load is split like a full refresh; a window by its own rows' keys.
+          const plan = await planPartitions(client, job.source, shape.integerKey, job.partitionRows, full ? undefined : windowPredicate(window));
           const prepared: PreparedIncremental = {
             columns: shape.columns,
-            partitioning,
-            estimatedRows: 0,
+            partitioning: plan.partitioning,
+            estimatedRows: plan.rows,
             shadow: { schema: job.target.schema, name: shadowTableName(job.target.name, runKey) },
             stage: { schema: job.target.schema, name: stageName(job.target.name, runKey) },
             runMarker: `conduit run ${runKey}`,
             full,
-            window: {
-              column: spec.cursor,
-              sourceType: cursorColumn.sourceType,
-              high: shape.high,
-              ...(full ? {} : { low: committed?.cursor ?? undefined, lookback: spec.lookback }),
-            },
+            window,
             key: shape.primaryKey.map((name) => targetName(shape.columns, name)),
             dropped: diff.changes.flatMap((c) => (c.kind === 'source-dropped' ? [c.column] : [])),
             schemaChanges: diff.changes.map(describeChange),

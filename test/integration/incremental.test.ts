@@ -4,6 +4,7 @@
  * soft deletes, each compared row by row with the source's expected state.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PartitionResult } from '../../src/shared';
 import { Harness } from '../support/harness';
 import { sharedServices } from '../support/services';
 
@@ -79,6 +80,13 @@ async function runTable(table: string) {
   return result;
 }
 
+/** Rows per partition of the table's last run, from its extract batch workflow. */
+async function partitionRows(table: string): Promise<number[]> {
+  const batch = harness.client.workflow.getHandle(`conduit/${harness.config.name}/${S}.${table}/partitions-0`);
+  const results: PartitionResult[] = await batch.result();
+  return results.map((p) => p.rows);
+}
+
 async function state(table: string): Promise<{ cursor: string | null; marker: string } | undefined> {
   const rows = await harness.snowflake.query<{ cursor: string | null; marker: string }>(
     `SELECT CURSOR_VALUE AS "cursor", RUN_MARKER AS "marker" FROM "${harness.config.destination.database}"."${harness.targetSchema}"."_conduit_state" WHERE TABLE_NAME = ?`,
@@ -128,6 +136,23 @@ describe('incremental_append', () => {
     expect(result.rows).toBe(100 + 5);
     expect(await harness.expectSameContent('serials')).toBe(1600);
     expect((await state('serials'))?.cursor).toBe('1600');
+  });
+
+  it('splits a window larger than partitionRows by its own rows\' keys: dense, then scattered', async () => {
+    // Dense: 2,000 new ids and the 5 of the look-back, 1596–3600, split by arithmetic.
+    await sql(`INSERT INTO ${S}.serials SELECT g, 'serial ' || g FROM generate_series(1601, 3600) g`);
+    const dense = await runTable('serials');
+    expect(dense).toMatchObject({ rows: 2005, partitions: 3 });
+    expect(await partitionRows('serials')).toEqual([669, 669, 667]);
+    expect(await harness.expectSameContent('serials')).toBe(3600);
+
+    // Scattered: new versions of every odd id (1,151 of them, ids up to 9001) and the 115 rows of the
+    // look-back: ranked exactly within the window, since a page sample would hold few of them.
+    await sql(`UPDATE ${S}.events SET payload = 'bulk', updated_at = timestamp '2024-01-05' + id * interval '1 millisecond' WHERE id % 2 = 1`);
+    const scattered = await runTable('events');
+    expect(scattered).toMatchObject({ rows: 1151 + 115, partitions: 2 });
+    expect(await partitionRows('events')).toEqual([633, 633]);
+    expect(await expectAppended()).toBe(2401 + 1151);
   });
 });
 

@@ -15,23 +15,33 @@ export interface PartitionPlan {
 const BOUND_SAMPLE_ROWS = 300_000;
 
 /**
- * Splits a table into partitions of about `partitionRows` rows.
+ * Splits a table, or the rows of it that `window` (a predicate: an incremental run's cursor window)
+ * selects, into partitions of about `partitionRows` rows.
  *
  * With an integer key the bounds decide only the balance: the first range is open below and the last
  * open above, so every key falls in exactly one whatever the bounds are. Dense keys (max − min + 1 =
  * rows) are split by arithmetic; sparse or skewed ones at every n-th row of a sample in key order.
- * Without a key, the table's pages are split evenly and read with TID range scans.
+ * Without a key, the table's pages are split evenly and read with TID range scans; a window of such a
+ * table stays one partition, since page ranges would scan the whole table where one query can use
+ * an index on the cursor.
  */
-export async function planPartitions(client: Client, table: QualifiedName, integerKey: string | undefined, partitionRows: number): Promise<PartitionPlan> {
+export async function planPartitions(
+  client: Client,
+  table: QualifiedName,
+  integerKey: string | undefined,
+  partitionRows: number,
+  window?: string,
+): Promise<PartitionPlan> {
   const relation = quoteTable(table.schema, table.name);
-  const { rows: countRows } = await client.query<{ count: string }>(`SELECT count(*) AS count FROM ${relation}`);
+  const { rows: countRows } = await client.query<{ count: string }>(`SELECT count(*) AS count FROM ${relation}${window ? ` WHERE ${window}` : ''}`);
   const rows = Number(countRows[0].count);
   const partitions = Math.max(1, Math.ceil(rows / partitionRows));
 
   if (integerKey !== undefined) {
-    const bounds = partitions === 1 ? [] : await keyBounds(client, relation, quoteIdent(integerKey), rows, partitions);
+    const bounds = partitions === 1 ? [] : await keyBounds(client, relation, quoteIdent(integerKey), rows, partitions, window);
     return { rows, partitioning: { strategy: 'key', column: integerKey, bounds } };
   }
+  if (window) return { rows, partitioning: { strategy: 'ctid', bounds: [] } };
 
   const { rows: pageRows } = await client.query<{ pages: string }>(
     `SELECT (pg_relation_size($1::regclass) / current_setting('block_size')::int) AS pages`,
@@ -45,26 +55,30 @@ export async function planPartitions(client: Client, table: QualifiedName, integ
   return { rows, partitioning: { strategy: 'ctid', bounds } };
 }
 
-/** Keys at row positions step + 1, 2·step + 1, … (1-based, in key order), exactly or from a sample. */
-async function keyBounds(client: Client, relation: string, key: string, rows: number, partitions: number): Promise<string[]> {
+/**
+ * Keys at row positions step + 1, 2·step + 1, … (1-based, in key order), exactly or from a sample.
+ * A window's rows are ranked exactly: a sample of the table's pages would hold few of them.
+ */
+async function keyBounds(client: Client, relation: string, key: string, rows: number, partitions: number, window?: string): Promise<string[]> {
   const step = Math.ceil(rows / partitions);
   const positions = Array.from({ length: partitions - 1 }, (_, i) => (i + 1) * step).filter((position) => position < rows);
+  const where = window ? ` WHERE ${window}` : '';
   const { rows: range } = await client.query<{ low: string | null; high: string | null }>(
-    `SELECT min(${key})::text AS low, max(${key})::text AS high FROM ${relation}`,
+    `SELECT min(${key})::text AS low, max(${key})::text AS high FROM ${relation}${where}`,
   );
   const { low, high } = range[0];
   if (low !== null && high !== null && BigInt(high) - BigInt(low) + 1n === BigInt(rows)) {
     return positions.map((position) => (BigInt(low) + BigInt(position)).toString());
   }
-  // percentile_disc(f) is the key at position ceil(f · n) of the n sampled rows.
+  // percentile_disc(f) is the key at position ceil(f · n) of the n (sampled) rows.
   const fractions = positions.map((position) => (position + 0.5) / rows);
-  const samplePercent = Math.min(100, (BOUND_SAMPLE_ROWS / rows) * 100);
-  const { rows: sampled } = await client.query<{ bound: string }>(
+  const samplePercent = window ? 100 : Math.min(100, (BOUND_SAMPLE_ROWS / rows) * 100);
+  const { rows: ranked } = await client.query<{ bound: string }>(
     `SELECT unnest(percentile_disc($1::float8[]) WITHIN GROUP (ORDER BY ${key}))::text AS bound
-       FROM ${relation} TABLESAMPLE SYSTEM ($2) REPEATABLE (0)`,
-    [fractions, samplePercent],
+       FROM ${relation}${samplePercent < 100 ? ' TABLESAMPLE SYSTEM ($2) REPEATABLE (0)' : ''}${where}`,
+    samplePercent < 100 ? [fractions, samplePercent] : [fractions],
   );
-  return increasing(sampled.map((r) => r.bound));
+  return increasing(ranked.map((r) => r.bound));
 }
 
 /** Drops repeated bounds (a small sample can repeat a key), which would make empty ranges. */
