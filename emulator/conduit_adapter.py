@@ -7,6 +7,8 @@ What it changes on the wire (each item is in docs/snowflake-emulator.md):
 - errors: an HTTP 500 from fakesnow (an unsupported statement) becomes an immediate
   `{success: false, code, message}` answer; the SDK would retry a 500 for minutes;
 - login: CLIENT_STAGE_ARRAY_BINDING_THRESHOLD gets Snowflake's default instead of fakesnow's 0;
+  passwords are checked once users are registered, and CREATE/DROP USER … PASSWORD register them
+  (conduit_users);
 - DDL: `ALTER TABLE .. SWAP WITH` and `ALTER TABLE .. RENAME TO` (qualified names) run here, and
   CREATE/DROP/TRUNCATE TABLE keep comments and load history with the table object (conduit_ddl);
 - COPY INTO: files skipped by load metadata are not listed, as in Snowflake;
@@ -44,6 +46,7 @@ from fakesnow.statement_type import statement_type_id
 import conduit_ddl
 from conduit_ddl import SnowflakeError, TableName
 from conduit_rowset import decode_arrow_rowset
+from conduit_users import WRONG_CREDENTIALS, Users
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -141,8 +144,9 @@ class CapturedResponse:
 
 
 class SnowflakeAdapter:
-    def __init__(self, app: ASGIApp):
+    def __init__(self, app: ASGIApp, users: Users | None = None):
         self.app = app
+        self.users = users or Users()
         self.lock = ReadWriteLock()
         self.session_parameters: dict[str, dict[str, Any]] = {}
         self.session_locks: dict[str, asyncio.Lock] = {}
@@ -215,9 +219,17 @@ class SnowflakeAdapter:
 
     async def login(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw = await read_body(receive)
-        captured = await self.call_app(scope, raw)
         try:
             request = json.loads(decode_body(scope, raw))
+        except ValueError:
+            await self.forward(scope, raw, send)
+            return
+        credentials = request.get("data") or {}
+        if not self.users.accepts(credentials.get("LOGIN_NAME"), credentials.get("PASSWORD")):
+            await respond_json(send, WRONG_CREDENTIALS)
+            return
+        captured = await self.call_app(scope, raw)
+        try:
             response = captured.json()
         except ValueError:
             await send_captured(send, captured)
@@ -273,6 +285,10 @@ class SnowflakeAdapter:
         request: dict[str, Any],
     ) -> Any:
         conn = fakesnow.server.sessions.get(token) if token else None
+        if conn is not None:
+            created_or_dropped = self.users.run(sql_text)
+            if created_or_dropped is not None:
+                return self.finish(status_payload(created_or_dropped, expression or exp.Command(this="USER"), conn), token, expression)
         if expression is None or conn is None or request.get("describeOnly"):
             async with self.lock.shared():
                 return self.finish(await self.call_app(scope, raw), token, expression)

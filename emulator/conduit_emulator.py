@@ -3,7 +3,7 @@
 Run from the provisioned venv (scripts/provision-emulator.sh):
 
     .conduit/venv/bin/python emulator/conduit_emulator.py --host 127.0.0.1 --port 8123 \
-        [--data-dir DIR] [--database CONDUIT --schema PUBLIC]
+        [--data-dir DIR] [--database CONDUIT --schema PUBLIC] [--user conduit --password conduit]
 
 Prints one line, `conduit-emulator listening on http://HOST:PORT`, on stdout once it accepts
 connections; logs go to stderr. Stage files live under DIR/stages (a temporary directory when
@@ -34,6 +34,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--data-dir", help="where stage files are kept (kept on exit)")
     parser.add_argument("--database", action="append", default=[], help="database to create at start (repeatable)")
     parser.add_argument("--schema", action="append", default=[], help="schema to create in every --database")
+    parser.add_argument("--user", help="a user whose password logins must give (with --password); any login is accepted without one")
+    parser.add_argument("--password", help="the --user's password")
     parser.add_argument("--exit-on-stdin-eof", action="store_true")
     parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     return parser.parse_args(argv)
@@ -60,12 +62,16 @@ def main(argv: list[str]) -> int:
     import fakesnow.server
 
     from conduit_adapter import SnowflakeAdapter
+    from conduit_users import Users
 
     fakesnow.server.logger.setLevel(args.log_level.upper())
     fakesnow.server.logger.propagate = False  # it already logs through uvicorn's handlers
     create_defaults(args.database, args.schema)
 
-    app = SnowflakeAdapter(fakesnow.server.app)
+    users = Users()
+    if args.user:
+        users.add(args.user, args.password or "")
+    app = SnowflakeAdapter(fakesnow.server.app, users)
     config = uvicorn.Config(
         app,
         host=args.host,

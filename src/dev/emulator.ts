@@ -16,7 +16,8 @@ import type { SnowflakeEmulatorService } from './types';
 import { projectRoot } from './paths';
 
 /**
- * Names the emulator reports. fakesnow accepts any user, password and account; it upper-cases the
+ * Names the emulator reports, and the one user it starts with (more with `CREATE USER … PASSWORD`;
+ * it refuses a wrong password as Snowflake does). fakesnow accepts any account; it upper-cases the
  * database and schema named at login, so the defaults are upper case (quoted mixed-case names work
  * in SQL, just not as the login database/schema).
  */
@@ -112,7 +113,7 @@ interface LaunchArgs {
 }
 
 async function launch(args: LaunchArgs): Promise<SnowflakeEmulator> {
-  const { host, database, schema } = EMULATOR_DEFAULTS;
+  const { host, database, schema, user, password } = EMULATOR_DEFAULTS;
   const child = spawn(
     args.python,
     [
@@ -122,6 +123,9 @@ async function launch(args: LaunchArgs): Promise<SnowflakeEmulator> {
       '--data-dir', args.dataDir,
       '--database', database,
       '--schema', schema,
+      // Logins must give this user's password, as on Snowflake (a wrong one is refused with 390100).
+      '--user', user,
+      '--password', password,
       // stdin is a pipe only we hold: if this process dies without stop(), the emulator sees EOF and exits
       '--exit-on-stdin-eof',
     ],
@@ -187,7 +191,7 @@ async function launch(args: LaunchArgs): Promise<SnowflakeEmulator> {
   child.unref();
 
   let stopping: Promise<void> | undefined;
-  const { account, user, password, warehouse } = EMULATOR_DEFAULTS;
+  const { account, warehouse } = EMULATOR_DEFAULTS;
   return {
     pid,
     url,

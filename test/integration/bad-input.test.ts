@@ -106,6 +106,14 @@ const CASES: Case[] = [
     advice: /check source\.user and the password variable/,
   },
   {
+    name: 'wrong Snowflake password',
+    pipeline: { tables: [`${S}.good`] },
+    env: { SF_PASSWORD: 'wrong-password-for-test' },
+    exitCode: 3,
+    problem: /snowflake .*FAILED Snowflake login refused \(390100\) .*Incorrect username or password was specified/,
+    advice: /check destination\.account \(or host, port, protocol\), user and the password variable/,
+  },
+  {
     name: 'missing SELECT privilege',
     pipeline: async ({ source }) => ({ tables: [`${S}.good`], source: { ...source, user: 'bad_noaccess', password: '${NOACCESS_PASSWORD}' } }),
     env: { NOACCESS_PASSWORD },
@@ -201,11 +209,24 @@ describe('bad input', () => {
     expect(objects).toEqual([]);
   });
 
-  it('a worker elsewhere with a wrong PostgreSQL password: the run fails at once (no retries), exit 1', async () => {
+  it.each([
+    {
+      service: 'PostgreSQL',
+      env: { PG_PASSWORD: 'wrong-password-for-test' },
+      message: /run failed: planning pipeline \S+: source authentication failed \(wrong user or password: check source\.user and the password variable\)/,
+      failedWorkflow: (name: string) => `conduit/${name}`,
+    },
+    {
+      service: 'Snowflake',
+      env: { SF_PASSWORD: 'wrong-password-for-test' },
+      message: /run failed: 1 of 1 tables failed: bad_src\.good: .*Snowflake login refused \(390100\) connecting to Snowflake at \S+ as conduit: Incorrect username or password was specified/,
+      failedWorkflow: (name: string) => `conduit/${name}/${S}.good`,
+    },
+  ])('a worker elsewhere with a wrong $service password: the run fails at once (no retries), exit 1', async ({ service, env, message, failedWorkflow }) => {
     // No preflight here: `conduit run` without --worker has no secrets; the worker finds the problem.
     const name = `badremote${Date.now().toString(36)}`;
     const document = { ...harness.pipelineDocument(name), tables: [`${S}.good`] };
-    const config = parsePipeline(document, 'remote.yaml', { env: { ...harness.env, PG_PASSWORD: 'wrong-password-for-test' } });
+    const config = parsePipeline(document, 'remote.yaml', { env: { ...harness.env, ...env } });
     const connection = await NativeConnection.connect({ address: config.temporal.address });
     const remote = await createConduitWorker({ pipelines: [config], connection, workflowBundle: await workflowBundle() });
     const running = remote.worker.run();
@@ -216,15 +237,17 @@ describe('bad input', () => {
       const { code, output } = await cli(['run', '--config', file], {});
       const seconds = (Date.now() - begun) / 1000;
       const objects = await destinationObjects(`DST_${name.toUpperCase()}`);
-      results.push({ case: 'wrong PostgreSQL password, worker elsewhere', command: 'run', exitCode: code, seconds, destinationObjects: objects.length, message: output.trim().split('\n').slice(0, 6).join('\n') });
+      results.push({ case: `wrong ${service} password, worker elsewhere`, command: 'run', exitCode: code, seconds, destinationObjects: objects.length, message: output.trim().split('\n').slice(0, 6).join('\n') });
       expect(code, output).toBe(1);
-      expect(output).toMatch(/run failed: planning pipeline \S+: source authentication failed \(wrong user or password: check source\.user and the password variable\)/);
+      expect(output).toMatch(message);
       expect(output).not.toContain('wrong-password-for-test');
       expect(objects).toEqual([]);
-      // Failed on its first attempt: a permanent error is not retried.
-      const history = await harness.client.workflow.getHandle(`conduit/${name}`).fetchHistory();
-      const started = (history.events ?? []).flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt] : []));
-      expect(started).toEqual([1]);
+      // The failing activity ran once: a permanent error is not retried.
+      const history = await harness.client.workflow.getHandle(failedWorkflow(name)).fetchHistory();
+      const failed = (history.events ?? []).filter((e) => e.activityTaskFailedEventAttributes);
+      const attempts = (history.events ?? []).flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt] : []));
+      expect(failed).toHaveLength(1);
+      expect(attempts.every((attempt) => attempt === 1)).toBe(true);
     } finally {
       remote.worker.shutdown();
       await running;

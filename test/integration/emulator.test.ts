@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import snowflake from 'snowflake-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SnowflakeSession } from '../../src/connectors/snowflake/connection';
-import { connectToEmulator, startSnowflakeEmulator, type SnowflakeEmulator } from '../../src/dev/emulator';
+import { connectSnowflake, type SnowflakeSession } from '../../src/connectors/snowflake/connection';
+import { PermanentError } from '../../src/connectors/errors';
+import { connectToEmulator, emulatorDestination, startSnowflakeEmulator, type SnowflakeEmulator } from '../../src/dev/emulator';
 import { scratchDir } from '../support/scratch';
 
 type Row = Record<string, unknown>;
@@ -520,6 +521,28 @@ describe('Snowflake emulator', () => {
 
     // the session is still usable
     expect(await session.query('SELECT 1 AS "one"')).toEqual([{ one: '1' }]);
+  });
+
+  it('checks passwords as Snowflake does: a wrong one is refused (390100, permanent); CREATE/DROP USER manage logins', async () => {
+    const as = (user: string, password: string) => connectSnowflake({ ...emulatorDestination(service), user, password });
+    const refused = await as(service.user, 'not-the-password').then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(PermanentError);
+    expect(refused).toMatchObject({ kind: 'SnowflakeLogin', message: expect.stringMatching(/Snowflake login refused \(390100\) .*Incorrect username or password was specified/) });
+
+    await session.query(`CREATE USER "Loader" PASSWORD = 'it''s a secret'`);
+    // Login names are case-insensitive; quotes in the password are SQL-escaped.
+    const loader = await as('LOADER', "it's a secret");
+    expect(await loader.query('SELECT 1 AS "one"')).toEqual([{ one: '1' }]);
+    await loader.close();
+    expect((await failure(run(sf, `CREATE USER "Loader" PASSWORD = 'x'`))).code).toBe('002002');
+    expect(await session.query(`CREATE USER IF NOT EXISTS "Loader" PASSWORD = 'x'`)).toEqual([{ status: 'LOADER already exists, statement succeeded.' }]);
+
+    await session.query('DROP USER "Loader"');
+    await expect(as('Loader', "it's a secret")).rejects.toThrow(/390100/);
+    expect((await failure(run(sf, 'DROP USER "Loader"'))).code).toBe('002003');
   });
 
   it('measures COPY INTO throughput for an 11-column gzip CSV', async () => {

@@ -1,7 +1,7 @@
 /**
  * Secrets never reach Temporal or the logs. A `node bin/conduit.js worker` process serves two
- * pipelines with distinctive PostgreSQL and Snowflake passwords (a password-authenticated role; the
- * emulator accepts any password). Runs started with `conduit run` succeed for one table and fail for
+ * pipelines with distinctive PostgreSQL and Snowflake passwords (a password-authenticated role, and
+ * a Snowflake user created with its password). Runs started with `conduit run` succeed for one table and fail for
  * others (an unsupported type; a source database that does not exist; a Snowflake endpoint that
  * answers garbage, where a driver might echo its request). Then the FULL history of every workflow
  * of those runs (parents, tables, extract batches: inputs, results, failures, signals, memo, search
@@ -26,6 +26,7 @@ const harness = new Harness(sharedServices(), { sourceSchema: S });
 const PG_SECRET = `pgS3cret-${randomUUID()}`;
 const SF_SECRET = `sfS3cret-${randomUUID()}`;
 const ROLE = 'sec_reader';
+const SF_USER = 'SEC_LOADER';
 const workers = new CliWorkers();
 
 beforeAll(async () => {
@@ -37,11 +38,13 @@ beforeAll(async () => {
   await harness.pg.query(`CREATE ROLE ${ROLE} LOGIN PASSWORD '${PG_SECRET}'`);
   await harness.pg.query(`GRANT USAGE ON SCHEMA ${S} TO ${ROLE}`);
   await harness.pg.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${S} TO ${ROLE}`);
+  await harness.snowflake.query(`CREATE OR REPLACE USER ${SF_USER} PASSWORD = '${SF_SECRET}'`);
 });
 afterAll(async () => {
   await workers.killAll();
   await harness.pg.query(`DROP OWNED BY ${ROLE}`).catch(() => undefined);
   await harness.pg.query(`DROP ROLE IF EXISTS ${ROLE}`).catch(() => undefined);
+  await harness.snowflake.query(`DROP USER IF EXISTS ${SF_USER}`).catch(() => undefined);
   await harness.stop();
 });
 
@@ -98,7 +101,7 @@ describe('secrets', () => {
     const name = `sec${randomUUID().slice(0, 6)}`;
     const base = harness.pipelineDocument(name);
     const source = { ...(base.source as object), user: ROLE, password: '${SEC_PG_PASSWORD}' };
-    const destination = { ...(base.destination as object), password: '${SEC_SF_PASSWORD}' };
+    const destination = { ...(base.destination as object), user: SF_USER, password: '${SEC_SF_PASSWORD}' };
     const dir = scratchDir('secrets');
     const files = {
       good: join(dir, 'good.yaml'),
