@@ -30,7 +30,9 @@ function workflowsEntry(folder: string): string | undefined {
 
 /** Version of the workflow SDK that the bundle embeds; a different one needs a new bundle. */
 function sdkVersion(): string {
-  const manifest = JSON.parse(readFileSync(require.resolve('@temporalio/workflow/package.json'), 'utf8')) as { version: string };
+  const manifest = JSON.parse(readFileSync(require.resolve('@temporalio/workflow/package.json'), 'utf8')) as {
+    version: string;
+  };
   return manifest.version;
 }
 
@@ -49,7 +51,9 @@ function localModules(entry: string): string[] {
     const code = readFileSync(file, 'utf8');
     for (const match of code.matchAll(/require\("(\.{1,2}\/[^"]+)"\)/g)) {
       const base = resolve(dirname(file), match[1]);
-      const candidate = [base, `${base}.js`, join(base, 'index.js')].find((path) => existsSync(path) && path.endsWith('.js'));
+      const candidate = [base, `${base}.js`, join(base, 'index.js')].find(
+        (path) => existsSync(path) && path.endsWith('.js'),
+      );
       if (candidate) pending.push(candidate);
     }
   }
@@ -58,12 +62,16 @@ function localModules(entry: string): string[] {
 
 function currentManifest(folder: string, entry: string): BundleManifest {
   const modules: Record<string, string> = {};
-  for (const file of localModules(entry)) modules[relative(folder, file)] = createHash('sha256').update(readFileSync(file)).digest('hex');
+  for (const file of localModules(entry))
+    modules[relative(folder, file)] = createHash('sha256').update(readFileSync(file)).digest('hex');
   return { sdk: sdkVersion(), modules };
 }
 
 function sameManifest(a: BundleManifest, b: BundleManifest): boolean {
-  return a.sdk === b.sdk && JSON.stringify(Object.entries(a.modules).sort()) === JSON.stringify(Object.entries(b.modules).sort());
+  return (
+    a.sdk === b.sdk &&
+    JSON.stringify(Object.entries(a.modules).sort()) === JSON.stringify(Object.entries(b.modules).sort())
+  );
 }
 
 /**
@@ -88,13 +96,26 @@ export function prebuiltWorkflowBundle(folder: string = __dirname): { codePath: 
  * there already. Files are written under temporary names and renamed, so a worker starting at the
  * same moment sees the old pair or the new one. Returns the bundle's path.
  */
-export async function buildWorkflowBundle(folder: string = __dirname, options: { force?: boolean } = {}): Promise<string> {
+export async function buildWorkflowBundle(
+  folder: string = __dirname,
+  options: { force?: boolean } = {},
+): Promise<string> {
   const entry = workflowsEntry(folder);
-  if (!entry) throw new Error(`no compiled workflows at ${join(folder, 'workflows')}: run the TypeScript build (npm run build) first`);
+  if (!entry)
+    throw new Error(
+      `no compiled workflows at ${join(folder, 'workflows')}: run the TypeScript build (npm run build) first`,
+    );
   const codePath = join(folder, WORKFLOW_BUNDLE_FILE);
   if (!options.force && prebuiltWorkflowBundle(folder)) return codePath;
   const manifest = currentManifest(folder, entry);
-  const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: (message: string) => console.error(message), log() {} };
+  const quiet = {
+    trace() {},
+    debug() {},
+    info() {},
+    warn() {},
+    error: (message: string) => console.error(message),
+    log() {},
+  };
   const { code } = await bundleWorkflowCode({ workflowsPath: entry, logger: quiet });
   const suffix = `.${process.pid}.tmp`;
   writeFileSync(codePath + suffix, code);

@@ -1,9 +1,23 @@
-import { Client, Connection, WorkflowFailedError, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  WorkflowFailedError,
+  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { TemporalSettings } from './config/pipeline';
 import { pipelineWorkflowId } from './ids';
 import { ConduitPipeline, ConduitStatus } from './search-attributes';
-import type { BatchProgress, ExtractPartitionInput, PartitionRange, PipelineRunInput, PipelineRunResult, PipelineStatus, TableProgress } from './shared';
+import type {
+  BatchProgress,
+  ExtractPartitionInput,
+  PartitionRange,
+  PipelineRunInput,
+  PipelineRunResult,
+  PipelineStatus,
+  TableProgress,
+} from './shared';
 import { temporalConnectionOptions } from './temporal-connection';
 
 export type { PipelineRunInput, PipelineRunResult } from './shared';
@@ -43,7 +57,8 @@ export async function startPipelineRun(
 }
 
 /** A run's outcome: its result, or for a failed run the per-table results it reported and the reason. */
-export type RunOutcome = { ok: true; result: PipelineRunResult } | { ok: false; message: string; result?: PipelineRunResult };
+export type RunOutcome =
+  { ok: true; result: PipelineRunResult } | { ok: false; message: string; result?: PipelineRunResult };
 
 export async function waitForRun(handle: WorkflowHandle): Promise<RunOutcome> {
   try {
@@ -81,7 +96,10 @@ export async function runProgress(client: Client, workflowId: string): Promise<R
         try {
           const table = await client.workflow.getHandle(t.workflowId).query<TableProgress>('progress');
           for (const batchId of table.activeBatches) {
-            const batch = await client.workflow.getHandle(batchId).query<BatchProgress>('progress').catch(() => undefined);
+            const batch = await client.workflow
+              .getHandle(batchId)
+              .query<BatchProgress>('progress')
+              .catch(() => undefined);
             if (batch) {
               table.partitionsDone += batch.partitionsDone;
               table.rows += batch.rows;
@@ -147,7 +165,13 @@ export async function activePartitions(client: Client, batchWorkflowId: string):
 }
 
 /** temporal.api.enums.v1.PendingActivityState, by number. */
-const PENDING_ACTIVITY_STATES: Record<number, string> = { 1: 'SCHEDULED', 2: 'STARTED', 3: 'CANCEL_REQUESTED', 4: 'PAUSED', 5: 'PAUSE_REQUESTED' };
+const PENDING_ACTIVITY_STATES: Record<number, string> = {
+  1: 'SCHEDULED',
+  2: 'STARTED',
+  3: 'CANCEL_REQUESTED',
+  4: 'PAUSED',
+  5: 'PAUSE_REQUESTED',
+};
 
 function decode<T>(payload: Payload): T {
   return defaultPayloadConverter.fromPayload<T>(payload);
@@ -155,6 +179,9 @@ function decode<T>(payload: Payload): T {
 
 function describePartitionRange(range: PartitionRange): string {
   const what = range.strategy === 'key' ? `"${range.column}"` : 'page';
-  const parts = [range.from === undefined ? '' : `${what} >= ${range.from}`, range.to === undefined ? '' : `${what} < ${range.to}`];
+  const parts = [
+    range.from === undefined ? '' : `${what} >= ${range.from}`,
+    range.to === undefined ? '' : `${what} < ${range.to}`,
+  ];
   return parts.filter(Boolean).join(' and ') || 'whole table';
 }

@@ -15,7 +15,8 @@ export const FAULT_POINTS = {
   'load.after-copy': 'COPY INTO has committed into the shadow table; the activity has not reported',
   'swap.before': 'the shadow table is verified; the swap has not run',
   'swap.after': 'the swap has committed; the activity has not reported',
-  'commit.after': 'an incremental batch and its cursor have committed in one transaction; the activity has not reported',
+  'commit.after':
+    'an incremental batch and its cursor have committed in one transaction; the activity has not reported',
   'cleanup.during': 'cleanup dropped the shadow table but not yet the stage',
 } as const;
 
@@ -35,7 +36,9 @@ export function parseFaultSpec(value: string | undefined): FaultSpec | undefined
   const [name, count, ...rest] = value.trim().split('@');
   const hit = count === undefined ? 1 : Number(count);
   if (!(name in FAULT_POINTS) || rest.length > 0 || !Number.isInteger(hit) || hit < 1) {
-    throw new Error(`${FAULT_ENV}="${value}" is not a fault point; use <point> or <point>@<n> with n ≥ 1, where <point> is one of: ${Object.keys(FAULT_POINTS).join(', ')}`);
+    throw new Error(
+      `${FAULT_ENV}="${value}" is not a fault point; use <point> or <point>@<n> with n ≥ 1, where <point> is one of: ${Object.keys(FAULT_POINTS).join(', ')}`,
+    );
   }
   return { point: name as FaultPoint, hit };
 }

@@ -27,10 +27,16 @@ export interface HealthOptions {
   temporalOnly?: boolean;
 }
 
-export async function checkWorkerHealth(pipelines: PipelineConfig[], temporal: TemporalSettings, options: HealthOptions = {}): Promise<HealthCheck[]> {
+export async function checkWorkerHealth(
+  pipelines: PipelineConfig[],
+  temporal: TemporalSettings,
+  options: HealthOptions = {},
+): Promise<HealthCheck[]> {
   const timeoutMs = options.timeoutMs ?? 15_000;
   // Long enough not to mask ordinary words (a throwaway local password can equal the user name).
-  const secrets = pipelines.flatMap((p) => [p.source.password, p.destination.password, p.temporal.apiKey]).filter((s): s is string => !!s && s.length >= 8);
+  const secrets = pipelines
+    .flatMap((p) => [p.source.password, p.destination.password, p.temporal.apiKey])
+    .filter((s): s is string => !!s && s.length >= 8);
   const mask = (text: string) => secrets.reduce((t, secret) => t.split(secret).join('***'), text);
   const run = async (check: Omit<HealthCheck, 'ok' | 'detail'>, probe: () => Promise<string>): Promise<HealthCheck> => {
     try {
@@ -45,22 +51,34 @@ export async function checkWorkerHealth(pipelines: PipelineConfig[], temporal: T
     for (const p of pipelines) {
       const { source: s, destination: d } = p;
       checks.push(
-        run({ service: 'postgres', pipeline: p.name, target: `${s.user}@${s.host}:${s.port}/${s.database}` }, async () => {
-          const client = await connectPostgres(s);
-          try {
-            const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version') AS v");
-            return `PostgreSQL ${rows[0]?.v ?? '?'}`;
-          } finally {
-            await client.end().catch(() => undefined);
-          }
-        }).then((c) => [c]),
-        run({ service: 'snowflake', pipeline: p.name, target: `${d.user}@${d.host ?? `${d.account}.snowflakecomputing.com`}/${d.database}.${d.schema}` }, async () => {
-          return withSnowflake(d, async (session) => {
-            // The emulator has no CURRENT_VERSION(); a session that answers a query is what matters.
-            const rows = await session.query('SELECT CURRENT_VERSION() AS "version"').catch(() => session.query('SELECT 1 AS "version"').then(() => []));
-            return rows.length > 0 ? `Snowflake ${String(field(rows[0], 'version'))}` : 'answered a query';
-          });
-        }).then((c) => [c]),
+        run(
+          { service: 'postgres', pipeline: p.name, target: `${s.user}@${s.host}:${s.port}/${s.database}` },
+          async () => {
+            const client = await connectPostgres(s);
+            try {
+              const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version') AS v");
+              return `PostgreSQL ${rows[0]?.v ?? '?'}`;
+            } finally {
+              await client.end().catch(() => undefined);
+            }
+          },
+        ).then((c) => [c]),
+        run(
+          {
+            service: 'snowflake',
+            pipeline: p.name,
+            target: `${d.user}@${d.host ?? `${d.account}.snowflakecomputing.com`}/${d.database}.${d.schema}`,
+          },
+          async () => {
+            return withSnowflake(d, async (session) => {
+              // The emulator has no CURRENT_VERSION(); a session that answers a query is what matters.
+              const rows = await session
+                .query('SELECT CURRENT_VERSION() AS "version"')
+                .catch(() => session.query('SELECT 1 AS "version"').then(() => []));
+              return rows.length > 0 ? `Snowflake ${String(field(rows[0], 'version'))}` : 'answered a query';
+            });
+          },
+        ).then((c) => [c]),
       );
     }
   }
@@ -72,28 +90,36 @@ type Runner = (check: Omit<HealthCheck, 'ok' | 'detail'>, probe: () => Promise<s
 async function checkTemporal(temporal: TemporalSettings, run: Runner): Promise<HealthCheck[]> {
   let connection: Connection | undefined;
   try {
-    const server = await run({ service: 'temporal', target: `${temporal.address} namespace ${temporal.namespace}` }, async () => {
-      connection = await Connection.connect({ ...temporalConnectionOptions(temporal), connectTimeout: 10_000 });
-      const info = await connection.workflowService.getSystemInfo({});
-      await connection.workflowService.describeNamespace({ namespace: temporal.namespace });
-      return `server ${info.serverVersion || '?'}, task queue ${temporal.taskQueue}`;
-    });
+    const server = await run(
+      { service: 'temporal', target: `${temporal.address} namespace ${temporal.namespace}` },
+      async () => {
+        connection = await Connection.connect({ ...temporalConnectionOptions(temporal), connectTimeout: 10_000 });
+        const info = await connection.workflowService.getSystemInfo({});
+        await connection.workflowService.describeNamespace({ namespace: temporal.namespace });
+        return `server ${info.serverVersion || '?'}, task queue ${temporal.taskQueue}`;
+      },
+    );
     if (!server.ok || !connection) return [server];
     const open = connection;
-    const attributes = await run({ service: 'search-attributes', target: `namespace ${temporal.namespace}` }, async () => {
-      try {
-        // Replicas starting together may race to add them: one retry sees the other's work.
-        const added = await ensureSearchAttributes(open, temporal.namespace).catch(async () => {
-          await new Promise((r) => setTimeout(r, 1000));
-          return ensureSearchAttributes(open, temporal.namespace);
-        });
-        return added.length > 0 ? `registered ${added.join(', ')}` : 'ConduitPipeline, ConduitTable, ConduitMode, ConduitStatus registered';
-      } catch (error) {
-        throw new Error(
-          `${error instanceof Error ? error.message : String(error)}; runs cannot start until they are registered: ${registerSearchAttributesCommand(temporal.namespace)}`,
-        );
-      }
-    });
+    const attributes = await run(
+      { service: 'search-attributes', target: `namespace ${temporal.namespace}` },
+      async () => {
+        try {
+          // Replicas starting together may race to add them: one retry sees the other's work.
+          const added = await ensureSearchAttributes(open, temporal.namespace).catch(async () => {
+            await new Promise((r) => setTimeout(r, 1000));
+            return ensureSearchAttributes(open, temporal.namespace);
+          });
+          return added.length > 0
+            ? `registered ${added.join(', ')}`
+            : 'ConduitPipeline, ConduitTable, ConduitMode, ConduitStatus registered';
+        } catch (error) {
+          throw new Error(
+            `${error instanceof Error ? error.message : String(error)}; runs cannot start until they are registered: ${registerSearchAttributesCommand(temporal.namespace)}`,
+          );
+        }
+      },
+    );
     return [server, attributes];
   } finally {
     await connection?.close().catch(() => undefined);
@@ -102,7 +128,10 @@ async function checkTemporal(temporal: TemporalSettings, run: Runner): Promise<H
 
 /** `health: <service> <target>: ok|FAILED <detail>` lines. */
 export function formatHealth(checks: HealthCheck[]): string[] {
-  return checks.map((c) => `health: ${c.service}${c.pipeline ? ` (${c.pipeline})` : ''} ${c.target}: ${c.ok ? 'ok' : 'FAILED'} ${c.detail}`);
+  return checks.map(
+    (c) =>
+      `health: ${c.service}${c.pipeline ? ` (${c.pipeline})` : ''} ${c.target}: ${c.ok ? 'ok' : 'FAILED'} ${c.detail}`,
+  );
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -13,14 +13,16 @@ const LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
 
 export function logFormatFromEnv(env: NodeJS.ProcessEnv = process.env): LogFormat {
   const value = (env.CONDUIT_LOG_FORMAT ?? 'text').toLowerCase();
-  if (value !== 'text' && value !== 'json') throw new Error(`CONDUIT_LOG_FORMAT must be text or json, not "${env.CONDUIT_LOG_FORMAT}"`);
+  if (value !== 'text' && value !== 'json')
+    throw new Error(`CONDUIT_LOG_FORMAT must be text or json, not "${env.CONDUIT_LOG_FORMAT}"`);
   return value;
 }
 
 export function logLevelFromEnv(fallback: LogLevel, env: NodeJS.ProcessEnv = process.env): LogLevel {
   const value = env.CONDUIT_LOG_LEVEL?.toUpperCase();
   if (value === undefined || value === '') return fallback;
-  if (!LEVELS.includes(value as LogLevel)) throw new Error(`CONDUIT_LOG_LEVEL must be one of ${LEVELS.join(', ')}, not "${env.CONDUIT_LOG_LEVEL}"`);
+  if (!LEVELS.includes(value as LogLevel))
+    throw new Error(`CONDUIT_LOG_LEVEL must be one of ${LEVELS.join(', ')}, not "${env.CONDUIT_LOG_LEVEL}"`);
   return value as LogLevel;
 }
 
@@ -32,12 +34,21 @@ export function jsonLogLine(entry: LogEntry): string {
 
 function jsonReplacer(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();
-  if (value instanceof Error) return { name: value.name, message: value.message, ...(value.cause instanceof Error ? { cause: value.cause.message } : {}) };
+  if (value instanceof Error)
+    return {
+      name: value.name,
+      message: value.message,
+      ...(value.cause instanceof Error ? { cause: value.cause.message } : {}),
+    };
   return value;
 }
 
 /** The runtime logger: text to stderr (Temporal's format) or JSON lines to stdout. */
-export function createLogger(level: LogLevel, format: LogFormat, write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): DefaultLogger {
+export function createLogger(
+  level: LogLevel,
+  format: LogFormat,
+  write: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+): DefaultLogger {
   return format === 'json' ? new DefaultLogger(level, (entry) => write(jsonLogLine(entry))) : new DefaultLogger(level);
 }
 
@@ -68,7 +79,10 @@ export const activityLogging: ActivityInterceptorsFactory = (ctx: Context) => {
         const started = Date.now();
         // Failures are logged by the SDK (WARN "Activity failed"), with these fields too.
         const result = await next(input);
-        const counts = result && typeof result === 'object' ? pick(result as Record<string, unknown>, ['rows', 'bytes', 'files', 'loaded', 'skipped']) : {};
+        const counts =
+          result && typeof result === 'object'
+            ? pick(result as Record<string, unknown>, ['rows', 'bytes', 'files', 'loaded', 'skipped'])
+            : {};
         ctx.log.info(`${ctx.info.activityType} done`, { ...counts, durationMs: Date.now() - started });
         return result;
       },

@@ -9,7 +9,14 @@
  *    schedule of the same pipeline): a trigger that finds the run going records `skipped` and ends,
  *    and a `conduit run` during a scheduled run joins it.
  */
-import type { Client, ScheduleDescription, ScheduleHandle, ScheduleOptions, ScheduleOverlapPolicy, ScheduleSummary } from '@temporalio/client';
+import type {
+  Client,
+  ScheduleDescription,
+  ScheduleHandle,
+  ScheduleOptions,
+  ScheduleOverlapPolicy,
+  ScheduleSummary,
+} from '@temporalio/client';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { TemporalSettings } from './config/pipeline';
 import { defaultScheduleId, scheduleActionWorkflowId } from './ids';
@@ -54,16 +61,23 @@ export function pipelineScheduleOptions(temporal: TemporalSettings, options: Pip
   if (options.every !== undefined) checkDuration('--every', options.every);
   if (options.jitter !== undefined) checkDuration('--jitter', options.jitter);
   if (options.cron !== undefined && options.cron.trim().split(/\s+/).length < 5) {
-    throw new ScheduleOptionsError(`--cron "${options.cron}" is not a cron expression (minute hour day-of-month month day-of-week)`);
+    throw new ScheduleOptionsError(
+      `--cron "${options.cron}" is not a cron expression (minute hour day-of-month month day-of-week)`,
+    );
   }
   const overlap = options.overlap ?? 'skip';
   if (!(overlap in OVERLAP)) throw new ScheduleOptionsError(`--overlap must be skip or buffer-one, not "${overlap}"`);
   const scheduleId = options.scheduleId ?? defaultScheduleId(options.pipeline);
-  const input: PipelineRunInput = { pipeline: options.pipeline, ...(options.tables?.length ? { tables: options.tables } : {}) };
+  const input: PipelineRunInput = {
+    pipeline: options.pipeline,
+    ...(options.tables?.length ? { tables: options.tables } : {}),
+  };
   return {
     scheduleId,
     spec: {
-      ...(options.every !== undefined ? { intervals: [{ every: options.every }] } : { cronExpressions: [options.cron ?? ''] }),
+      ...(options.every !== undefined
+        ? { intervals: [{ every: options.every }] }
+        : { cronExpressions: [options.cron ?? ''] }),
       ...(options.timeZone ? { timezone: options.timeZone } : {}),
       ...(options.jitter ? { jitter: options.jitter } : {}),
     },
@@ -93,7 +107,11 @@ function checkDuration(flag: string, value: string): void {
   if (!(ms >= 1000)) throw new ScheduleOptionsError(`${flag} "${value}" must be at least 1s`);
 }
 
-export async function createPipelineSchedule(client: Client, temporal: TemporalSettings, options: PipelineScheduleOptions): Promise<ScheduleHandle> {
+export async function createPipelineSchedule(
+  client: Client,
+  temporal: TemporalSettings,
+  options: PipelineScheduleOptions,
+): Promise<ScheduleHandle> {
   return client.schedule.create(pipelineScheduleOptions(temporal, options));
 }
 
@@ -130,9 +148,13 @@ export function formatScheduleDescription(d: ScheduleDescription): string {
     ...(spec.intervals ?? []).map((i) => `every ${formatMs(Number(i.every))}`),
     ...(spec.calendars ?? []).map((c) => `calendar ${JSON.stringify(c)}`),
   ];
-  lines.push(`  when: ${when.join('; ') || '(no spec)'}${spec.timezone ? ` in ${spec.timezone}` : ''}${spec.jitter ? `, jitter ${formatMs(Number(spec.jitter))}` : ''}`);
+  lines.push(
+    `  when: ${when.join('; ') || '(no spec)'}${spec.timezone ? ` in ${spec.timezone}` : ''}${spec.jitter ? `, jitter ${formatMs(Number(spec.jitter))}` : ''}`,
+  );
   if (d.action.type === 'startWorkflow') {
-    lines.push(`  action: ${d.action.workflowType} ${JSON.stringify(d.action.args)} on task queue ${d.action.taskQueue}`);
+    lines.push(
+      `  action: ${d.action.workflowType} ${JSON.stringify(d.action.args)} on task queue ${d.action.taskQueue}`,
+    );
   }
   lines.push(`  overlap: ${d.policies.overlap}, pause on failure: ${d.policies.pauseOnFailure ? 'yes' : 'no'}`);
   if (d.state.note) lines.push(`  note: ${d.state.note}`);
@@ -140,14 +162,20 @@ export function formatScheduleDescription(d: ScheduleDescription): string {
     `  actions: ${d.info.numActionsTaken} taken, ${d.info.numActionsSkippedOverlap} skipped for overlap, ${d.info.numActionsMissedCatchupWindow} missed the catch-up window`,
   );
   for (const running of d.info.runningActions) lines.push(`  running: ${running.workflow.workflowId}`);
-  for (const recent of d.info.recentActions.slice(-5)) lines.push(`  recent: ${recent.scheduledAt.toISOString()} ${recent.action.workflow.workflowId}`);
+  for (const recent of d.info.recentActions.slice(-5))
+    lines.push(`  recent: ${recent.scheduledAt.toISOString()} ${recent.action.workflow.workflowId}`);
   for (const next of d.info.nextActionTimes.slice(0, 3)) lines.push(`  next: ${next.toISOString()}`);
   return lines.join('\n');
 }
 
 function formatMs(ms: number): string {
   if (!Number.isFinite(ms)) return '?';
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
   return `${ms}ms`;

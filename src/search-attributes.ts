@@ -63,7 +63,9 @@ export async function ensureSearchAttributes(
     else if (have !== wanted) conflicts.push(`${name} (wanted ${type})`);
   }
   if (conflicts.length > 0) {
-    throw new Error(`search attributes registered with another type in namespace ${namespace}: ${conflicts.join(', ')}`);
+    throw new Error(
+      `search attributes registered with another type in namespace ${namespace}: ${conflicts.join(', ')}`,
+    );
   }
   if (Object.keys(missing).length > 0) {
     await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
@@ -74,8 +76,12 @@ export async function ensureSearchAttributes(
 /** The Temporal CLI command that registers Conduit's search attributes in a namespace. */
 export function registerSearchAttributesCommand(namespace: string): string {
   const byType = new Map<string, string[]>();
-  for (const [name, type] of Object.entries(CONDUIT_SEARCH_ATTRIBUTES)) byType.set(type, [...(byType.get(type) ?? []), name]);
+  for (const [name, type] of Object.entries(CONDUIT_SEARCH_ATTRIBUTES))
+    byType.set(type, [...(byType.get(type) ?? []), name]);
   return [...byType]
-    .map(([type, names]) => `temporal operator search-attribute create --namespace ${namespace} ${names.map((n) => `--name ${n}`).join(' ')} --type ${type}`)
+    .map(
+      ([type, names]) =>
+        `temporal operator search-attribute create --namespace ${namespace} ${names.map((n) => `--name ${n}`).join(' ')} --type ${type}`,
+    )
     .join(' && ');
 }

@@ -105,8 +105,7 @@ export interface ColumnPlan {
 
 /** How a table is split: by ranges of an integer key, or by ranges of physical pages. */
 export type Partitioning =
-  | { strategy: 'key'; column: string; bounds: string[] }
-  | { strategy: 'ctid'; bounds: number[] };
+  { strategy: 'key'; column: string; bounds: string[] } | { strategy: 'ctid'; bounds: number[] };
 
 /** One table's job within a run, as planned before any data moves. */
 export interface TableJob {
@@ -159,8 +158,7 @@ export interface PreparedIncremental extends PreparedTable {
 
 /** One partition's rows: a half-open range of the key or of page numbers; an absent end is unbounded. */
 export type PartitionRange =
-  | { strategy: 'key'; column: string; from?: string; to?: string }
-  | { strategy: 'ctid'; from?: number; to?: number };
+  { strategy: 'key'; column: string; from?: string; to?: string } | { strategy: 'ctid'; from?: number; to?: number };
 
 /** The ranges of a partitioning, in order; the first starts and the last ends unbounded. */
 export function partitionRanges(partitioning: Partitioning): PartitionRange[] {
@@ -168,7 +166,12 @@ export function partitionRanges(partitioning: Partitioning): PartitionRange[] {
   const ranges: PartitionRange[] = [];
   for (let i = 0; i <= bounds.length; i++) {
     if (partitioning.strategy === 'key') {
-      ranges.push({ strategy: 'key', column: partitioning.column, from: partitioning.bounds[i - 1], to: partitioning.bounds[i] });
+      ranges.push({
+        strategy: 'key',
+        column: partitioning.column,
+        from: partitioning.bounds[i - 1],
+        to: partitioning.bounds[i],
+      });
     } else {
       ranges.push({ strategy: 'ctid', from: partitioning.bounds[i - 1], to: partitioning.bounds[i] });
     }
@@ -233,15 +236,7 @@ export interface PipelineRunResult {
 }
 
 export type TableState =
-  | 'pending'
-  | 'preparing'
-  | 'extracting'
-  | 'loading'
-  | 'verifying'
-  | 'swapping'
-  | 'cleaning'
-  | 'succeeded'
-  | 'failed';
+  'pending' | 'preparing' | 'extracting' | 'loading' | 'verifying' | 'swapping' | 'cleaning' | 'succeeded' | 'failed';
 
 /** Answer of the table workflow's progress query. */
 export interface TableProgress {

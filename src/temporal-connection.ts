@@ -25,7 +25,9 @@ export function temporalConnectionOptions(settings: TemporalSettings): TemporalC
     tls: {
       ...(tls.serverName ? { serverNameOverride: tls.serverName } : {}),
       ...(tls.caFile ? { serverRootCACertificate: read(tls.caFile, 'CA file') } : {}),
-      ...(tls.certFile && tls.keyFile ? { clientCertPair: { crt: read(tls.certFile, 'certificate'), key: read(tls.keyFile, 'key') } } : {}),
+      ...(tls.certFile && tls.keyFile
+        ? { clientCertPair: { crt: read(tls.certFile, 'certificate'), key: read(tls.keyFile, 'key') } }
+        : {}),
     },
     ...(apiKey ? { apiKey } : {}),
   };

@@ -22,7 +22,10 @@ import { temporalConnectionOptions } from './temporal-connection';
  *   `--optimize-for-size` save 20–40 MB with one partition but cost 15–35% of extract throughput,
  *   and with four partitions at once they even raise the peak (in-flight buffers get promoted).
  */
-export const WORKER_PROCESS_SETTINGS: { readonly nodeFlags: readonly string[]; readonly env: Readonly<Record<string, string>> } = {
+export const WORKER_PROCESS_SETTINGS: {
+  readonly nodeFlags: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+} = {
   nodeFlags: [],
   env: { MALLOC_ARENA_MAX: '2' },
 };
@@ -61,7 +64,9 @@ export async function createConduitWorker(options: ConduitWorkerOptions): Promis
   parseFaultSpec(process.env[FAULT_ENV]);
   const workDir = options.workDir ?? join(tmpdir(), 'conduit-work');
   mkdirSync(workDir, { recursive: true });
-  const ownConnection = options.connection ? undefined : await NativeConnection.connect(temporalConnectionOptions(temporal));
+  const ownConnection = options.connection
+    ? undefined
+    : await NativeConnection.connect(temporalConnectionOptions(temporal));
   const connection = options.connection ?? ownConnection!;
   const pipelines = new Map(options.pipelines.map((p) => [p.name, p]));
   const snowflake = new SnowflakeSessions();
@@ -93,7 +98,10 @@ export async function createConduitWorker(options: ConduitWorkerOptions): Promis
   };
 }
 
-function workflowCode(given: WorkerOptions['workflowBundle'], prebuilt: boolean): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+function workflowCode(
+  given: WorkerOptions['workflowBundle'],
+  prebuilt: boolean,
+): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
   const workflowBundle = given ?? (prebuilt ? prebuiltWorkflowBundle() : undefined);
   return workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('./workflows') };
 }
@@ -103,7 +111,10 @@ function sharedTemporalSettings(pipelines: PipelineConfig[]): TemporalSettings {
   const [first, ...rest] = pipelines;
   const names = new Set<string>();
   for (const pipeline of pipelines) {
-    if (names.has(pipeline.name)) throw new Error(`two pipeline files are both named "${pipeline.name}"; pipeline names must be unique on a worker`);
+    if (names.has(pipeline.name))
+      throw new Error(
+        `two pipeline files are both named "${pipeline.name}"; pipeline names must be unique on a worker`,
+      );
     names.add(pipeline.name);
   }
   for (const other of rest) {

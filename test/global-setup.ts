@@ -20,7 +20,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     reuseTemporalNamespace: process.env['CONDUIT_TEST_TEMPORAL_NAMESPACE'],
   });
   const { temporal, postgres, snowflake } = services;
-  const temporalCoordinates: TemporalCoordinates = { address: temporal.address, namespace: temporal.namespace, uiUrl: temporal.uiUrl };
+  const temporalCoordinates: TemporalCoordinates = {
+    address: temporal.address,
+    namespace: temporal.namespace,
+    uiUrl: temporal.uiUrl,
+  };
   const postgresCoordinates: PostgresCoordinates = {
     host: postgres.host,
     port: postgres.port,

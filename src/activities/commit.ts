@@ -1,5 +1,11 @@
 import { tableRef, type TableRef } from '../connectors/snowflake/dialect';
-import { appendSql, mergeSql, settleFullLoadSql, STATE_TABLE, type MergeShape } from '../connectors/snowflake/incremental-sql';
+import {
+  appendSql,
+  mergeSql,
+  settleFullLoadSql,
+  STATE_TABLE,
+  type MergeShape,
+} from '../connectors/snowflake/incremental-sql';
 import { faultPoint } from '../faults';
 import { qualifiedName, type PreparedIncremental, type TableJob } from '../shared';
 import { pipelineConfig, runActivity, type ActivityContext } from './context';
@@ -34,7 +40,13 @@ export function commitIncrementalActivity(context: ActivityContext) {
         const cursor = prepared.window.high ?? committed?.cursor ?? null;
         await inTransaction(session, async () => {
           if (!prepared.full) await session.query(applySql(job, prepared, target, staging));
-          await writeState(session, state, { table: job.target.name, source: qualifiedName(job.source), mode: job.mode, cursor, marker: prepared.runMarker });
+          await writeState(session, state, {
+            table: job.target.name,
+            source: qualifiedName(job.source),
+            mode: job.mode,
+            cursor,
+            marker: prepared.runMarker,
+          });
         });
         faultPoint('commit.after');
         return 'committed';
@@ -53,7 +65,9 @@ export function settleFullLoadActivity(context: ActivityContext) {
     const { key, cursor, deleteWhen } = mergeShape(job, prepared);
     await runActivity(() =>
       context.snowflake.use(config, async (session) => {
-        await session.query(settleFullLoadSql(tableRef(config.destination.database, prepared.shadow), { key, cursor, deleteWhen }));
+        await session.query(
+          settleFullLoadSql(tableRef(config.destination.database, prepared.shadow), { key, cursor, deleteWhen }),
+        );
       }),
     );
   };

@@ -49,7 +49,13 @@ export function extractPartitionActivity(context: ActivityContext) {
         report({ ...progress, phase: 'upload' });
         await (await session).query(putFileSql(file, codec, tableRef(config.destination.database, input.stage)));
         faultPoint('extract.after-stage');
-        return { partition: input.partition, rows: progress.rows, bytes: progress.bytes, file: fileName, unrepresentable };
+        return {
+          partition: input.partition,
+          rows: progress.rows,
+          bytes: progress.bytes,
+          file: fileName,
+          unrepresentable,
+        };
       } catch (error) {
         failed = true;
         throw error;
@@ -68,7 +74,10 @@ export function extractPartitionActivity(context: ActivityContext) {
  * Applies the pipeline's policy to the values the destination cannot hold: under `null` they were
  * written as NULL and are reported; otherwise the table fails before anything is loaded.
  */
-function checkUnrepresentable(input: ExtractPartitionInput, edges: Map<number, number>): Record<string, number> | undefined {
+function checkUnrepresentable(
+  input: ExtractPartitionInput,
+  edges: Map<number, number>,
+): Record<string, number> | undefined {
   if (edges.size === 0) return undefined;
   const counts: Record<string, number> = {};
   for (const [index, count] of edges) counts[input.columns[index].source] = count;

@@ -2,7 +2,14 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PermanentError } from '../connectors/errors';
 import { field, type SnowflakeSession } from '../connectors/snowflake/connection';
-import { dropStageSql, dropTableSql, renameSql, swapSql, tableCommentSql, tableRef } from '../connectors/snowflake/dialect';
+import {
+  dropStageSql,
+  dropTableSql,
+  renameSql,
+  swapSql,
+  tableCommentSql,
+  tableRef,
+} from '../connectors/snowflake/dialect';
 import { faultPoint } from '../faults';
 import { qualifiedName, type PreparedTable, type QualifiedName, type TableJob } from '../shared';
 import { runActivity, pipelineConfig, type ActivityContext } from './context';
@@ -66,7 +73,11 @@ export function cleanupTableActivity(context: ActivityContext) {
 }
 
 /** The table's comment, '' when it has none, undefined when the table does not exist. */
-async function tableComment(session: SnowflakeSession, database: string, table: QualifiedName): Promise<string | undefined> {
+async function tableComment(
+  session: SnowflakeSession,
+  database: string,
+  table: QualifiedName,
+): Promise<string | undefined> {
   const rows = await session.query(tableCommentSql(database), [table.schema, table.name]);
   if (rows.length === 0) return undefined;
   const comment = field(rows[0], 'comment');

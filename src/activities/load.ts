@@ -27,13 +27,23 @@ export function loadTableActivity(context: ActivityContext) {
         const result: LoadTableResult = { filesLoaded: 0, filesSkipped: 0 };
         for (let start = 0; start < files.length; start += MAX_FILES_PER_COPY) {
           const chunk = files.slice(start, start + MAX_FILES_PER_COPY);
-          const rows = await session.query(copyIntoSql(tableRef(database, prepared.shadow), prepared.columns, tableRef(database, prepared.stage), chunk));
+          const rows = await session.query(
+            copyIntoSql(
+              tableRef(database, prepared.shadow),
+              prepared.columns,
+              tableRef(database, prepared.stage),
+              chunk,
+            ),
+          );
           for (const row of rows) {
             const status = String(field(row, 'status') ?? '').toUpperCase();
             if (status === 'LOADED') result.filesLoaded++;
             else if (status === 'LOAD_SKIPPED') result.filesSkipped++;
             else if (field(row, 'file') !== undefined) {
-              throw new PermanentError(`loading ${String(field(row, 'file'))} into ${qualifiedName(prepared.shadow)} ended with status ${status}: ${String(field(row, 'first_error') ?? '')}`, 'LoadFailed');
+              throw new PermanentError(
+                `loading ${String(field(row, 'file'))} into ${qualifiedName(prepared.shadow)} ended with status ${status}: ${String(field(row, 'first_error') ?? '')}`,
+                'LoadFailed',
+              );
             }
           }
           faultPoint('load.after-copy');

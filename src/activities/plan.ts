@@ -16,7 +16,11 @@ export function planPipelineActivity(context: ActivityContext) {
       const client = await connectPostgres(config.source);
       try {
         const jobs = await resolveTables(client, config);
-        const selected = markFullRefresh(filterTables(jobs, input.tables, config.name), input.fullRefresh ?? [], config.name);
+        const selected = markFullRefresh(
+          filterTables(jobs, input.tables, config.name),
+          input.fullRefresh ?? [],
+          config.name,
+        );
         checkTargetCollisions(selected);
         return { pipeline: config.name, tables: selected, maxParallelTables: config.settings.maxParallelTables };
       } catch (error) {
@@ -51,24 +55,37 @@ async function resolveTables(client: Client, config: PipelineConfig): Promise<Ta
     const include = selection.include.map(globToRegExp);
     const exclude = selection.exclude.map(globToRegExp);
     for (const name of names) {
-      if (include.some((re) => re.test(name)) && !exclude.some((re) => re.test(name))) addJob(jobs, config, selection, name, undefined);
+      if (include.some((re) => re.test(name)) && !exclude.some((re) => re.test(name)))
+        addJob(jobs, config, selection, name, undefined);
     }
   }
   if (jobs.size === 0) {
-    throw new PermanentError(`pipeline "${config.name}" selects no tables: check the schemas and include/exclude patterns in ${config.file}`, 'NoTables');
+    throw new PermanentError(
+      `pipeline "${config.name}" selects no tables: check the schemas and include/exclude patterns in ${config.file}`,
+      'NoTables',
+    );
   }
   return [...jobs.values()];
 }
 
 /** Explicit entries win over schema-wide ones for the same table; the first mention keeps its place. */
-function addJob(jobs: Map<string, TableJob>, config: PipelineConfig, selection: TableSelection, name: string, target: string | undefined): void {
+function addJob(
+  jobs: Map<string, TableJob>,
+  config: PipelineConfig,
+  selection: TableSelection,
+  name: string,
+  target: string | undefined,
+): void {
   const key = qualifiedName({ schema: selection.schema, name });
   if (jobs.has(key) && selection.kind === 'schema') return;
   const settings = config.settings;
   jobs.set(key, {
     pipeline: config.name,
     source: { schema: selection.schema, name },
-    target: { schema: config.destination.schema, name: target ?? (settings.identifierCase === 'upper' ? name.toUpperCase() : name) },
+    target: {
+      schema: config.destination.schema,
+      name: target ?? (settings.identifierCase === 'upper' ? name.toUpperCase() : name),
+    },
     mode: selection.overrides.mode ?? settings.mode,
     onUnrepresentable: settings.onUnrepresentable,
     partitionRows: selection.overrides.partitionRows ?? settings.partitionRows,
@@ -89,8 +106,15 @@ function markFullRefresh(jobs: TableJob[], requested: string[], pipeline: string
   for (const raw of requested) {
     const job = findJob(jobs, raw);
     if (!job || job.mode === 'full_refresh') {
-      const known = jobs.filter((j) => j.mode !== 'full_refresh').map((j) => qualifiedName(j.source)).join(', ') || 'none';
-      throw new PermanentError(`--full-refresh "${raw}": not an incremental table of this run of pipeline "${pipeline}" (incremental tables: ${known})`, 'UnknownTable');
+      const known =
+        jobs
+          .filter((j) => j.mode !== 'full_refresh')
+          .map((j) => qualifiedName(j.source))
+          .join(', ') || 'none';
+      throw new PermanentError(
+        `--full-refresh "${raw}": not an incremental table of this run of pipeline "${pipeline}" (incremental tables: ${known})`,
+        'UnknownTable',
+      );
     }
     job.fullRefresh = true;
   }
@@ -103,7 +127,10 @@ function filterTables(jobs: TableJob[], requested: string[] | undefined, pipelin
     const job = findJob(jobs, raw);
     if (!job) {
       const known = jobs.map((j) => qualifiedName(j.source)).join(', ');
-      throw new PermanentError(`table "${raw}" is not part of pipeline "${pipeline}" (its tables: ${known})`, 'UnknownTable');
+      throw new PermanentError(
+        `table "${raw}" is not part of pipeline "${pipeline}" (its tables: ${known})`,
+        'UnknownTable',
+      );
     }
     return job;
   });
@@ -126,6 +153,9 @@ function checkTargetCollisions(jobs: TableJob[]): void {
 }
 
 export function globToRegExp(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const escaped = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`);
 }

@@ -7,10 +7,37 @@ import { maxCursor, windowPredicate } from '../connectors/postgres/cursor';
 import { planPartitions } from '../connectors/postgres/partitioning';
 import { quoteTable } from '../connectors/postgres/sql';
 import { field, type SnowflakeSession } from '../connectors/snowflake/connection';
-import { createSchemaSql, createShadowTableSql, createStageSql, shadowTableName, stageName, tableRef, type TableRef } from '../connectors/snowflake/dialect';
-import { addColumnSql, createStateTableSql, dropNotNullSql, STATE_TABLE, targetColumnsSql, widenColumnSql } from '../connectors/snowflake/incremental-sql';
-import { describeChange, diffSchema, type SchemaChange, type TargetColumn } from '../connectors/snowflake/schema-evolution';
-import { qualifiedName, type ColumnPlan, type CursorWindow, type IncrementalSpec, type PreparedIncremental, type TableJob } from '../shared';
+import {
+  createSchemaSql,
+  createShadowTableSql,
+  createStageSql,
+  shadowTableName,
+  stageName,
+  tableRef,
+  type TableRef,
+} from '../connectors/snowflake/dialect';
+import {
+  addColumnSql,
+  createStateTableSql,
+  dropNotNullSql,
+  STATE_TABLE,
+  targetColumnsSql,
+  widenColumnSql,
+} from '../connectors/snowflake/incremental-sql';
+import {
+  describeChange,
+  diffSchema,
+  type SchemaChange,
+  type TargetColumn,
+} from '../connectors/snowflake/schema-evolution';
+import {
+  qualifiedName,
+  type ColumnPlan,
+  type CursorWindow,
+  type IncrementalSpec,
+  type PreparedIncremental,
+  type TableJob,
+} from '../shared';
 import { pipelineConfig, runActivity, type ActivityContext } from './context';
 import { planColumns, type PrepareTableInput } from './prepare';
 import { readState } from './state';
@@ -66,7 +93,13 @@ export function prepareIncrementalActivity(context: ActivityContext) {
             ...(full ? {} : { low: committed?.cursor ?? undefined, lookback: spec.lookback }),
           };
           // A full load is split like a full refresh; a window by its own rows' keys.
-          const plan = await planPartitions(client, job.source, shape.integerKey, job.partitionRows, full ? undefined : windowPredicate(window));
+          const plan = await planPartitions(
+            client,
+            job.source,
+            shape.integerKey,
+            job.partitionRows,
+            full ? undefined : windowPredicate(window),
+          );
           const prepared: PreparedIncremental = {
             columns: shape.columns,
             partitioning: plan.partitioning,
@@ -81,7 +114,9 @@ export function prepareIncrementalActivity(context: ActivityContext) {
             schemaChanges: diff.changes.map(describeChange),
           };
           await session.query(createStageSql(tableRef(database, prepared.stage)));
-          await session.query(createShadowTableSql(tableRef(database, prepared.shadow), shape.columns, prepared.runMarker));
+          await session.query(
+            createShadowTableSql(tableRef(database, prepared.shadow), shape.columns, prepared.runMarker),
+          );
           return prepared;
         });
       } finally {
@@ -92,28 +127,47 @@ export function prepareIncrementalActivity(context: ActivityContext) {
 }
 
 export function incrementalSpec(job: TableJob): IncrementalSpec {
-  if (!job.incremental) throw new PermanentError(`${qualifiedName(job.source)} is in mode ${job.mode} but has no cursor column configured`, 'InvalidConfig');
+  if (!job.incremental)
+    throw new PermanentError(
+      `${qualifiedName(job.source)} is in mode ${job.mode} but has no cursor column configured`,
+      'InvalidConfig',
+    );
   return job.incremental;
 }
 
-async function readSource(client: Client, job: TableJob, spec: IncrementalSpec, identifierCase: IdentifierCase): Promise<SourceShape> {
+async function readSource(
+  client: Client,
+  job: TableJob,
+  spec: IncrementalSpec,
+  identifierCase: IdentifierCase,
+): Promise<SourceShape> {
   const table = await describeTable(client, job.source);
   const columns = await planColumns(client, job, table.columns, identifierCase);
   const where = quoteTable(job.source.schema, job.source.name);
   const cursor = columns.find((c) => c.source === spec.cursor);
   if (!cursor) throw new PermanentError(`cursor column "${spec.cursor}" does not exist in ${where}`, 'InvalidCursor');
   if (!ORDERABLE.has(cursor.type.kind)) {
-    throw new PermanentError(`cursor column "${spec.cursor}" of ${where} is ${cursor.sourceType}; use an integer, numeric, date or timestamp column`, 'InvalidCursor');
+    throw new PermanentError(
+      `cursor column "${spec.cursor}" of ${where} is ${cursor.sourceType}; use an integer, numeric, date or timestamp column`,
+      'InvalidCursor',
+    );
   }
   const primaryKey = spec.primaryKey ?? table.primaryKey;
   for (const name of primaryKey) {
-    if (!columns.some((c) => c.source === name)) throw new PermanentError(`primaryKey column "${name}" does not exist in ${where}`, 'InvalidKey');
+    if (!columns.some((c) => c.source === name))
+      throw new PermanentError(`primaryKey column "${name}" does not exist in ${where}`, 'InvalidKey');
   }
   if (job.mode === 'incremental_merge' && primaryKey.length === 0) {
-    throw new PermanentError(`${where} has no primary key; incremental_merge needs one: set primaryKey in the table's entry`, 'InvalidKey');
+    throw new PermanentError(
+      `${where} has no primary key; incremental_merge needs one: set primaryKey in the table's entry`,
+      'InvalidKey',
+    );
   }
   if (spec.softDelete && !columns.some((c) => c.source === spec.softDelete?.column)) {
-    throw new PermanentError(`softDelete column "${spec.softDelete.column}" does not exist in ${where}`, 'InvalidConfig');
+    throw new PermanentError(
+      `softDelete column "${spec.softDelete.column}" does not exist in ${where}`,
+      'InvalidConfig',
+    );
   }
   return { columns, primaryKey, integerKey: table.integerKey, high: await maxCursor(client, job.source, spec.cursor) };
 }

@@ -6,8 +6,22 @@ import { edgeRule } from '../connectors/postgres/edges';
 import { classifyPostgresError, connectPostgres } from '../connectors/postgres/connect';
 import { planPartitions } from '../connectors/postgres/partitioning';
 import { quoteTable } from '../connectors/postgres/sql';
-import { createSchemaSql, createShadowTableSql, createStageSql, shadowTableName, stageName, tableRef } from '../connectors/snowflake/dialect';
-import { qualifiedName, type ColumnKind, type ColumnPlan, type PreparedTable, type TableJob, type UnrepresentablePolicy } from '../shared';
+import {
+  createSchemaSql,
+  createShadowTableSql,
+  createStageSql,
+  shadowTableName,
+  stageName,
+  tableRef,
+} from '../connectors/snowflake/dialect';
+import {
+  qualifiedName,
+  type ColumnKind,
+  type ColumnPlan,
+  type PreparedTable,
+  type TableJob,
+  type UnrepresentablePolicy,
+} from '../shared';
 import { runActivity, pipelineConfig, type ActivityContext } from './context';
 
 /** Snowflake's NUMBER holds at most this many digits. */
@@ -60,7 +74,12 @@ export function prepareTableActivity(context: ActivityContext) {
   };
 }
 
-export async function planColumns(client: Client, job: TableJob, columns: SourceColumn[], identifierCase: IdentifierCase): Promise<ColumnPlan[]> {
+export async function planColumns(
+  client: Client,
+  job: TableJob,
+  columns: SourceColumn[],
+  identifierCase: IdentifierCase,
+): Promise<ColumnPlan[]> {
   const table = quoteTable(job.source.schema, job.source.name);
   const unsupported = columns.filter((c) => c.kind === undefined);
   if (unsupported.length > 0) {
@@ -72,8 +91,14 @@ export async function planColumns(client: Client, job: TableJob, columns: Source
   }
 
   // Unconstrained numerics, and numerics wider than Snowflake's, are sized from the values present.
-  const unsized = columns.filter((c) => c.kind?.kind === 'decimal' && (c.kind.precision === 0 || c.kind.precision > MAX_NUMBER_PRECISION));
-  const measured = await measureNumerics(client, job.source, unsized.map((c) => c.name));
+  const unsized = columns.filter(
+    (c) => c.kind?.kind === 'decimal' && (c.kind.precision === 0 || c.kind.precision > MAX_NUMBER_PRECISION),
+  );
+  const measured = await measureNumerics(
+    client,
+    job.source,
+    unsized.map((c) => c.name),
+  );
 
   const plans = columns.map((column): ColumnPlan => {
     const plan: ColumnPlan = {
@@ -96,7 +121,10 @@ export async function planColumns(client: Client, job: TableJob, columns: Source
   for (const plan of plans) {
     const other = seen.get(plan.target);
     if (other !== undefined) {
-      throw new PermanentError(`columns "${other}" and "${plan.source}" of ${table} both become "${plan.target}" in Snowflake; use identifierCase: preserve`, 'TargetCollision');
+      throw new PermanentError(
+        `columns "${other}" and "${plan.source}" of ${table} both become "${plan.target}" in Snowflake; use identifierCase: preserve`,
+        'TargetCollision',
+      );
     }
     seen.set(plan.target, plan.source);
   }
@@ -116,8 +144,15 @@ function declaredDecimal(precision: number, scale: number): ColumnKind {
 function sizeFromData(plan: ColumnPlan, size: NumericSize, policy: UnrepresentablePolicy, table: string): ColumnPlan {
   const needed = size.integerDigits + size.scale;
   const fits = needed <= MAX_NUMBER_PRECISION;
-  if (fits && !size.hasNaN) return { ...plan, type: { kind: 'decimal', precision: MAX_NUMBER_PRECISION, scale: size.scale }, sizedFromData: true };
-  const problem = fits ? 'holds NaN' : `needs ${needed} digits (${size.integerDigits} before the point, ${size.scale} after); NUMBER holds ${MAX_NUMBER_PRECISION}`;
+  if (fits && !size.hasNaN)
+    return {
+      ...plan,
+      type: { kind: 'decimal', precision: MAX_NUMBER_PRECISION, scale: size.scale },
+      sizedFromData: true,
+    };
+  const problem = fits
+    ? 'holds NaN'
+    : `needs ${needed} digits (${size.integerDigits} before the point, ${size.scale} after); NUMBER holds ${MAX_NUMBER_PRECISION}`;
   if (policy === 'fail') {
     throw new PermanentError(
       `column "${plan.source}" of ${table} (${plan.sourceType}) ${problem}. Nothing was loaded; set settings.onUnrepresentable to "null" or "string"`,
@@ -138,7 +173,9 @@ async function landEdgeColumnsAsText(client: Client, job: TableJob, plans: Colum
   });
   if (checked.length === 0) return;
   const select = checked.map(({ rule }, i) => `count(*) FILTER (WHERE ${rule.condition}) AS e${i}`).join(', ');
-  const { rows } = await client.query<Record<string, string>>(`SELECT ${select} FROM ${quoteTable(job.source.schema, job.source.name)}`);
+  const { rows } = await client.query<Record<string, string>>(
+    `SELECT ${select} FROM ${quoteTable(job.source.schema, job.source.name)}`,
+  );
   checked.forEach(({ index }, i) => {
     const found = Number(rows[0][`e${i}`]);
     if (found > 0) plans[index] = { ...plans[index], type: { kind: 'text' }, asText: found, sizedFromData: undefined };

@@ -28,7 +28,10 @@ export function holdSnapshotActivity(context: ActivityContext) {
       // Operators can find the holder in pg_stat_activity (and see why a transaction stays open).
       await client.query(`SET application_name = ${quoteLiteral(`conduit snapshot ${table}`.slice(0, 63))}`);
       const ended = new Promise<never>((_, reject) => {
-        const lost = (error?: Error) => reject(new Error(`the connection holding the snapshot of ${table} ended${error ? `: ${error.message}` : ''}`));
+        const lost = (error?: Error) =>
+          reject(
+            new Error(`the connection holding the snapshot of ${table} ended${error ? `: ${error.message}` : ''}`),
+          );
         client.on('error', lost);
         client.once('end', () => lost());
       });

@@ -18,16 +18,31 @@ export function stateFromRow(row: Row): CursorState {
     return value === null || value === undefined ? '' : String(value);
   };
   const cursor = field(row, 'cursor');
-  return { table: text('table'), source: text('source'), mode: text('mode'), cursor: cursor === null || cursor === undefined ? null : String(cursor), marker: text('marker'), updated: text('updated') };
+  return {
+    table: text('table'),
+    source: text('source'),
+    mode: text('mode'),
+    cursor: cursor === null || cursor === undefined ? null : String(cursor),
+    marker: text('marker'),
+    updated: text('updated'),
+  };
 }
 
-export async function readState(session: SnowflakeSession, state: TableRef, table: string): Promise<CursorState | undefined> {
+export async function readState(
+  session: SnowflakeSession,
+  state: TableRef,
+  table: string,
+): Promise<CursorState | undefined> {
   const rows = await session.query(readStateSql(state), [table]);
   return rows.length > 0 ? stateFromRow(rows[0]) : undefined;
 }
 
 /** Replaces a table's state row; the caller decides the transaction it belongs to. */
-export async function writeState(session: SnowflakeSession, state: TableRef, value: Omit<CursorState, 'updated'>): Promise<void> {
+export async function writeState(
+  session: SnowflakeSession,
+  state: TableRef,
+  value: Omit<CursorState, 'updated'>,
+): Promise<void> {
   await session.query(deleteStateSql(state), [value.table]);
   await session.query(insertStateSql(state), [value.table, value.source, value.mode, value.cursor, value.marker]);
 }

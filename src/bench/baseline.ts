@@ -34,19 +34,34 @@ export interface BaselineMeasurement {
 /** The SELECT the extract ran for one partition, widened to the whole table. */
 export function wholeTableStatement(job: TableJob, table: PreparedTable): string {
   const range: PartitionRange =
-    table.partitioning.strategy === 'key' ? { strategy: 'key', column: table.partitioning.column } : { strategy: 'ctid' };
+    table.partitioning.strategy === 'key'
+      ? { strategy: 'key', column: table.partitioning.column }
+      : { strategy: 'ctid' };
   return extractStatement(job.source, table.columns, range).sql;
 }
 
 export function postgresSource(endpoint: PostgresEndpoint): PostgresSource {
-  return { type: 'postgres', host: endpoint.host, port: endpoint.port, database: endpoint.database, user: endpoint.user, password: endpoint.password, ssl: 'disable' };
+  return {
+    type: 'postgres',
+    host: endpoint.host,
+    port: endpoint.port,
+    database: endpoint.database,
+    user: endpoint.user,
+    password: endpoint.password,
+    ssl: 'disable',
+  };
 }
 
 /**
  * Runs the COPY `passes` times (the fastest counts: it is the limit), and once more written by the
  * server itself to /dev/null when `serverFiles` allows, which is PostgreSQL's share alone.
  */
-export async function measureBaseline(endpoint: PostgresEndpoint, copySql: string, passes: number, serverFiles: boolean): Promise<BaselineMeasurement> {
+export async function measureBaseline(
+  endpoint: PostgresEndpoint,
+  copySql: string,
+  passes: number,
+  serverFiles: boolean,
+): Promise<BaselineMeasurement> {
   const client = await connectPostgres(postgresSource(endpoint));
   try {
     const times: number[] = [];
@@ -100,7 +115,13 @@ export interface StagingMeasurement {
  * extractToFile (fastest of `passes`), then one PUT of the file. Splits the extract+stage phase
  * into its parts.
  */
-export async function measureStaging(endpoint: PostgresEndpoint, copySql: string, destination: SnowflakeDestination, codec: Codec, passes: number): Promise<StagingMeasurement> {
+export async function measureStaging(
+  endpoint: PostgresEndpoint,
+  copySql: string,
+  destination: SnowflakeDestination,
+  codec: Codec,
+  passes: number,
+): Promise<StagingMeasurement> {
   const folder = mkdtempSync(join(tmpdir(), 'conduit-bench-stage-'));
   const file = join(folder, `whole-table.csv${CODEC_FORMAT[codec].extension}`);
   const schema = `BENCH_STAGE_${process.pid}_${Date.now()}`;
@@ -125,7 +146,9 @@ export async function measureStaging(endpoint: PostgresEndpoint, copySql: string
         await session.query(putFileSql(file, codec, stage));
         return Number(process.hrtime.bigint() - started) / 1e9;
       } finally {
-        await session.query(`DROP SCHEMA IF EXISTS ${quoteIdent(destination.database)}.${quoteIdent(schema)} CASCADE`).catch(() => undefined);
+        await session
+          .query(`DROP SCHEMA IF EXISTS ${quoteIdent(destination.database)}.${quoteIdent(schema)} CASCADE`)
+          .catch(() => undefined);
       }
     });
     return { extractToFileSeconds, putSeconds, fileBytes: statSync(file).size };

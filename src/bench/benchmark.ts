@@ -31,7 +31,11 @@ export interface BenchmarkPlan {
 
 export type Log = (line: string) => void;
 
-export async function runBenchmark(services: BenchServices, plan: BenchmarkPlan, log: Log = () => undefined): Promise<BenchResults> {
+export async function runBenchmark(
+  services: BenchServices,
+  plan: BenchmarkPlan,
+  log: Log = () => undefined,
+): Promise<BenchResults> {
   const startedAt = new Date().toISOString();
   const loadAverage = loadavg()[0];
   const database = await createBenchDatabase(services.postgres);
@@ -72,19 +76,42 @@ export async function runBenchmark(services: BenchServices, plan: BenchmarkPlan,
           if (!baseline && outcome.history?.prepared) {
             const sql = wholeTableStatement(outcome.history.prepared.job, outcome.history.prepared.table);
             const measured = await measureBaseline(database.endpoint, sql, plan.baselineRepeat, database.serverFiles);
-            const staging = await measureStaging(database.endpoint, sql, destinationOf(services), plan.compression, Math.min(2, plan.baselineRepeat)).catch((error: unknown) => {
+            const staging = await measureStaging(
+              database.endpoint,
+              sql,
+              destinationOf(services),
+              plan.compression,
+              Math.min(2, plan.baselineRepeat),
+            ).catch((error: unknown) => {
               log(`  (staging measurement failed: ${(error as Error).message})`);
               return undefined;
             });
-            baseline = { rows, rowsPerSecond: rows / measured.seconds, tableBytes: generated.tableBytes, generateSeconds: generated.seconds, ...measured, staging };
+            baseline = {
+              rows,
+              rowsPerSecond: rows / measured.seconds,
+              tableBytes: generated.tableBytes,
+              generateSeconds: generated.seconds,
+              ...measured,
+              staging,
+            };
             log(
               `  raw baseline (COPY → gzip-1 → nowhere, 1 stream): ${measured.seconds.toFixed(2)} s, ${Math.round(baseline.rowsPerSecond).toLocaleString('en-US')} rows/s` +
-                (measured.serverOnlySeconds !== undefined ? `; PostgreSQL alone (COPY TO /dev/null): ${measured.serverOnlySeconds.toFixed(2)} s` : '') +
-                (staging ? `; extractToFile ${staging.extractToFileSeconds.toFixed(2)} s + one PUT ${staging.putSeconds.toFixed(2)} s` : ''),
+                (measured.serverOnlySeconds !== undefined
+                  ? `; PostgreSQL alone (COPY TO /dev/null): ${measured.serverOnlySeconds.toFixed(2)} s`
+                  : '') +
+                (staging
+                  ? `; extractToFile ${staging.extractToFileSeconds.toFixed(2)} s + one PUT ${staging.putSeconds.toFixed(2)} s`
+                  : ''),
             );
           }
         }
-        sizeCases.push({ rows, partitions, partitionRows: partitionRowsFor(rows, partitions), run: median(runs), runs });
+        sizeCases.push({
+          rows,
+          partitions,
+          partitionRows: partitionRowsFor(rows, partitions),
+          run: median(runs),
+          runs,
+        });
       }
       if (baseline) {
         baselines.push(baseline);
@@ -97,7 +124,9 @@ export async function runBenchmark(services: BenchServices, plan: BenchmarkPlan,
     }
   } finally {
     await connection.close();
-    await database.drop().catch((error: unknown) => log(`could not drop the benchmark database: ${(error as Error).message}`));
+    await database
+      .drop()
+      .catch((error: unknown) => log(`could not drop the benchmark database: ${(error as Error).message}`));
   }
   const cpu = cpus();
   return {
@@ -112,7 +141,16 @@ export async function runBenchmark(services: BenchServices, plan: BenchmarkPlan,
       loadAverage,
       workflowBundle: prebuiltBundle ? 'prebuilt' : 'bundled at start',
     },
-    options: { rows: plan.rows, partitions: plan.partitions, repeat: plan.repeat, baselineRepeat: plan.baselineRepeat, workerNodeFlags: plan.workerNodeFlags, workerEnv: plan.workerEnv, bundleAtStart: plan.bundleAtStart, compression: plan.compression },
+    options: {
+      rows: plan.rows,
+      partitions: plan.partitions,
+      repeat: plan.repeat,
+      baselineRepeat: plan.baselineRepeat,
+      workerNodeFlags: plan.workerNodeFlags,
+      workerEnv: plan.workerEnv,
+      bundleAtStart: plan.bundleAtStart,
+      compression: plan.compression,
+    },
     services: plan.services,
     baselines,
     cases,

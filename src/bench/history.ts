@@ -129,16 +129,20 @@ function readWorkflow(workflowId: string, events: HistoryEvent[]) {
     activities: [...byScheduled.values()],
     children,
     prepared,
-    extractStage: prepareDone !== undefined && lastChildDone !== undefined ? { from: prepareDone, to: lastChildDone } : undefined,
+    extractStage:
+      prepareDone !== undefined && lastChildDone !== undefined ? { from: prepareDone, to: lastChildDone } : undefined,
   };
 }
 
 /** The run's time split into activity time and the time Temporal spent between and around them. */
 export function timeline(run: RunHistory): Timeline {
   const workflowSeconds = (run.closed - run.started) / 1000;
-  const ran = run.activities.flatMap((a) => (a.started !== undefined && a.closed !== undefined ? [{ type: a.type, span: [a.started, a.closed] as const }] : []));
+  const ran = run.activities.flatMap((a) =>
+    a.started !== undefined && a.closed !== undefined ? [{ type: a.type, span: [a.started, a.closed] as const }] : [],
+  );
   const activitySeconds = unionMs(ran.map((a) => a.span)) / 1000;
-  const scheduleToStartSeconds = run.activities.reduce((sum, a) => sum + (a.started !== undefined ? a.started - a.scheduled : 0), 0) / 1000;
+  const scheduleToStartSeconds =
+    run.activities.reduce((sum, a) => sum + (a.started !== undefined ? a.started - a.scheduled : 0), 0) / 1000;
   const activities: Timeline['activities'] = {};
   for (const type of new Set(run.activities.map((a) => a.type))) {
     const spans = ran.filter((a) => a.type === type).map((a) => a.span);

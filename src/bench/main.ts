@@ -17,10 +17,17 @@ import { WORKER_PROCESS_SETTINGS } from '../worker';
 /** Services named by the environment (as `conduit dev` prints them), when all three are there. */
 function servicesFromEnv(env: NodeJS.ProcessEnv): BenchServices | undefined {
   const { TEMPORAL_ADDRESS, PGHOST, PGPORT, PGUSER, PGDATABASE, SNOWFLAKE_HOST, SNOWFLAKE_PORT } = env;
-  if (!TEMPORAL_ADDRESS || !PGHOST || !PGPORT || !PGUSER || !PGDATABASE || !SNOWFLAKE_HOST || !SNOWFLAKE_PORT) return undefined;
+  if (!TEMPORAL_ADDRESS || !PGHOST || !PGPORT || !PGUSER || !PGDATABASE || !SNOWFLAKE_HOST || !SNOWFLAKE_PORT)
+    return undefined;
   return {
     temporal: { address: TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE || 'default' },
-    postgres: { host: PGHOST, port: Number(PGPORT), user: PGUSER, password: env.PGPASSWORD ?? '', database: PGDATABASE },
+    postgres: {
+      host: PGHOST,
+      port: Number(PGPORT),
+      user: PGUSER,
+      password: env.PGPASSWORD ?? '',
+      database: PGDATABASE,
+    },
     snowflake: {
       host: SNOWFLAKE_HOST,
       port: Number(SNOWFLAKE_PORT),
@@ -36,7 +43,10 @@ function servicesFromEnv(env: NodeJS.ProcessEnv): BenchServices | undefined {
 }
 
 function timestamp(date: Date): string {
-  return date.toISOString().replace(/[:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return date
+    .toISOString()
+    .replace(/[:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -51,7 +61,11 @@ async function main(argv: string[]): Promise<number> {
   await buildWorkflowBundle(resolve(__dirname, '..'));
 
   const fromEnv = servicesFromEnv(process.env);
-  log(fromEnv ? 'using the services named by the environment' : 'starting Temporal, PostgreSQL and the Snowflake emulator…');
+  log(
+    fromEnv
+      ? 'using the services named by the environment'
+      : 'starting Temporal, PostgreSQL and the Snowflake emulator…',
+  );
   const local = fromEnv ? undefined : await startLocalServices();
   const stopServices = () => local?.stop();
   const onSignal = () => {
@@ -102,7 +116,13 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    console.error(error instanceof UsageError ? `${error.message}\n\n${USAGE}` : error instanceof Error ? (error.stack ?? error.message) : error);
+    console.error(
+      error instanceof UsageError
+        ? `${error.message}\n\n${USAGE}`
+        : error instanceof Error
+          ? (error.stack ?? error.message)
+          : error,
+    );
     process.exitCode = error instanceof UsageError ? 2 : 1;
   },
 );

@@ -52,11 +52,22 @@ Uses the services named by TEMPORAL_ADDRESS, PGHOST… and SNOWFLAKE_HOST… whe
 export class UsageError extends Error {}
 
 export function parseBenchArgs(argv: string[]): BenchOptions {
-  const options: BenchOptions = { rows: [...DEFAULT_ROWS], partitions: [...DEFAULT_PARTITIONS], repeat: 1, baselineRepeat: 3, outDir: 'bench/results', bundleAtStart: false, compression: 'auto' };
+  const options: BenchOptions = {
+    rows: [...DEFAULT_ROWS],
+    partitions: [...DEFAULT_PARTITIONS],
+    repeat: 1,
+    baselineRepeat: 3,
+    outDir: 'bench/results',
+    bundleAtStart: false,
+    compression: 'auto',
+  };
   let large = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=')
+        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+        : [arg, undefined];
     const value = (): string => {
       const next = inline ?? argv[++i];
       if (next === undefined || next === '') throw new UsageError(`${flag} needs a value`);

@@ -10,7 +10,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 export function memoryOf(pid: number): { rss: number; hwm: number } | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024;
+    const kb = (field: string) =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024;
     const rss = kb('VmRSS');
     const hwm = kb('VmHWM');
     return Number.isNaN(rss) || Number.isNaN(hwm) ? undefined : { rss, hwm };
@@ -66,7 +67,9 @@ function readStat(pid: number): ProcStat | undefined {
 
 function allPids(): number[] {
   try {
-    return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number);
+    return readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number);
   } catch {
     return [];
   }
@@ -140,7 +143,8 @@ export function threadCpuSeconds(pid: number): Record<string, number> {
   for (const tid of tids) {
     try {
       const text = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = tid === String(pid) ? 'main' : `${text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'))} (other threads)`;
+      const name =
+        tid === String(pid) ? 'main' : `${text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'))} (other threads)`;
       const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
       totals[name] = (totals[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / clockTicks();
     } catch {

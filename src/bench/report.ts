@@ -30,7 +30,11 @@ export function renderMarkdown(results: BenchResults): string {
     `${m.cpus} × ${m.cpuModel}, ${(m.memoryBytes / 2 ** 30).toFixed(0)} GB, Node ${m.node}, ${m.postgres.split(' on ')[0]}; ` +
       `load average ${m.loadAverage.toFixed(2)} at start; workflow bundle ${m.workflowBundle}; services ${results.services}; ` +
       `${results.options.repeat} run(s) per case (median shown); worker process: ` +
-      `flags \`${results.options.workerNodeFlags.join(' ') || '(none)'}\`, env \`${Object.entries(results.options.workerEnv).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}\`` +
+      `flags \`${results.options.workerNodeFlags.join(' ') || '(none)'}\`, env \`${
+        Object.entries(results.options.workerEnv)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ') || '(none)'
+      }\`` +
       `${results.options.bundleAtStart ? ', workflows bundled at start' : ''}; staged files ${results.options.compression} level 1.`,
   );
   lines.push('');
@@ -48,10 +52,12 @@ export function renderMarkdown(results: BenchResults): string {
     );
   }
   lines.push('');
-  lines.push('## Pipeline runs (full_refresh through Temporal, worker in its own process, PostgreSQL, Snowflake emulator)');
+  lines.push(
+    '## Pipeline runs (full_refresh through Temporal, worker in its own process, PostgreSQL, Snowflake emulator)',
+  );
   lines.push('');
   lines.push(
-    '| rows | partitions | end to end s | end-to-end rows/s | × baseline | without the emulator\'s COPY, rows/s | extract+stage s | extract+stage rows/s | × baseline | worker peak RSS MB | worker + compressors, sampled MB | staged MB | status |',
+    "| rows | partitions | end to end s | end-to-end rows/s | × baseline | without the emulator's COPY, rows/s | extract+stage s | extract+stage rows/s | × baseline | worker peak RSS MB | worker + compressors, sampled MB | staged MB | status |",
   );
   lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const c of results.cases) {

@@ -50,13 +50,25 @@ export function partitionRowsFor(rows: number, partitions: number): number {
   return Math.ceil(rows / partitions);
 }
 
-function pipelineDocument(context: CaseContext, name: string, rows: number, partitions: number): Record<string, unknown> {
+function pipelineDocument(
+  context: CaseContext,
+  name: string,
+  rows: number,
+  partitions: number,
+): Record<string, unknown> {
   const { snowflake, temporal } = context.services;
   const source = context.source;
   return {
     name,
     temporal: { address: temporal.address, namespace: temporal.namespace, taskQueue: `conduit-${name}` },
-    source: { type: 'postgres', host: source.host, port: source.port, database: source.database, user: source.user, password: '${BENCH_PG_PASSWORD}' },
+    source: {
+      type: 'postgres',
+      host: source.host,
+      port: source.port,
+      database: source.database,
+      user: source.user,
+      password: '${BENCH_PG_PASSWORD}',
+    },
     destination: {
       type: 'snowflake',
       account: snowflake.account,
@@ -69,7 +81,13 @@ function pipelineDocument(context: CaseContext, name: string, rows: number, part
       protocol: snowflake.protocol,
     },
     tables: [{ name: `${BENCH_TABLE.schema}.${BENCH_TABLE.name}` }],
-    settings: { mode: 'full_refresh', partitionRows: partitionRowsFor(rows, partitions), maxParallelPartitions: partitions, maxParallelTables: 1, compression: context.compression },
+    settings: {
+      mode: 'full_refresh',
+      partitionRows: partitionRowsFor(rows, partitions),
+      maxParallelPartitions: partitions,
+      maxParallelTables: 1,
+      compression: context.compression,
+    },
   };
 }
 
@@ -79,7 +97,11 @@ export async function runCase(context: CaseContext, rows: number, partitions: nu
   const targetSchema = (document.destination as { schema: string }).schema;
   const worker = await startWorkerChild({
     document,
-    env: { ...context.workerEnv, BENCH_PG_PASSWORD: context.source.password, BENCH_SF_PASSWORD: context.services.snowflake.password },
+    env: {
+      ...context.workerEnv,
+      BENCH_PG_PASSWORD: context.source.password,
+      BENCH_SF_PASSWORD: context.services.snowflake.password,
+    },
     cpuProfileDir: context.cpuProfileDir,
     nodeFlags: context.workerNodeFlags,
     bundleAtStart: context.bundleAtStart,
@@ -96,7 +118,11 @@ export async function runCase(context: CaseContext, rows: number, partitions: nu
     sampler.start();
     threadsBefore = threadCpuSeconds(worker.pid);
     const started = process.hrtime.bigint();
-    const temporal = { address: context.services.temporal.address, namespace: context.services.temporal.namespace, taskQueue: `conduit-${name}` };
+    const temporal = {
+      address: context.services.temporal.address,
+      namespace: context.services.temporal.namespace,
+      taskQueue: `conduit-${name}`,
+    };
     const handle = await startPipelineRun(context.client, temporal, { pipeline: name });
     workflowId = handle.workflowId;
     outcome = await waitForRun(handle);
@@ -122,7 +148,9 @@ export async function runCase(context: CaseContext, rows: number, partitions: nu
   const history = workflowId ? await readRunHistory(context.client, workflowId).catch(() => undefined) : undefined;
   const table = outcome?.ok ? outcome.result.tables[0] : undefined;
   const rowsLoaded = table?.rows ?? 0;
-  const extractSeconds = history?.extractStage ? (history.extractStage.to - history.extractStage.from) / 1000 : Number.NaN;
+  const extractSeconds = history?.extractStage
+    ? (history.extractStage.to - history.extractStage.from) / 1000
+    : Number.NaN;
   const load = history?.activities.find((a) => a.type === 'loadTable');
   return {
     prebuiltBundle: worker.prebuiltBundle,
@@ -142,8 +170,11 @@ export async function runCase(context: CaseContext, rows: number, partitions: nu
         ? timeline(history)
         : { workflowSeconds: 0, activitySeconds: 0, temporalSeconds: 0, scheduleToStartSeconds: 0, activities: {} },
       cpuSeconds: sampler.total(),
-      extractStageCpuSeconds: history?.extractStage ? sampler.between(history.extractStage.from, history.extractStage.to) : {},
-      loadCpuSeconds: load?.started !== undefined && load.closed !== undefined ? sampler.between(load.started, load.closed) : {},
+      extractStageCpuSeconds: history?.extractStage
+        ? sampler.between(history.extractStage.from, history.extractStage.to)
+        : {},
+      loadCpuSeconds:
+        load?.started !== undefined && load.closed !== undefined ? sampler.between(load.started, load.closed) : {},
       workerThreadCpuSeconds: workerThreads,
     },
   };
@@ -152,11 +183,23 @@ export async function runCase(context: CaseContext, rows: number, partitions: nu
 /** The services' Snowflake (emulator) as a pipeline destination, secrets included. */
 export function destinationOf(services: BenchServices): SnowflakeDestination {
   const sf = services.snowflake;
-  return { type: 'snowflake', account: sf.account, user: sf.user, password: sf.password, database: sf.database, schema: sf.schema, host: sf.host, port: sf.port, protocol: sf.protocol };
+  return {
+    type: 'snowflake',
+    account: sf.account,
+    user: sf.user,
+    password: sf.password,
+    database: sf.database,
+    schema: sf.schema,
+    host: sf.host,
+    port: sf.port,
+    protocol: sf.protocol,
+  };
 }
 
 /** The emulator keeps tables in memory: each case's target goes once it is measured. */
 async function dropTargetSchema(context: CaseContext, schema: string): Promise<void> {
   const destination = destinationOf(context.services);
-  await withSnowflake(destination, (session) => session.query(`DROP SCHEMA IF EXISTS ${sfQuote(destination.database)}.${sfQuote(schema)} CASCADE`)).catch(() => undefined);
+  await withSnowflake(destination, (session) =>
+    session.query(`DROP SCHEMA IF EXISTS ${sfQuote(destination.database)}.${sfQuote(schema)} CASCADE`),
+  ).catch(() => undefined);
 }

@@ -27,7 +27,13 @@ export interface BenchDatabase {
 }
 
 function connect(endpoint: PostgresEndpoint): Promise<Client> {
-  const client = new Client({ host: endpoint.host, port: endpoint.port, user: endpoint.user, password: endpoint.password, database: endpoint.database });
+  const client = new Client({
+    host: endpoint.host,
+    port: endpoint.port,
+    user: endpoint.user,
+    password: endpoint.password,
+    database: endpoint.database,
+  });
   return client.connect().then(() => client);
 }
 
@@ -39,7 +45,9 @@ export async function createBenchDatabase(server: PostgresEndpoint): Promise<Ben
     await admin.query(`CREATE DATABASE ${name}`);
   } catch (error) {
     await admin.end();
-    throw new Error(`the benchmark needs its own database on ${server.host}:${server.port} and could not create one (${(error as Error).message}); use a user with CREATEDB`);
+    throw new Error(
+      `the benchmark needs its own database on ${server.host}:${server.port} and could not create one (${(error as Error).message}); use a user with CREATEDB`,
+    );
   }
   const endpoint: PostgresEndpoint = { ...server, database: name };
   const client = await connect(endpoint);
@@ -70,14 +78,19 @@ export async function createBenchDatabase(server: PostgresEndpoint): Promise<Ben
  * load), then VACUUM ANALYZE and CHECKPOINT so that no case pays for hint bits or dirty pages the
  * generation left behind. Returns the table's size on disk and the time taken (not counted anywhere).
  */
-export async function generateTable(endpoint: PostgresEndpoint, rows: number): Promise<{ tableBytes: number; seconds: number }> {
+export async function generateTable(
+  endpoint: PostgresEndpoint,
+  rows: number,
+): Promise<{ tableBytes: number; seconds: number }> {
   const started = Date.now();
   const client = await connect(endpoint);
   try {
     await createDemoTables(client, rows);
     await client.query('VACUUM (ANALYZE) demo.orders');
     await client.query('CHECKPOINT').catch(() => undefined);
-    const { rows: size } = await client.query<{ bytes: string }>("SELECT pg_total_relation_size('demo.orders') AS bytes");
+    const { rows: size } = await client.query<{ bytes: string }>(
+      "SELECT pg_total_relation_size('demo.orders') AS bytes",
+    );
     return { tableBytes: Number(size[0].bytes), seconds: (Date.now() - started) / 1000 };
   } finally {
     await client.end();

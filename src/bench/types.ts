@@ -6,7 +6,16 @@ export interface BenchResults {
   /** ISO time the run started. */
   startedAt: string;
   machine: MachineInfo;
-  options: { rows: number[]; partitions: number[]; repeat: number; baselineRepeat: number; workerNodeFlags: string[]; workerEnv: Record<string, string>; bundleAtStart: boolean; compression: Codec };
+  options: {
+    rows: number[];
+    partitions: number[];
+    repeat: number;
+    baselineRepeat: number;
+    workerNodeFlags: string[];
+    workerEnv: Record<string, string>;
+    bundleAtStart: boolean;
+    compression: Codec;
+  };
   /** Whether the services were started by the bench or given through the environment. */
   services: 'started' | 'environment';
   /** One raw baseline per table size. */

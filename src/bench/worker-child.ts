@@ -42,7 +42,10 @@ export interface WorkerChild {
  * Node, so it always uses the build's dist/bench/worker-process.js.
  */
 function workerEntry(): string {
-  const candidates = [join(__dirname, 'worker-process.js'), resolve(__dirname, '..', '..', 'dist', 'bench', 'worker-process.js')];
+  const candidates = [
+    join(__dirname, 'worker-process.js'),
+    resolve(__dirname, '..', '..', 'dist', 'bench', 'worker-process.js'),
+  ];
   const entry = candidates.find((path) => existsSync(path));
   if (!entry) throw new Error(`the benchmark worker is not built (${candidates[1]} is missing): run npm run build`);
   return entry;
@@ -56,7 +59,10 @@ export async function startWorkerChild(options: WorkerChildOptions): Promise<Wor
   const started = Date.now();
   const child = fork(workerEntry(), [documentPath, workDir, ...(options.bundleAtStart ? ['--bundle-at-start'] : [])], {
     env: { ...process.env, ...options.env },
-    execArgv: [...options.nodeFlags, ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProfileDir)}`] : [])],
+    execArgv: [
+      ...options.nodeFlags,
+      ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.cpuProfileDir)}`] : []),
+    ],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let output = '';
@@ -99,7 +105,13 @@ export async function startWorkerChild(options: WorkerChildOptions): Promise<Wor
   sample();
   const startupSeconds = (Date.now() - started) / 1000;
   const readyRssBytes = memoryOf(pid)?.rss ?? 0;
-  const usage = (): WorkerUsage => ({ peakRssBytes: lastHwm, maxSampledRssBytes: maxSampled, maxSampledTreeRssBytes: maxSampledTree, readyRssBytes, startupSeconds });
+  const usage = (): WorkerUsage => ({
+    peakRssBytes: lastHwm,
+    maxSampledRssBytes: maxSampled,
+    maxSampledTreeRssBytes: maxSampledTree,
+    readyRssBytes,
+    startupSeconds,
+  });
 
   let stopping: Promise<WorkerUsage> | undefined;
   return {
@@ -125,7 +137,11 @@ export async function startWorkerChild(options: WorkerChildOptions): Promise<Wor
 
 function waitReady(child: ChildProcess, exited: Promise<number | null>, output: () => string): Promise<boolean> {
   return new Promise<boolean>((resolveReady, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the benchmark worker did not get ready within ${START_TIMEOUT_MS / 1000} s:\n${output()}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () =>
+        reject(new Error(`the benchmark worker did not get ready within ${START_TIMEOUT_MS / 1000} s:\n${output()}`)),
+      START_TIMEOUT_MS,
+    );
     child.on('message', (message: ChildMessage) => {
       if (message.type === 'ready') {
         clearTimeout(timer);

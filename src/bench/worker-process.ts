@@ -14,7 +14,8 @@ export type ChildMessage = { type: 'ready'; prebuiltBundle: boolean } | { type: 
 
 async function main(): Promise<void> {
   const [documentPath, workDir, ...flags] = process.argv.slice(2);
-  if (!documentPath || !workDir || !process.send) throw new Error('usage: worker-process.js <pipeline.json> <workDir> [--bundle-at-start] (forked with IPC)');
+  if (!documentPath || !workDir || !process.send)
+    throw new Error('usage: worker-process.js <pipeline.json> <workDir> [--bundle-at-start] (forked with IPC)');
   const bundleAtStart = flags.includes('--bundle-at-start');
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const config = parsePipeline(JSON.parse(readFileSync(documentPath, 'utf8')), documentPath, { env: process.env });

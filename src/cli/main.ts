@@ -76,11 +76,17 @@ export async function main(argv: string[]): Promise<number> {
       const file = single(configs);
       const config = loadPipelineFile(file, { resolveSecrets: values.worker });
       if (values.worker && !(await preflight(config))) return 3;
-      const ok = await runCommand({ config, tables: values.table, fullRefresh: values['full-refresh'], embeddedWorker: values.worker });
+      const ok = await runCommand({
+        config,
+        tables: values.table,
+        fullRefresh: values['full-refresh'],
+        embeddedWorker: values.worker,
+      });
       return ok ? 0 : 1;
     }
     case 'worker': {
-      if (configs.length === 0) throw new UsageError('worker needs --config FILE (repeat it to serve several pipelines)');
+      if (configs.length === 0)
+        throw new UsageError('worker needs --config FILE (repeat it to serve several pipelines)');
       return workerCommand({
         pipelines: configs.map((file) => loadPipelineFile(file)),
         maxActivities: positiveInt('--max-activities', values['max-activities']),
@@ -88,13 +94,18 @@ export async function main(argv: string[]): Promise<number> {
       });
     }
     case 'status': {
-      const target = pipelineTarget({ config: configs.length > 0 ? single(configs) : undefined, pipeline: values.pipeline });
+      const target = pipelineTarget({
+        config: configs.length > 0 ? single(configs) : undefined,
+        pipeline: values.pipeline,
+      });
       if (target.pipeline === undefined) throw new UsageError('status needs --config FILE or --pipeline NAME');
       return statusCommand({ temporal: target.temporal, pipeline: target.pipeline, watchMs: values.watch ? 2000 : 0 });
     }
     case 'validate': {
       const config = loadPipelineFile(single(configs));
-      process.stdout.write(`${config.file}: pipeline "${config.name}" is valid (${config.tables.length} table selections)\n`);
+      process.stdout.write(
+        `${config.file}: pipeline "${config.name}" is valid (${config.tables.length} table selections)\n`,
+      );
       return 0;
     }
     case 'dev':
@@ -129,7 +140,11 @@ export function runCli(argv: string[]): void {
         process.stderr.write(`${error.message}\n`);
         process.exit(2);
       }
-      if (error instanceof UsageError || error instanceof CommandUsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      if (
+        error instanceof UsageError ||
+        error instanceof CommandUsageError ||
+        (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+      ) {
         process.stderr.write(`conduit: ${(error as Error).message}\n\n${USAGE}\n`);
         process.exit(2);
       }

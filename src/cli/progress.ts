@@ -28,7 +28,8 @@ class Rates {
     const seconds = (now - rate.since) / 1000;
     const rowsPerSecond = seconds >= 1 ? Math.round((t.rows - rate.rowsAtStart) / seconds) : 0;
     const remaining = t.estimatedRows - t.rows;
-    const etaSeconds = t.state === 'extracting' && rowsPerSecond > 0 && remaining > 0 ? Math.ceil(remaining / rowsPerSecond) : undefined;
+    const etaSeconds =
+      t.state === 'extracting' && rowsPerSecond > 0 && remaining > 0 ? Math.ceil(remaining / rowsPerSecond) : undefined;
     return { rowsPerSecond, etaSeconds };
   }
 }
@@ -117,7 +118,9 @@ export class TtyProgress implements ProgressRenderer {
       const bar = `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}]`;
       const percent = `${Math.floor(done * 100)}%`.padStart(4);
       const rate = rowsPerSecond > 0 ? `${rowsPerSecond.toLocaleString('en-US')} rows/s` : '';
-      return [t.source.padEnd(width), bar, percent, t.state.padEnd(10), rowsText(t), rate, formatEta(etaSeconds)].filter(Boolean).join('  ');
+      return [t.source.padEnd(width), bar, percent, t.state.padEnd(10), rowsText(t), rate, formatEta(etaSeconds)]
+        .filter(Boolean)
+        .join('  ');
     });
     if (this.drawn > 0) this.out.write(`\x1b[${this.drawn}A\x1b[J`);
     this.out.write(`${lines.join('\n')}\n`);
@@ -125,6 +128,9 @@ export class TtyProgress implements ProgressRenderer {
   }
 }
 
-export function progressRenderer(out: NodeJS.WritableStream & { isTTY?: boolean }, plainEveryMs?: number): ProgressRenderer {
+export function progressRenderer(
+  out: NodeJS.WritableStream & { isTTY?: boolean },
+  plainEveryMs?: number,
+): ProgressRenderer {
   return out.isTTY === true ? new TtyProgress(out) : new PlainProgress(out, plainEveryMs);
 }

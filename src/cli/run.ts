@@ -27,8 +27,15 @@ export async function runCommand(options: RunCommandOptions): Promise<boolean> {
   const workerRun = embedded?.worker.run();
   const client = await connectClient(config.temporal);
   try {
-    const handle = await startPipelineRun(client, config.temporal, { pipeline: config.name, tables: options.tables, fullRefresh: options.fullRefresh }, { startedBy: 'conduit run' });
-    out.write(`run ${handle.workflowId} started on task queue ${config.temporal.taskQueue}${embedded ? ' (embedded worker)' : ''}\n`);
+    const handle = await startPipelineRun(
+      client,
+      config.temporal,
+      { pipeline: config.name, tables: options.tables, fullRefresh: options.fullRefresh },
+      { startedBy: 'conduit run' },
+    );
+    out.write(
+      `run ${handle.workflowId} started on task queue ${config.temporal.taskQueue}${embedded ? ' (embedded worker)' : ''}\n`,
+    );
     const outcome = await followRun(client, handle, out, options.progressEveryMs ?? 1000, options.plainEveryMs);
     if (outcome.result) out.write(`${formatSummary(outcome.result)}\n`);
     if (!outcome.ok) out.write(`run failed: ${outcome.message}\n`);

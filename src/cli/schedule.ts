@@ -35,8 +35,12 @@ export function temporalSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): T
 }
 
 /** The pipeline and Temporal settings named by --config (read without secrets) or --pipeline. */
-export function pipelineTarget(values: { config?: string; pipeline?: string }): { pipeline?: string; temporal: TemporalSettings } {
-  if (values.config !== undefined && values.pipeline !== undefined) throw new CommandUsageError('give --config FILE or --pipeline NAME, not both');
+export function pipelineTarget(values: { config?: string; pipeline?: string }): {
+  pipeline?: string;
+  temporal: TemporalSettings;
+} {
+  if (values.config !== undefined && values.pipeline !== undefined)
+    throw new CommandUsageError('give --config FILE or --pipeline NAME, not both');
   if (values.config !== undefined) {
     const config = loadPipelineFile(values.config, { resolveSecrets: false });
     return { pipeline: config.name, temporal: config.temporal };
@@ -68,7 +72,8 @@ export async function scheduleCommand(argv: string[], out: NodeJS.WritableStream
     allowPositionals: true,
   });
   const [sub, ...extra] = positionals;
-  if (!SUBCOMMANDS.includes(sub as Subcommand)) throw new CommandUsageError(`schedule needs one of ${SUBCOMMANDS.join('|')}${sub ? `, not "${sub}"` : ''}`);
+  if (!SUBCOMMANDS.includes(sub as Subcommand))
+    throw new CommandUsageError(`schedule needs one of ${SUBCOMMANDS.join('|')}${sub ? `, not "${sub}"` : ''}`);
   if (extra.length > 0) throw new CommandUsageError(`unexpected argument "${extra[0]}"`);
   const { pipeline, temporal } = pipelineTarget(values);
   const scheduleId = values['schedule-id'] ?? (pipeline !== undefined ? defaultScheduleId(pipeline) : undefined);
@@ -76,7 +81,8 @@ export async function scheduleCommand(argv: string[], out: NodeJS.WritableStream
   try {
     switch (sub as Subcommand) {
       case 'create': {
-        if (pipeline === undefined) throw new CommandUsageError('schedule create needs --config FILE or --pipeline NAME');
+        if (pipeline === undefined)
+          throw new CommandUsageError('schedule create needs --config FILE or --pipeline NAME');
         if (values.overlap !== undefined && values.overlap !== 'skip' && values.overlap !== 'buffer-one') {
           throw new CommandUsageError(`--overlap must be skip or buffer-one, not "${values.overlap}"`);
         }
@@ -93,21 +99,29 @@ export async function scheduleCommand(argv: string[], out: NodeJS.WritableStream
           paused: values.paused,
           note: values.note,
         });
-        out.write(`created schedule ${handle.scheduleId} for pipeline ${pipeline} on task queue ${temporal.taskQueue}\n`);
+        out.write(
+          `created schedule ${handle.scheduleId} for pipeline ${pipeline} on task queue ${temporal.taskQueue}\n`,
+        );
         out.write(`${formatScheduleDescription(await handle.describe())}\n`);
         return 0;
       }
       case 'list': {
         const schedules = await listPipelineSchedules(client, pipeline);
-        if (schedules.length === 0) out.write(`no Conduit schedules${pipeline ? ` for pipeline ${pipeline}` : ''} in namespace ${temporal.namespace}\n`);
+        if (schedules.length === 0)
+          out.write(
+            `no Conduit schedules${pipeline ? ` for pipeline ${pipeline}` : ''} in namespace ${temporal.namespace}\n`,
+          );
         for (const s of schedules) {
           const next = s.info.nextActionTimes[0]?.toISOString() ?? '-';
-          out.write(`${s.scheduleId}  pipeline ${String(s.memo?.conduitPipeline)}  ${s.state.paused ? 'paused' : 'active'}  next ${next}\n`);
+          out.write(
+            `${s.scheduleId}  pipeline ${String(s.memo?.conduitPipeline)}  ${s.state.paused ? 'paused' : 'active'}  next ${next}\n`,
+          );
         }
         return 0;
       }
       default: {
-        if (scheduleId === undefined) throw new CommandUsageError(`schedule ${sub} needs --config FILE, --pipeline NAME or --schedule-id ID`);
+        if (scheduleId === undefined)
+          throw new CommandUsageError(`schedule ${sub} needs --config FILE, --pipeline NAME or --schedule-id ID`);
         return await onSchedule(sub as Exclude<Subcommand, 'create' | 'list'>, client, scheduleId, values.note, out);
       }
     }

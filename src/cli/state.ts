@@ -18,25 +18,39 @@ const TIMESTAMP = /^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:
 
 /** `conduit state show|set`; returns the exit code. */
 export async function stateCommand(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { config: { type: 'string' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string' } },
+    allowPositionals: true,
+  });
   const [sub, ...args] = positionals;
   if (values.config === undefined) throw new CommandUsageError('state needs --config FILE');
   const config = loadPipelineFile(values.config);
   const state = tableRef(config.destination.database, { schema: config.destination.schema, name: STATE_TABLE });
   if (sub === 'show' && args.length === 0) {
-    const rows = await withSnowflake(config.destination, (session) => session.query(listStateSql(state)).catch(missingStateTable));
-    if (rows.length === 0) out.write(`no incremental state in ${config.destination.database}.${config.destination.schema} yet\n`);
+    const rows = await withSnowflake(config.destination, (session) =>
+      session.query(listStateSql(state)).catch(missingStateTable),
+    );
+    if (rows.length === 0)
+      out.write(`no incremental state in ${config.destination.database}.${config.destination.schema} yet\n`);
     for (const row of rows.map(stateFromRow)) {
-      out.write(`${row.table}  (${row.source}, ${row.mode})  cursor ${row.cursor ?? 'not set'}  by ${row.marker}  at ${row.updated}\n`);
+      out.write(
+        `${row.table}  (${row.source}, ${row.mode})  cursor ${row.cursor ?? 'not set'}  by ${row.marker}  at ${row.updated}\n`,
+      );
     }
     return 0;
   }
   if (sub === 'set' && args.length === 2) {
     const [table, value] = args;
     return withSnowflake(config.destination, async (session) => {
-      const [current] = await readState(session, state, table).then((found) => (found ? [found] : []), missingStateTable);
+      const [current] = await readState(session, state, table).then(
+        (found) => (found ? [found] : []),
+        missingStateTable,
+      );
       if (!current) {
-        out.write(`conduit: no state for "${table}" in ${config.destination.schema}; run the pipeline first (conduit state show lists the tables)\n`);
+        out.write(
+          `conduit: no state for "${table}" in ${config.destination.schema}; run the pipeline first (conduit state show lists the tables)\n`,
+        );
         return 1;
       }
       const problem = checkValue(current.cursor, value);
@@ -44,8 +58,16 @@ export async function stateCommand(argv: string[], out: NodeJS.WritableStream = 
         out.write(`conduit: "${value}" ${problem}\n`);
         return 1;
       }
-      await inTransaction(session, () => writeState(session, state, { ...current, cursor: value, marker: `conduit state set at ${new Date().toISOString()}` }));
-      out.write(`${table}: cursor ${current.cursor ?? 'not set'} → ${value}; the next run reads rows after it (minus the look-back)\n`);
+      await inTransaction(session, () =>
+        writeState(session, state, {
+          ...current,
+          cursor: value,
+          marker: `conduit state set at ${new Date().toISOString()}`,
+        }),
+      );
+      out.write(
+        `${table}: cursor ${current.cursor ?? 'not set'} → ${value}; the next run reads rows after it (minus the look-back)\n`,
+      );
       return 0;
     });
   }
@@ -61,7 +83,9 @@ function missingStateTable(error: unknown): never[] {
 /** The new value must look like the values the cursor holds (an integer, a number, a date or timestamp). */
 function checkValue(current: string | null, value: string): string | undefined {
   const shapes = [INTEGER, DECIMAL, TIMESTAMP];
-  if (!shapes.some((shape) => shape.test(value))) return 'is not a cursor value: give an integer, a number or a timestamp like 2024-01-31 23:59:59';
-  if (current !== null && !shapes.some((shape) => shape.test(current) && shape.test(value))) return `does not look like the current cursor value ${current}`;
+  if (!shapes.some((shape) => shape.test(value)))
+    return 'is not a cursor value: give an integer, a number or a timestamp like 2024-01-31 23:59:59';
+  if (current !== null && !shapes.some((shape) => shape.test(current) && shape.test(value)))
+    return `does not look like the current cursor value ${current}`;
   return undefined;
 }

@@ -1,5 +1,12 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { activePartitions, connectClient, pipelineWorkflowId, runProgress, waitForRun, type PartitionProgress } from '../client';
+import {
+  activePartitions,
+  connectClient,
+  pipelineWorkflowId,
+  runProgress,
+  waitForRun,
+  type PartitionProgress,
+} from '../client';
 import type { TemporalSettings } from '../config/pipeline';
 import { ConduitStatus } from '../search-attributes';
 import type { TableProgress } from '../shared';
@@ -49,7 +56,8 @@ export async function pipelineStatusReport(client: Client, pipeline: string): Pr
   try {
     description = await handle.describe();
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return { lines: [`${workflowId}: no run of pipeline ${pipeline} found`], running: false, exitCode: 1 };
+    if (error instanceof WorkflowNotFoundError)
+      return { lines: [`${workflowId}: no run of pipeline ${pipeline} found`], running: false, exitCode: 1 };
     throw error;
   }
   const state = description.typedSearchAttributes.get(ConduitStatus);
@@ -63,7 +71,11 @@ export async function pipelineStatusReport(client: Client, pipeline: string): Pr
     if (!outcome.ok) lines.push(`  failed: ${outcome.message}`);
     return { lines, running: false, exitCode: outcome.ok ? 0 : 1 };
   }
-  const progress = await withTimeout(runProgress(client, workflowId), 10_000, 'the status query got no answer (is a worker running for this task queue?)');
+  const progress = await withTimeout(
+    runProgress(client, workflowId),
+    10_000,
+    'the status query got no answer (is a worker running for this task queue?)',
+  );
   const pending = progress.status.tables.filter((t) => t.state === 'pending').length;
   const width = Math.max(0, ...progress.tables.map((t) => t.source.length));
   for (const table of progress.tables) {
@@ -89,7 +101,9 @@ export function formatPartitionLine(p: PartitionProgress): string {
   const rows = p.rows !== undefined ? `${p.rows.toLocaleString('en-US')} rows` : '';
   const bytes = p.bytes !== undefined ? formatBytes(p.bytes) : '';
   const attempt = p.attempt > 1 ? `attempt ${p.attempt}${p.lastFailure ? ` (last: ${p.lastFailure})` : ''}` : '';
-  return [`partition ${p.partition ?? '?'}`, p.range ?? '', p.state, p.phase ?? '', rows, bytes, attempt].filter(Boolean).join('  ');
+  return [`partition ${p.partition ?? '?'}`, p.range ?? '', p.state, p.phase ?? '', rows, bytes, attempt]
+    .filter(Boolean)
+    .join('  ');
 }
 
 function indent(lines: string[]): string[] {

@@ -18,7 +18,9 @@ export function formatSummary(result: PipelineRunResult): string {
   lines.push(`pipeline ${result.pipeline}: ${total.toLocaleString('en-US')} rows in ${result.seconds.toFixed(1)} s`);
   for (const t of result.tables) {
     if (t.unrepresentable) {
-      const counts = Object.entries(t.unrepresentable.columns).map(([column, n]) => `${n.toLocaleString('en-US')} in "${column}"`);
+      const counts = Object.entries(t.unrepresentable.columns).map(
+        ([column, n]) => `${n.toLocaleString('en-US')} in "${column}"`,
+      );
       const done = t.unrepresentable.policy === 'null' ? 'loaded as NULL' : 'made their columns land as text';
       lines.push(`  ${t.source}: values Snowflake cannot hold ${done}: ${counts.join(', ')}`);
     }
@@ -51,5 +53,10 @@ function rate(t: TableResult): string {
 
 function table(rows: string[][]): string[] {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => (i >= 3 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, i) => (i >= 3 ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd(),
+  );
 }

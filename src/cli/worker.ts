@@ -19,7 +19,11 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
   const out = options.out ?? process.stdout;
   const json = logFormatFromEnv() === 'json';
   const say = (message: string, fields: Record<string, unknown> = {}) =>
-    out.write(json ? `${JSON.stringify({ time: new Date().toISOString(), level: 'INFO', message, ...fields })}\n` : `${message}\n`);
+    out.write(
+      json
+        ? `${JSON.stringify({ time: new Date().toISOString(), level: 'INFO', message, ...fields })}\n`
+        : `${message}\n`,
+    );
   const { pipelines } = options;
   const temporal = pipelines[0].temporal;
 
@@ -65,5 +69,11 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
 }
 
 function healthFields(check: HealthCheck): Record<string, unknown> {
-  return { health: check.service, ok: check.ok, target: check.target, ...(check.pipeline ? { pipeline: check.pipeline } : {}), detail: check.detail };
+  return {
+    health: check.service,
+    ok: check.ok,
+    target: check.target,
+    ...(check.pipeline ? { pipeline: check.pipeline } : {}),
+    detail: check.detail,
+  };
 }

@@ -72,7 +72,10 @@ export function parsePipeline(document: unknown, file: string, options: LoadOpti
   if (!root) throw reader.error();
   reader.only(root, '', ['name', 'temporal', 'source', 'destination', 'tables', 'settings']);
 
-  const name = reader.string(root, 'name', { pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, hint: 'letters, digits, _ . - (it names workflow IDs)' });
+  const name = reader.string(root, 'name', {
+    pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/,
+    hint: 'letters, digits, _ . - (it names workflow IDs)',
+  });
   const temporal = readTemporal(reader, root.temporal);
   const source = readSource(reader, root.source);
   const destination = readDestination(reader, root.destination);
@@ -141,7 +144,8 @@ function readSource(reader: Reader, value: unknown): PostgresSource | undefined 
   reader.oneOf(obj, 'type', ['postgres'], { path });
   const ssl = reader.oneOf(obj, 'ssl', SSL_MODES, { path, optional: true }) ?? 'disable';
   const sslRootCert = reader.string(obj, 'sslRootCert', { path, optional: true });
-  if (sslRootCert !== undefined && ssl === 'disable') reader.problems.push('`source.sslRootCert`: set `source.ssl` to verify-full (or require) to use it');
+  if (sslRootCert !== undefined && ssl === 'disable')
+    reader.problems.push('`source.sslRootCert`: set `source.ssl` to verify-full (or require) to use it');
   return {
     type: 'postgres',
     host: reader.string(obj, 'host', { path }) ?? '',
@@ -158,7 +162,19 @@ function readDestination(reader: Reader, value: unknown): SnowflakeDestination |
   const obj = reader.object(value, 'destination');
   if (!obj) return undefined;
   const path = 'destination';
-  reader.only(obj, path, ['type', 'account', 'user', 'password', 'database', 'schema', 'warehouse', 'role', 'host', 'port', 'protocol']);
+  reader.only(obj, path, [
+    'type',
+    'account',
+    'user',
+    'password',
+    'database',
+    'schema',
+    'warehouse',
+    'role',
+    'host',
+    'port',
+    'protocol',
+  ]);
   reader.oneOf(obj, 'type', ['snowflake'], { path });
   return {
     type: 'snowflake',
@@ -180,27 +196,48 @@ function readSettings(reader: Reader, value: unknown): PipelineSettings {
   const obj = reader.object(value, 'settings');
   if (!obj) return { ...DEFAULT_SETTINGS };
   const path = 'settings';
-  reader.only(obj, path, ['mode', 'partitionRows', 'maxParallelPartitions', 'maxParallelTables', 'identifierCase', 'onUnrepresentable', 'snapshot', 'heartbeatTimeoutSeconds', 'compression']);
+  reader.only(obj, path, [
+    'mode',
+    'partitionRows',
+    'maxParallelPartitions',
+    'maxParallelTables',
+    'identifierCase',
+    'onUnrepresentable',
+    'snapshot',
+    'heartbeatTimeoutSeconds',
+    'compression',
+  ]);
   return {
     mode: reader.oneOf(obj, 'mode', MODES, { path, optional: true }) ?? DEFAULT_SETTINGS.mode,
-    partitionRows: reader.integer(obj, 'partitionRows', { path, min: 1, optional: true }) ?? DEFAULT_SETTINGS.partitionRows,
+    partitionRows:
+      reader.integer(obj, 'partitionRows', { path, min: 1, optional: true }) ?? DEFAULT_SETTINGS.partitionRows,
     maxParallelPartitions:
-      reader.integer(obj, 'maxParallelPartitions', { path, min: 1, max: 64, optional: true }) ?? DEFAULT_SETTINGS.maxParallelPartitions,
-    maxParallelTables: reader.integer(obj, 'maxParallelTables', { path, min: 1, max: 64, optional: true }) ?? DEFAULT_SETTINGS.maxParallelTables,
-    identifierCase: reader.oneOf(obj, 'identifierCase', IDENTIFIER_CASES, { path, optional: true }) ?? DEFAULT_SETTINGS.identifierCase,
+      reader.integer(obj, 'maxParallelPartitions', { path, min: 1, max: 64, optional: true }) ??
+      DEFAULT_SETTINGS.maxParallelPartitions,
+    maxParallelTables:
+      reader.integer(obj, 'maxParallelTables', { path, min: 1, max: 64, optional: true }) ??
+      DEFAULT_SETTINGS.maxParallelTables,
+    identifierCase:
+      reader.oneOf(obj, 'identifierCase', IDENTIFIER_CASES, { path, optional: true }) ??
+      DEFAULT_SETTINGS.identifierCase,
     onUnrepresentable:
-      reader.oneOf(obj, 'onUnrepresentable', UNREPRESENTABLE_POLICIES, { path, optional: true }) ?? DEFAULT_SETTINGS.onUnrepresentable,
+      reader.oneOf(obj, 'onUnrepresentable', UNREPRESENTABLE_POLICIES, { path, optional: true }) ??
+      DEFAULT_SETTINGS.onUnrepresentable,
     snapshot: reader.oneOf(obj, 'snapshot', SNAPSHOT_MODES, { path, optional: true }) ?? DEFAULT_SETTINGS.snapshot,
     // Above the 5 s heartbeat interval with room for a busy event loop.
     heartbeatTimeoutSeconds:
-      reader.integer(obj, 'heartbeatTimeoutSeconds', { path, min: 10, max: 3600, optional: true }) ?? DEFAULT_SETTINGS.heartbeatTimeoutSeconds,
-    compression: reader.oneOf(obj, 'compression', COMPRESSION_SETTINGS, { path, optional: true }) ?? DEFAULT_SETTINGS.compression,
+      reader.integer(obj, 'heartbeatTimeoutSeconds', { path, min: 10, max: 3600, optional: true }) ??
+      DEFAULT_SETTINGS.heartbeatTimeoutSeconds,
+    compression:
+      reader.oneOf(obj, 'compression', COMPRESSION_SETTINGS, { path, optional: true }) ?? DEFAULT_SETTINGS.compression,
   };
 }
 
 function readTables(reader: Reader, value: unknown, defaultMode: LoadMode): TableSelection[] {
   if (!Array.isArray(value) || value.length === 0) {
-    reader.problems.push('`tables`: required, a non-empty list of `{ name: schema.table }` or `{ schema: s, include: [...], exclude: [...] }` entries');
+    reader.problems.push(
+      '`tables`: required, a non-empty list of `{ name: schema.table }` or `{ schema: s, include: [...], exclude: [...] }` entries',
+    );
     return [];
   }
   const selections: TableSelection[] = [];
@@ -215,25 +252,49 @@ function readTables(reader: Reader, value: unknown, defaultMode: LoadMode): Tabl
     if (!obj) return;
     const overrides = readOverrides(reader, obj, path, defaultMode);
     if ('name' in obj) {
-      reader.only(obj, path, ['name', 'target', 'mode', 'partitionRows', 'maxParallelPartitions', 'snapshot', ...INCREMENTAL_KEYS]);
+      reader.only(obj, path, [
+        'name',
+        'target',
+        'mode',
+        'partitionRows',
+        'maxParallelPartitions',
+        'snapshot',
+        ...INCREMENTAL_KEYS,
+      ]);
       const raw = reader.string(obj, 'name', { path });
       const name = raw === undefined ? undefined : splitTableName(reader, raw, `${path}.name`);
       const target = reader.string(obj, 'target', { path, optional: true });
       if (name) selections.push({ kind: 'table', ...name, target, overrides });
     } else if ('schema' in obj) {
-      reader.only(obj, path, ['schema', 'include', 'exclude', 'mode', 'partitionRows', 'maxParallelPartitions', 'snapshot', ...INCREMENTAL_KEYS]);
+      reader.only(obj, path, [
+        'schema',
+        'include',
+        'exclude',
+        'mode',
+        'partitionRows',
+        'maxParallelPartitions',
+        'snapshot',
+        ...INCREMENTAL_KEYS,
+      ]);
       const schema = reader.string(obj, 'schema', { path });
       const include = reader.stringList(obj, 'include', { path }) ?? ['*'];
       const exclude = reader.stringList(obj, 'exclude', { path }) ?? [];
       if (schema !== undefined) selections.push({ kind: 'schema', schema, include, exclude, overrides });
     } else {
-      reader.problems.push(`\`${path}\`: needs \`name\` (one table, as schema.table) or \`schema\` (every table of a schema)`);
+      reader.problems.push(
+        `\`${path}\`: needs \`name\` (one table, as schema.table) or \`schema\` (every table of a schema)`,
+      );
     }
   });
   return selections;
 }
 
-function readOverrides(reader: Reader, obj: Record<string, unknown>, path: string, defaultMode: LoadMode): TableOverrides {
+function readOverrides(
+  reader: Reader,
+  obj: Record<string, unknown>,
+  path: string,
+  defaultMode: LoadMode,
+): TableOverrides {
   const mode = reader.oneOf(obj, 'mode', MODES, { path, optional: true });
   return {
     mode,
@@ -245,15 +306,26 @@ function readOverrides(reader: Reader, obj: Record<string, unknown>, path: strin
 }
 
 /** Incremental keys are required by (and only allowed with) the incremental modes. */
-function readIncremental(reader: Reader, obj: Record<string, unknown>, path: string, mode: LoadMode): IncrementalSpec | undefined {
+function readIncremental(
+  reader: Reader,
+  obj: Record<string, unknown>,
+  path: string,
+  mode: LoadMode,
+): IncrementalSpec | undefined {
   const given = INCREMENTAL_KEYS.filter((key) => obj[key] !== undefined);
   if (mode === 'full_refresh') {
-    for (const key of given) reader.problems.push(`\`${path}.${key}\`: only for mode incremental_append or incremental_merge`);
+    for (const key of given)
+      reader.problems.push(`\`${path}.${key}\`: only for mode incremental_append or incremental_merge`);
     return undefined;
   }
   const cursor = reader.string(obj, 'cursor', { path });
   if (cursor === undefined) return undefined;
-  const lookback = reader.string(obj, 'lookback', { path, optional: true, pattern: LOOKBACK, hint: "a whole number for integer cursors, or e.g. '10 minutes' (second, minute, hour, day)" });
+  const lookback = reader.string(obj, 'lookback', {
+    path,
+    optional: true,
+    pattern: LOOKBACK,
+    hint: "a whole number for integer cursors, or e.g. '10 minutes' (second, minute, hour, day)",
+  });
   const primaryKey = obj.primaryKey === undefined ? undefined : reader.stringList(obj, 'primaryKey', { path });
   let softDelete: IncrementalSpec['softDelete'];
   if (obj.softDelete !== undefined) {
@@ -261,12 +333,22 @@ function readIncremental(reader: Reader, obj: Record<string, unknown>, path: str
     if (soft) {
       reader.only(soft, `${path}.softDelete`, ['column', 'action']);
       const column = reader.string(soft, 'column', { path: `${path}.softDelete` });
-      const action = reader.oneOf(soft, 'action', ['delete', 'flag'] as const, { path: `${path}.softDelete`, optional: true }) ?? 'delete';
-      if (mode !== 'incremental_merge') reader.problems.push(`\`${path}.softDelete\`: only for mode incremental_merge (append keeps every row it reads)`);
+      const action =
+        reader.oneOf(soft, 'action', ['delete', 'flag'] as const, { path: `${path}.softDelete`, optional: true }) ??
+        'delete';
+      if (mode !== 'incremental_merge')
+        reader.problems.push(
+          `\`${path}.softDelete\`: only for mode incremental_merge (append keeps every row it reads)`,
+        );
       if (column !== undefined) softDelete = { column, action };
     }
   }
-  return { cursor, ...(lookback ? { lookback } : {}), ...(primaryKey ? { primaryKey } : {}), ...(softDelete ? { softDelete } : {}) };
+  return {
+    cursor,
+    ...(lookback ? { lookback } : {}),
+    ...(primaryKey ? { primaryKey } : {}),
+    ...(softDelete ? { softDelete } : {}),
+  };
 }
 
 /**
@@ -276,7 +358,9 @@ function readIncremental(reader: Reader, obj: Record<string, unknown>, path: str
 function splitTableName(reader: Reader, raw: string, path: string): { schema: string; name: string } | undefined {
   const parts = splitQualified(raw);
   if (!parts || parts.length !== 2 || parts.some((p) => p.length === 0)) {
-    reader.problems.push(`\`${path}\`: "${raw}" is not schema.table (quote a part that contains a dot: "my.schema".table)`);
+    reader.problems.push(
+      `\`${path}\`: "${raw}" is not schema.table (quote a part that contains a dot: "my.schema".table)`,
+    );
     return undefined;
   }
   return { schema: parts[0], name: parts[1] };
@@ -342,7 +426,11 @@ class Reader {
 
   object(value: unknown, path: string): Record<string, unknown> | undefined {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      this.problems.push(path ? `\`${path}\`: required, a mapping of keys` : 'the file must hold a mapping (name, source, destination, tables)');
+      this.problems.push(
+        path
+          ? `\`${path}\`: required, a mapping of keys`
+          : 'the file must hold a mapping (name, source, destination, tables)',
+      );
       return undefined;
     }
     return value as Record<string, unknown>;
@@ -356,7 +444,11 @@ class Reader {
     }
   }
 
-  string(obj: Record<string, unknown>, key: string, options: FieldOptions & { pattern?: RegExp; hint?: string } = {}): string | undefined {
+  string(
+    obj: Record<string, unknown>,
+    key: string,
+    options: FieldOptions & { pattern?: RegExp; hint?: string } = {},
+  ): string | undefined {
     const path = join(options.path ?? '', key);
     const raw = obj[key];
     if (raw === undefined || raw === null) {
@@ -369,7 +461,9 @@ class Reader {
     }
     const secret = SECRET_KEYS.has(key);
     if (secret && typeof raw === 'string' && !/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(raw.trim())) {
-      this.problems.push(`\`${path}\`: write a reference to an environment variable such as \${SNOWFLAKE_PASSWORD}, not the secret itself`);
+      this.problems.push(
+        `\`${path}\`: write a reference to an environment variable such as \${SNOWFLAKE_PASSWORD}, not the secret itself`,
+      );
       return undefined;
     }
     const value = this.interpolate(String(raw), path, secret);
@@ -385,12 +479,20 @@ class Reader {
     return value === '' ? undefined : value;
   }
 
-  integer(obj: Record<string, unknown>, key: string, options: FieldOptions & { min?: number; max?: number } = {}): number | undefined {
+  integer(
+    obj: Record<string, unknown>,
+    key: string,
+    options: FieldOptions & { min?: number; max?: number } = {},
+  ): number | undefined {
     const text = this.string(obj, key, options);
     if (text === undefined) return undefined;
     const path = join(options.path ?? '', key);
     const value = Number(text.replace(/_/g, ''));
-    if (!Number.isSafeInteger(value) || (options.min !== undefined && value < options.min) || (options.max !== undefined && value > options.max)) {
+    if (
+      !Number.isSafeInteger(value) ||
+      (options.min !== undefined && value < options.min) ||
+      (options.max !== undefined && value > options.max)
+    ) {
       const range = `${options.min ?? '-∞'}..${options.max ?? '∞'}`;
       this.problems.push(`\`${path}\`: expected a whole number in ${range}, got "${text}"`);
       return undefined;
@@ -398,7 +500,12 @@ class Reader {
     return value;
   }
 
-  oneOf<T extends string>(obj: Record<string, unknown>, key: string, allowed: readonly T[], options: FieldOptions = {}): T | undefined {
+  oneOf<T extends string>(
+    obj: Record<string, unknown>,
+    key: string,
+    allowed: readonly T[],
+    options: FieldOptions = {},
+  ): T | undefined {
     const value = this.string(obj, key, options);
     if (value === undefined) return undefined;
     if (!(allowed as readonly string[]).includes(value)) {
@@ -422,16 +529,19 @@ class Reader {
   /** Replaces `${VAR}` and `${VAR:-default}`; an unset variable without a default is a problem. */
   private interpolate(text: string, path: string, secret: boolean): string | undefined {
     let missing = false;
-    const value = text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, fallback: string | undefined) => {
-      const found = this.env[name];
-      if (found !== undefined && found !== '') return found;
-      if (fallback !== undefined) return fallback;
-      if (!secret || this.resolveSecrets) {
-        this.problems.push(`\`${path}\`: environment variable ${name} is not set`);
-      }
-      missing = true;
-      return '';
-    });
+    const value = text.replace(
+      /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+      (_, name: string, fallback: string | undefined) => {
+        const found = this.env[name];
+        if (found !== undefined && found !== '') return found;
+        if (fallback !== undefined) return fallback;
+        if (!secret || this.resolveSecrets) {
+          this.problems.push(`\`${path}\`: environment variable ${name} is not set`);
+        }
+        missing = true;
+        return '';
+      },
+    );
     return missing ? undefined : value;
   }
 }

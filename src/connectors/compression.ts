@@ -52,7 +52,8 @@ export function codecFor(setting: CompressionSetting, zstdPresent: boolean): Cod
 /** A stream that compresses what is written to it with `codec`. */
 export function createCompressor(codec: Codec): Duplex {
   // Level 1 for both: most of the size reduction at a fraction of the CPU; the stage recompresses nothing.
-  if (codec === 'gzip') return createGzip({ level: 1, chunkSize: 256 * 1024, strategy: zlibConstants.Z_DEFAULT_STRATEGY });
+  if (codec === 'gzip')
+    return createGzip({ level: 1, chunkSize: 256 * 1024, strategy: zlibConstants.Z_DEFAULT_STRATEGY });
   return new ProcessCompressor(ZSTD_PROGRAM, ['-1', '-q', '-c', '-']);
 }
 
@@ -84,7 +85,10 @@ export class ProcessCompressor extends Duplex {
     this.child.on('error', (error) => this.destroy(new Error(`${program} could not run: ${error.message}`)));
     this.child.on('close', (code, signal) => {
       if (code === 0) this.push(null);
-      else if (!this.destroyed) this.destroy(new Error(`${program} failed (${signal ?? `exit ${code}`})${this.stderr ? `: ${this.stderr.trim()}` : ''}`));
+      else if (!this.destroyed)
+        this.destroy(
+          new Error(`${program} failed (${signal ?? `exit ${code}`})${this.stderr ? `: ${this.stderr.trim()}` : ''}`),
+        );
     });
   }
 

@@ -90,7 +90,14 @@ export async function startSnowflakeEmulator(opts: SnowflakeEmulatorOptions = {}
     for (let attempt = 1; ; attempt++) {
       const port = opts.port ?? (await freePort());
       try {
-        return await launch({ python, script, port, dataDir, ownsDataDir, timeoutMs: opts.startTimeoutMs ?? START_TIMEOUT_MS });
+        return await launch({
+          python,
+          script,
+          port,
+          dataDir,
+          ownsDataDir,
+          timeoutMs: opts.startTimeoutMs ?? START_TIMEOUT_MS,
+        });
       } catch (error) {
         // freePort() cannot reserve the port: another process may take it before we bind it.
         if (error instanceof PortInUseError && opts.port === undefined && attempt < PORT_ATTEMPTS) continue;
@@ -118,14 +125,21 @@ async function launch(args: LaunchArgs): Promise<SnowflakeEmulator> {
     args.python,
     [
       args.script,
-      '--host', host,
-      '--port', String(args.port),
-      '--data-dir', args.dataDir,
-      '--database', database,
-      '--schema', schema,
+      '--host',
+      host,
+      '--port',
+      String(args.port),
+      '--data-dir',
+      args.dataDir,
+      '--database',
+      database,
+      '--schema',
+      schema,
       // Logins must give this user's password, as on Snowflake (a wrong one is refused with 390100).
-      '--user', user,
-      '--password', password,
+      '--user',
+      user,
+      '--password',
+      password,
       // stdin is a pipe only we hold: if this process dies without stop(), the emulator sees EOF and exits
       '--exit-on-stdin-eof',
     ],
@@ -230,7 +244,6 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
     // already gone
   }
 }
-
 
 /** A pipeline destination pointing at the emulator (same shape as a real Snowflake account's). */
 export function emulatorDestination(service: SnowflakeEmulatorService): SnowflakeDestination {

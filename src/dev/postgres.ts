@@ -13,7 +13,17 @@
  */
 import { execFile, execFileSync, spawnSync, type ExecFileOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
@@ -82,7 +92,10 @@ export function postgresBinDir(): string {
     throw new Error(`PG_BIN=${fromEnv} has no initdb/pg_ctl: point it at a PostgreSQL server bin directory`);
   }
   try {
-    const dir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dir = execFileSync('pg_config', ['--bindir'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     if (hasServer(dir)) return dir;
     tried.push(`${dir} (from pg_config --bindir)`);
   } catch {
@@ -115,8 +128,12 @@ interface OsUser {
 function serverOsUser(): OsUser | undefined {
   if (process.getuid?.() !== 0) return undefined;
   try {
-    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
-    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    const uid = Number(
+      execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(),
+    );
+    const gid = Number(
+      execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(),
+    );
     if (Number.isInteger(uid) && Number.isInteger(gid)) return { uid, gid };
   } catch {
     // fall through
@@ -152,7 +169,8 @@ function run(bin: string, args: string[], user: OsUser | undefined, cwd: string,
   return new Promise((resolvePromise, reject) => {
     execFile(bin, args, { ...options, encoding: 'utf8' }, (error, stdout, stderr) => {
       const output = `${stdout}${stderr}`.trim();
-      if (error) reject(new CommandError(`${bin} ${args.join(' ')} failed (${error.message.split('\n')[0]}):\n${output}`));
+      if (error)
+        reject(new CommandError(`${bin} ${args.join(' ')} failed (${error.message.split('\n')[0]}):\n${output}`));
       else resolvePromise(output);
     });
   });
@@ -207,7 +225,9 @@ function readCredentials(dataDir: string): Credentials {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
-    throw new Error(`${dataDir} holds a PostgreSQL cluster that startPostgres did not create (no readable ${CREDENTIALS_FILE})`);
+    throw new Error(
+      `${dataDir} holds a PostgreSQL cluster that startPostgres did not create (no readable ${CREDENTIALS_FILE})`,
+    );
   }
   if (typeof parsed === 'object' && parsed !== null && 'user' in parsed && 'password' in parsed) {
     const { user, password } = parsed;
@@ -216,7 +236,12 @@ function readCredentials(dataDir: string): Credentials {
   throw new Error(`${file} is malformed`);
 }
 
-async function initCluster(bin: string, dataDir: string, runDir: string, user: OsUser | undefined): Promise<Credentials> {
+async function initCluster(
+  bin: string,
+  dataDir: string,
+  runDir: string,
+  user: OsUser | undefined,
+): Promise<Credentials> {
   const credentials: Credentials = { user: POSTGRES_DEFAULTS.user, password: randomBytes(18).toString('base64url') };
   const pwfile = join(runDir, 'pwfile');
   writeFileSync(pwfile, `${credentials.password}\n`, { mode: 0o600 });
@@ -224,7 +249,18 @@ async function initCluster(bin: string, dataDir: string, runDir: string, user: O
   try {
     await run(
       join(bin, 'initdb'),
-      ['-D', dataDir, '-U', credentials.user, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--no-locale', '--no-sync'],
+      [
+        '-D',
+        dataDir,
+        '-U',
+        credentials.user,
+        `--pwfile=${pwfile}`,
+        '--auth=scram-sha-256',
+        '-E',
+        'UTF8',
+        '--no-locale',
+        '--no-sync',
+      ],
       user,
       runDir,
     );
@@ -282,9 +318,16 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Lo
   const timeoutSeconds = Math.ceil((opts.startTimeoutMs ?? START_TIMEOUT_MS) / 1000);
   let port = 0;
   let started = false;
-  const serverOptions = (): string => ['-c listen_addresses=127.0.0.1', `-c port=${port}`, `-c unix_socket_directories='${base}'`].join(' ');
+  const serverOptions = (): string =>
+    ['-c listen_addresses=127.0.0.1', `-c port=${port}`, `-c unix_socket_directories='${base}'`].join(' ');
   const pgStart = () =>
-    run(pgCtl, ['-D', dataDir, '-l', logFile, '-w', '-t', String(timeoutSeconds), '-o', serverOptions(), 'start'], user, base, (timeoutSeconds + 10) * 1000);
+    run(
+      pgCtl,
+      ['-D', dataDir, '-l', logFile, '-w', '-t', String(timeoutSeconds), '-o', serverOptions(), 'start'],
+      user,
+      base,
+      (timeoutSeconds + 10) * 1000,
+    );
   for (let attempt = 1; !started; attempt++) {
     port = opts.port ?? (await freePort());
     try {
@@ -328,7 +371,9 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Lo
   } catch (error) {
     forgetOnExit();
     emergencyStop();
-    throw new Error(`PostgreSQL started but could not be set up: ${(error as Error).message}\n--- server log (tail) ---\n${tail(logFile)}`);
+    throw new Error(
+      `PostgreSQL started but could not be set up: ${(error as Error).message}\n--- server log (tail) ---\n${tail(logFile)}`,
+    );
   }
 
   let stopping: Promise<void> | undefined;
@@ -374,13 +419,27 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Lo
 }
 
 /** Creates the `conduit_source` database (owned by the login role) unless it exists; over TCP with the password. */
-async function ensureDatabase(service: { host: string; port: number; user: string; password: string; database: string }): Promise<void> {
-  const client = new Client({ host: service.host, port: service.port, user: service.user, password: service.password, database: 'postgres' });
+async function ensureDatabase(service: {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}): Promise<void> {
+  const client = new Client({
+    host: service.host,
+    port: service.port,
+    user: service.user,
+    password: service.password,
+    database: 'postgres',
+  });
   await client.connect();
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [service.database]);
     if (found.rowCount === 0) {
-      await client.query(`CREATE DATABASE "${service.database.replace(/"/g, '""')}" OWNER "${service.user.replace(/"/g, '""')}"`);
+      await client.query(
+        `CREATE DATABASE "${service.database.replace(/"/g, '""')}" OWNER "${service.user.replace(/"/g, '""')}"`,
+      );
     }
   } finally {
     await client.end();

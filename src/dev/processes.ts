@@ -14,7 +14,11 @@ export function exited(child: ChildProcess): Promise<void> {
  * `signal` sends to the child itself unless a launcher that gave it a process group of its own
  * signals the whole group.
  */
-export async function stopChild(child: ChildProcess, graceMs: number, signal: (name: NodeJS.Signals) => void = (name) => child.kill(name)): Promise<void> {
+export async function stopChild(
+  child: ChildProcess,
+  graceMs: number,
+  signal: (name: NodeJS.Signals) => void = (name) => child.kill(name),
+): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const gone = exited(child);
   signal('SIGTERM');

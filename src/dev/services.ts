@@ -46,7 +46,9 @@ async function attachTemporal(address: string, namespace: string): Promise<Tempo
     await connection.workflowService.describeNamespace({ namespace });
     await ensureSearchAttributes(connection, namespace, CONDUIT_SEARCH_ATTRIBUTES);
   } catch (error) {
-    throw new Error(`the Temporal server at ${address} (namespace ${namespace}) is not usable: ${(error as Error).message}`);
+    throw new Error(
+      `the Temporal server at ${address} (namespace ${namespace}) is not usable: ${(error as Error).message}`,
+    );
   } finally {
     await connection.close();
   }
@@ -69,7 +71,11 @@ export async function startLocalServices(opts: StartLocalServicesOptions = {}): 
   ]);
   const started: RunningService[] = [];
   const failures: string[] = [];
-  for (const [name, result] of [['Temporal', temporal], ['PostgreSQL', postgres], ['Snowflake emulator', snowflake]] as const) {
+  for (const [name, result] of [
+    ['Temporal', temporal],
+    ['PostgreSQL', postgres],
+    ['Snowflake emulator', snowflake],
+  ] as const) {
     if (result.status === 'fulfilled') started.push(result.value);
     else failures.push(`${name}: ${result.reason instanceof Error ? result.reason.message : String(result.reason)}`);
   }
@@ -93,7 +99,9 @@ export async function startLocalServices(opts: StartLocalServicesOptions = {}): 
 /** Stops every service, all of them even when one fails; then reports the failures. */
 async function stopAll(services: RunningService[]): Promise<void> {
   const results = await Promise.allSettled(services.map((s) => s.stop()));
-  const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : []));
+  const errors = results.flatMap((r) =>
+    r.status === 'rejected' ? [r.reason instanceof Error ? r.reason.message : String(r.reason)] : [],
+  );
   if (errors.length > 0) throw new Error(`stopping the local services failed: ${errors.join('; ')}`);
 }
 

@@ -136,7 +136,6 @@ async function waitUntilReady(
   throw new Error(`the dev server did not answer in time (last error: ${describeError(lastError)})`);
 }
 
-
 function childEnv(): NodeJS.ProcessEnv {
   // The CLI reads TEMPORAL_* (address, namespace, TLS, API key…) as client defaults; a dev server
   // we start must not inherit a developer's cloud settings.
@@ -154,7 +153,10 @@ async function startOnce(
   opts: TemporalDevServerOptions,
 ): Promise<{ server: TemporalDevServer } | { retry: string }> {
   const namespace = opts.namespace ?? DEFAULT_TEMPORAL_NAMESPACE;
-  const attributes: Record<string, SearchAttributeTypeName> = { ...CONDUIT_SEARCH_ATTRIBUTES, ...opts.searchAttributes };
+  const attributes: Record<string, SearchAttributeTypeName> = {
+    ...CONDUIT_SEARCH_ATTRIBUTES,
+    ...opts.searchAttributes,
+  };
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort)];
   // `default` is always created; naming it again would create it twice.
   if (namespace !== 'default') args.push('--namespace', namespace);
@@ -175,7 +177,13 @@ async function startOnce(
 
   const address = `127.0.0.1:${port}`;
   try {
-    await waitUntilReady(address, namespace, attributes, hasExited, Date.now() + (opts.startTimeoutMs ?? START_TIMEOUT_MS));
+    await waitUntilReady(
+      address,
+      namespace,
+      attributes,
+      hasExited,
+      Date.now() + (opts.startTimeoutMs ?? START_TIMEOUT_MS),
+    );
   } catch (error) {
     await stopChild(child, 2_000);
     forgetOnExit();

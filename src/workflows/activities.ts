@@ -26,7 +26,11 @@ export const planning = proxyActivities<Pick<ConduitActivities, 'planPipeline'>>
 });
 
 export function preparing(job: TableJob) {
-  return proxyActivities<Pick<ConduitActivities, 'prepareTable' | 'prepareIncremental'>>({ startToCloseTimeout: '30m', heartbeatTimeout: heartbeatTimeout(job), retry });
+  return proxyActivities<Pick<ConduitActivities, 'prepareTable' | 'prepareIncremental'>>({
+    startToCloseTimeout: '30m',
+    heartbeatTimeout: heartbeatTimeout(job),
+    retry,
+  });
 }
 
 export function extracting(job: TableJob) {
@@ -38,7 +42,12 @@ export function extracting(job: TableJob) {
 }
 
 export function loading(job: TableJob) {
-  return proxyActivities<Pick<ConduitActivities, 'loadTable' | 'verifyTable' | 'swapTable' | 'settleFullLoad' | 'commitIncremental' | 'cleanupTable'>>({
+  return proxyActivities<
+    Pick<
+      ConduitActivities,
+      'loadTable' | 'verifyTable' | 'swapTable' | 'settleFullLoad' | 'commitIncremental' | 'cleanupTable'
+    >
+  >({
     startToCloseTimeout: '4h',
     heartbeatTimeout: heartbeatTimeout(job),
     retry,

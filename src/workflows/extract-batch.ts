@@ -1,5 +1,11 @@
 import { defineQuery, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
-import { qualifiedName, type BatchProgress, type ExtractBatchInput, type PartitionRange, type PartitionResult } from '../shared';
+import {
+  qualifiedName,
+  type BatchProgress,
+  type ExtractBatchInput,
+  type PartitionRange,
+  type PartitionResult,
+} from '../shared';
 import { SNAPSHOT_LOST } from '../ids';
 import { extracting } from './activities';
 import { mapWithConcurrency } from './concurrency';
@@ -20,7 +26,15 @@ export async function extractBatch(input: ExtractBatchInput): Promise<PartitionR
   return mapWithConcurrency(input.ranges, input.job.maxParallelPartitions, async (range, index) => {
     const partition = input.firstPartition + index;
     try {
-      const result = await activities.extractPartition({ job: input.job, columns: input.columns, stage: input.stage, partition, range, snapshot: input.snapshot, window: input.window });
+      const result = await activities.extractPartition({
+        job: input.job,
+        columns: input.columns,
+        stage: input.stage,
+        partition,
+        range,
+        snapshot: input.snapshot,
+        window: input.window,
+      });
       progress.partitionsDone++;
       progress.rows += result.rows;
       progress.bytes += result.bytes;
@@ -30,7 +44,11 @@ export async function extractBatch(input: ExtractBatchInput): Promise<PartitionR
       if (isCancellation(error)) throw error;
       // A lost shared snapshot keeps its type: the table workflow reacts to it by establishing a new one.
       const type = failureType(error) === SNAPSHOT_LOST ? SNAPSHOT_LOST : 'PartitionFailed';
-      throw failWith(`partition ${partition} (${describeRange(range)}) of ${table} in ${workflowInfo().workflowId}`, error, type);
+      throw failWith(
+        `partition ${partition} (${describeRange(range)}) of ${table} in ${workflowInfo().workflowId}`,
+        error,
+        type,
+      );
     }
   });
 }

@@ -1,6 +1,25 @@
-import { CancellationScope, condition, defineSignal, executeChild, log, patched, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  condition,
+  defineSignal,
+  executeChild,
+  log,
+  patched,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { extractBatchWorkflowId, SNAPSHOT_LOST, SNAPSHOT_READY_SIGNAL } from '../ids';
-import { qualifiedName, type CursorWindow, type PartitionRange, type PartitionResult, type PreparedTable, type SharedSnapshot, type TableJob, type TableProgress } from '../shared';
+import {
+  qualifiedName,
+  type CursorWindow,
+  type PartitionRange,
+  type PartitionResult,
+  type PreparedTable,
+  type SharedSnapshot,
+  type TableJob,
+  type TableProgress,
+} from '../shared';
 import { snapshotting } from './activities';
 import { extractBatch } from './extract-batch';
 import { failureType, failWith, mayPassOnRetry, rootMessage } from './failures';
@@ -45,7 +64,8 @@ export async function extractPartitions(
   window?: CursorWindow,
 ): Promise<PartitionResult[]> {
   // patched(): a table run started by a worker without shared snapshots replays as it ran.
-  if (!readsConsistently(job, prepared, ranges.length) || !patched(SHARED_SNAPSHOT_PATCH)) return extractBatches(job, prepared, ranges, progress, window);
+  if (!readsConsistently(job, prepared, ranges.length) || !patched(SHARED_SNAPSHOT_PATCH))
+    return extractBatches(job, prepared, ranges, progress, window);
   const snapshots = new Map<number, SharedSnapshot>();
   setHandler(snapshotReadySignal, (snapshot) => void snapshots.set(snapshot.generation, snapshot));
   const source = qualifiedName(job.source);
@@ -54,7 +74,11 @@ export async function extractPartitions(
     let holderFailure: unknown;
     let holderEnded = false;
     holder
-      .run(() => snapshotting(job).holdSnapshot.executeWithOptions({ summary: `hold snapshot ${generation} of ${source}` }, [{ job, generation }]))
+      .run(() =>
+        snapshotting(job).holdSnapshot.executeWithOptions({ summary: `hold snapshot ${generation} of ${source}` }, [
+          { job, generation },
+        ]),
+      )
       .catch((error: unknown) => void (holderFailure = error))
       .finally(() => void (holderEnded = true));
     try {
@@ -65,16 +89,27 @@ export async function extractPartitions(
         // failed table; one refused for good (permissions, a standby) fails the table at once.
         const lost = mayPassOnRetry(holderFailure) && patched(EXPORT_RETRY_PATCH);
         if (lost && generation + 1 < MAX_SNAPSHOT_GENERATIONS) await sleep(exportRetryDelay(generation));
-        throw failWith(`exporting a snapshot of ${source}`, holderFailure ?? 'the snapshot holder ended without one', lost ? SNAPSHOT_LOST : 'SnapshotFailed');
+        throw failWith(
+          `exporting a snapshot of ${source}`,
+          holderFailure ?? 'the snapshot holder ended without one',
+          lost ? SNAPSHOT_LOST : 'SnapshotFailed',
+        );
       }
       return await extractBatches(job, prepared, ranges, progress, window, snapshot);
     } catch (error) {
       if (failureType(error) !== SNAPSHOT_LOST) throw error;
       if (generation + 1 >= MAX_SNAPSHOT_GENERATIONS) {
         const advice = `check what ends the holder's transaction (backend "conduit snapshot ${source}"): idle_in_transaction_session_timeout, restarts, killed sessions`;
-        throw failWith(`the shared snapshot of ${source} was lost ${MAX_SNAPSHOT_GENERATIONS} times; ${advice}`, error, SNAPSHOT_LOST);
+        throw failWith(
+          `the shared snapshot of ${source} was lost ${MAX_SNAPSHOT_GENERATIONS} times; ${advice}`,
+          error,
+          SNAPSHOT_LOST,
+        );
       }
-      log.warn('shared snapshot lost before every partition read it: establishing a new one and reading all partitions again', { table: source, generation, cause: rootMessage(error) });
+      log.warn(
+        'shared snapshot lost before every partition read it: establishing a new one and reading all partitions again',
+        { table: source, generation, cause: rootMessage(error) },
+      );
     } finally {
       holder.cancel();
     }
@@ -99,7 +134,17 @@ async function extractBatches(
     const results = await executeChild(extractBatch, {
       workflowId: batchId,
       staticSummary: `extract partitions ${first}–${first + slice.length - 1} of ${source}${snapshot ? ` (snapshot ${snapshot.generation})` : ''}`,
-      args: [{ job, columns: prepared.columns, stage: prepared.stage, firstPartition: first, ranges: slice, snapshot, window }],
+      args: [
+        {
+          job,
+          columns: prepared.columns,
+          stage: prepared.stage,
+          firstPartition: first,
+          ranges: slice,
+          snapshot,
+          window,
+        },
+      ],
     });
     partitions.push(...results);
     progress.partitionsDone += results.length;

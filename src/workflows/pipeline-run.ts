@@ -1,7 +1,23 @@
-import { ApplicationFailure, defineQuery, executeChild, isCancellation, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  defineQuery,
+  executeChild,
+  isCancellation,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { ConduitMode, ConduitPipeline, ConduitStatus, type RunStatus } from '../search-attributes';
 import { tableWorkflowId } from '../ids';
-import { qualifiedName, type PipelinePlan, type PipelineRunInput, type PipelineRunResult, type PipelineStatus, type TableResult } from '../shared';
+import {
+  qualifiedName,
+  type PipelinePlan,
+  type PipelineRunInput,
+  type PipelineRunResult,
+  type PipelineStatus,
+  type TableResult,
+} from '../shared';
 import { planning } from './activities';
 import { mapWithConcurrency } from './concurrency';
 import { failWith, rootMessage } from './failures';
@@ -49,35 +65,44 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
     { key: ConduitStatus, value: 'running' satisfies RunStatus },
     { key: ConduitMode, value: modes.length === 1 ? modes[0] : 'mixed' },
   ]);
-  upsertMemo({ summary: `${plan.tables.length} tables: ${status.tables.slice(0, 20).map((t) => t.source).join(', ')}${plan.tables.length > 20 ? ', …' : ''}` });
+  upsertMemo({
+    summary: `${plan.tables.length} tables: ${status.tables
+      .slice(0, 20)
+      .map((t) => t.source)
+      .join(', ')}${plan.tables.length > 20 ? ', …' : ''}`,
+  });
 
-  const tables = await mapWithConcurrency(plan.tables, plan.maxParallelTables, async (job, index): Promise<TableResult> => {
-    const entry = status.tables[index];
-    entry.state = 'preparing';
-    const tableStarted = Date.now();
-    try {
-      const result = await executeChild(job.mode === 'full_refresh' ? tableRefresh : tableIncremental, {
-        workflowId: entry.workflowId,
-        args: [{ job, runKey }],
-        staticSummary: `${job.fullRefresh ? 'full reload, ' : ''}${job.mode} ${entry.source} → ${qualifiedName(job.target)}`,
-      });
-      entry.state = 'succeeded';
-      return result;
-    } catch (error) {
-      if (isCancellation(error)) throw error;
-      entry.state = 'failed';
-      return {
-        source: entry.source,
-        target: qualifiedName(job.target),
-        status: 'failed',
-        rows: 0,
-        bytes: 0,
-        partitions: 0,
-        seconds: (Date.now() - tableStarted) / 1000,
-        error: rootMessage(error),
-      };
-    }
-  }).catch((error: unknown) => {
+  const tables = await mapWithConcurrency(
+    plan.tables,
+    plan.maxParallelTables,
+    async (job, index): Promise<TableResult> => {
+      const entry = status.tables[index];
+      entry.state = 'preparing';
+      const tableStarted = Date.now();
+      try {
+        const result = await executeChild(job.mode === 'full_refresh' ? tableRefresh : tableIncremental, {
+          workflowId: entry.workflowId,
+          args: [{ job, runKey }],
+          staticSummary: `${job.fullRefresh ? 'full reload, ' : ''}${job.mode} ${entry.source} → ${qualifiedName(job.target)}`,
+        });
+        entry.state = 'succeeded';
+        return result;
+      } catch (error) {
+        if (isCancellation(error)) throw error;
+        entry.state = 'failed';
+        return {
+          source: entry.source,
+          target: qualifiedName(job.target),
+          status: 'failed',
+          rows: 0,
+          bytes: 0,
+          partitions: 0,
+          seconds: (Date.now() - tableStarted) / 1000,
+          error: rootMessage(error),
+        };
+      }
+    },
+  ).catch((error: unknown) => {
     if (isCancellation(error)) finish('cancelled', 'cancelled');
     throw error;
   });
@@ -85,7 +110,10 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
   const result: PipelineRunResult = { pipeline: plan.pipeline, tables, seconds: (Date.now() - started) / 1000 };
   const failed = tables.filter((t) => t.status === 'failed');
   const rows = tables.reduce((sum, t) => sum + t.rows, 0);
-  finish(failed.length > 0 ? 'failed' : 'succeeded', `${tables.length - failed.length}/${tables.length} tables succeeded, ${rows} rows in ${Math.round(result.seconds)} s`);
+  finish(
+    failed.length > 0 ? 'failed' : 'succeeded',
+    `${tables.length - failed.length}/${tables.length} tables succeeded, ${rows} rows in ${Math.round(result.seconds)} s`,
+  );
   if (failed.length > 0) {
     const lines = failed.map((t) => `${t.source}: ${t.error}`).join('; ');
     throw ApplicationFailure.create({

@@ -12,17 +12,25 @@ export async function tableIncremental({ job, runKey }: TableRefreshInput): Prom
   const { progress, enter, summary } = tracked;
   const loading = loadingFor(job);
 
-  const prepared = await prepareOrFail(tracked, () => preparing(job).prepareIncremental.executeWithOptions(summary('prepare'), [{ job, runKey }]));
+  const prepared = await prepareOrFail(tracked, () =>
+    preparing(job).prepareIncremental.executeWithOptions(summary('prepare'), [{ job, runKey }]),
+  );
   progress.partitions = partitionRanges(prepared.partitioning).length;
 
   const result = await finishTable(job, prepared, tracked, 'cursor not advanced', async () => {
     const partitions = await stageAndLoad(job, prepared, progress, enter, prepared.window);
     enter('swapping');
     if (prepared.full && job.mode === 'incremental_merge') {
-      await loading.settleFullLoad.executeWithOptions(summary('keep one row per key in the full reload of'), [{ job, prepared }]);
+      await loading.settleFullLoad.executeWithOptions(summary('keep one row per key in the full reload of'), [
+        { job, prepared },
+      ]);
     }
-    if (prepared.full) await loading.swapTable.executeWithOptions(summary('swap the full reload into place'), [{ job, prepared }]);
-    await loading.commitIncremental.executeWithOptions(summary(prepared.full ? 'record the cursor of' : 'commit the batch and cursor of'), [{ job, prepared }]);
+    if (prepared.full)
+      await loading.swapTable.executeWithOptions(summary('swap the full reload into place'), [{ job, prepared }]);
+    await loading.commitIncremental.executeWithOptions(
+      summary(prepared.full ? 'record the cursor of' : 'commit the batch and cursor of'),
+      [{ job, prepared }],
+    );
     return partitions;
   });
   return {

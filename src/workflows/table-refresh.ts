@@ -1,4 +1,10 @@
-import { CancellationScope, defineQuery, isCancellation, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  defineQuery,
+  isCancellation,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import { ConduitMode, ConduitPipeline, ConduitStatus, ConduitTable } from '../search-attributes';
 import {
   partitionRanges,
@@ -32,7 +38,9 @@ export async function tableRefresh({ job, runKey }: TableRefreshInput): Promise<
   const { progress, enter, summary } = tracked;
   const loading = loadingFor(job);
 
-  const prepared = await prepareOrFail(tracked, () => preparing(job).prepareTable.executeWithOptions(summary('prepare'), [{ job, runKey }]));
+  const prepared = await prepareOrFail(tracked, () =>
+    preparing(job).prepareTable.executeWithOptions(summary('prepare'), [{ job, runKey }]),
+  );
   const ranges = partitionRanges(prepared.partitioning);
   progress.partitions = ranges.length;
   progress.estimatedRows = prepared.estimatedRows;
@@ -65,7 +73,9 @@ export async function finishTable(
   } catch (error) {
     enter('failed');
     progress.error = String(error instanceof Error ? error.message : error);
-    await CancellationScope.nonCancellable(() => loading.cleanupTable.executeWithOptions(summary('clean up after'), [{ job, prepared }]));
+    await CancellationScope.nonCancellable(() =>
+      loading.cleanupTable.executeWithOptions(summary('clean up after'), [{ job, prepared }]),
+    );
     if (isCancellation(error)) throw error;
     throw failWith(`${source} (${unchanged})`, error, 'TableFailed');
   }
@@ -147,10 +157,13 @@ export async function stageAndLoad(
 
   enter('loading');
   const files = partitions.flatMap((p) => (p.file ? [p.file] : []));
-  if (files.length > 0) await loading.loadTable.executeWithOptions(summary(`load ${files.length} files into`), [{ job, prepared, files }]);
+  if (files.length > 0)
+    await loading.loadTable.executeWithOptions(summary(`load ${files.length} files into`), [{ job, prepared, files }]);
 
   enter('verifying');
-  await loading.verifyTable.executeWithOptions(summary(`verify ${progress.rows} rows of`), [{ job, prepared, expectedRows: progress.rows }]);
+  await loading.verifyTable.executeWithOptions(summary(`verify ${progress.rows} rows of`), [
+    { job, prepared, expectedRows: progress.rows },
+  ]);
   return partitions;
 }
 
@@ -163,7 +176,8 @@ function textColumns(prepared: PreparedTable): Record<string, number> | undefine
 function sumUnrepresentable(partitions: PartitionResult[]): Record<string, number> | undefined {
   const totals: Record<string, number> = {};
   for (const partition of partitions) {
-    for (const [column, count] of Object.entries(partition.unrepresentable ?? {})) totals[column] = (totals[column] ?? 0) + count;
+    for (const [column, count] of Object.entries(partition.unrepresentable ?? {}))
+      totals[column] = (totals[column] ?? 0) + count;
   }
   return Object.keys(totals).length > 0 ? totals : undefined;
 }

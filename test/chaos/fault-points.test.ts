@@ -32,41 +32,53 @@ const CASES: { fault: `${FaultPoint}` | `${FaultPoint}@${number}`; ci: boolean }
 
 describe('a worker killed at a fault point', () => {
   for (const { fault, ci } of CASES) {
-    it.runIf(FULL_CHAOS || ci)(`${fault}: the run completes exactly; readers see old or new content only`, async () => {
-      const table = `t_${fault.replace(/\W/g, '_')}`;
-      await rig.runCase(`worker SIGKILL at ${fault}`, 'complete', async (finish) => {
-        await rig.createTable(table);
-        const first = await rig.startWorker();
-        expect((await waitForRun(await rig.startRun([table]))).ok).toBe(true);
-        expect((await first.stop()).code).toBe(0);
-        await rig.changeTable(table);
+    it.runIf(FULL_CHAOS || ci)(
+      `${fault}: the run completes exactly; readers see old or new content only`,
+      async () => {
+        const table = `t_${fault.replace(/\W/g, '_')}`;
+        await rig.runCase(`worker SIGKILL at ${fault}`, 'complete', async (finish) => {
+          await rig.createTable(table);
+          const first = await rig.startWorker();
+          expect((await waitForRun(await rig.startRun([table]))).ok).toBe(true);
+          expect((await first.stop()).code).toBe(0);
+          await rig.changeTable(table);
 
-        const { harness } = rig;
-        const reader = new TargetReader(harness.snowflake, { database: harness.config.destination.database, schema: harness.targetSchema, name: table });
-        const old = await reader.fingerprint();
-        reader.start();
-        const doomed = await rig.startWorker({ fault });
-        const handle = await rig.startRun([table]);
-        const death = await within(doomed.exited, 180_000, `the worker to die at ${fault}`);
-        const killedAt = Date.now();
-        expect(death.signal).toBe('SIGKILL');
-        expect(doomed.output()).toContain(`fault point ${fault.split('@')[0]} reached`);
+          const { harness } = rig;
+          const reader = new TargetReader(harness.snowflake, {
+            database: harness.config.destination.database,
+            schema: harness.targetSchema,
+            name: table,
+          });
+          const old = await reader.fingerprint();
+          reader.start();
+          const doomed = await rig.startWorker({ fault });
+          const handle = await rig.startRun([table]);
+          const death = await within(doomed.exited, 180_000, `the worker to die at ${fault}`);
+          const killedAt = Date.now();
+          expect(death.signal).toBe('SIGKILL');
+          expect(doomed.output()).toContain(`fault point ${fault.split('@')[0]} reached`);
 
-        const replacement = await rig.startWorker();
-        const outcome = await waitForRun(handle);
-        const recoverySeconds = (Date.now() - killedAt) / 1000;
-        const observations = await reader.stop();
-        const now = await reader.fingerprint();
-        const strays = observations.filter((o) => o !== old && o !== now);
-        await finish(table, {
-          ok: outcome.ok && old !== now && observations[0] === old && strays.length === 0,
-          recoverySeconds,
-          readerPolls: observations.length,
-          detail: outcome.ok ? (strays.length ? `reader saw ${strays.length} other states: ${strays[0]}` : undefined) : outcome.message,
+          const replacement = await rig.startWorker();
+          const outcome = await waitForRun(handle);
+          const recoverySeconds = (Date.now() - killedAt) / 1000;
+          const observations = await reader.stop();
+          const now = await reader.fingerprint();
+          const strays = observations.filter((o) => o !== old && o !== now);
+          await finish(table, {
+            ok: outcome.ok && old !== now && observations[0] === old && strays.length === 0,
+            recoverySeconds,
+            readerPolls: observations.length,
+            detail: outcome.ok
+              ? strays.length
+                ? `reader saw ${strays.length} other states: ${strays[0]}`
+                : undefined
+              : outcome.message,
+          });
+          expect(strays).toEqual([]);
+          expect((await replacement.stop()).code).toBe(0);
         });
-        expect(strays).toEqual([]);
-        expect((await replacement.stop()).code).toBe(0);
-      });
-    }, 360_000);
+      },
+      360_000,
+    );
   }
 });

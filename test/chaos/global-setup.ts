@@ -17,7 +17,10 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  project.provide('chaosRun', `${new Date().toISOString().slice(0, 19)}Z ${process.env['CONDUIT_CHAOS'] === 'full' ? 'full' : 'reduced'}`);
+  project.provide(
+    'chaosRun',
+    `${new Date().toISOString().slice(0, 19)}Z ${process.env['CONDUIT_CHAOS'] === 'full' ? 'full' : 'reduced'}`,
+  );
   const stop = await startServices(project);
   return async () => {
     await stop();

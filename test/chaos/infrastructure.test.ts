@@ -35,21 +35,25 @@ async function rigWith(services: HarnessServices, schema: string): Promise<Chaos
 }
 
 describe('infrastructure faults mid-run', () => {
-  it.runIf(FULL_CHAOS)('PostgreSQL restarts mid-extract: the run completes exactly', async () => {
-    const postgres = await startPostgres();
-    cleanups.push(() => postgres.stop());
-    const rig = await rigWith({ ...sharedServices(), postgres }, 'chaos_pg');
-    await rig.runCase('PostgreSQL restart mid-extract', 'complete', async (finish) => {
-      const { worker, handle } = await extracting(rig);
-      const faultAt = Date.now();
-      await postgres.restart(3_000);
-      await rig.harness.connectSource();
-      const outcome = await waitForRun(handle);
-      // The restart cut the worker's sessions; it must have survived that, not been restarted.
-      expect(worker.child.exitCode).toBeNull();
-      await finish('orders', measured(outcome, faultAt));
-    });
-  }, 300_000);
+  it.runIf(FULL_CHAOS)(
+    'PostgreSQL restarts mid-extract: the run completes exactly',
+    async () => {
+      const postgres = await startPostgres();
+      cleanups.push(() => postgres.stop());
+      const rig = await rigWith({ ...sharedServices(), postgres }, 'chaos_pg');
+      await rig.runCase('PostgreSQL restart mid-extract', 'complete', async (finish) => {
+        const { worker, handle } = await extracting(rig);
+        const faultAt = Date.now();
+        await postgres.restart(3_000);
+        await rig.harness.connectSource();
+        const outcome = await waitForRun(handle);
+        // The restart cut the worker's sessions; it must have survived that, not been restarted.
+        expect(worker.child.exitCode).toBeNull();
+        await finish('orders', measured(outcome, faultAt));
+      });
+    },
+    300_000,
+  );
 
   it('the Snowflake endpoint drops every connection and is down for a while, mid-extract and mid-load: the run completes exactly', async () => {
     const shared = sharedServices();
@@ -57,40 +61,51 @@ describe('infrastructure faults mid-run', () => {
     const endpoint = await proxy.start();
     cleanups.push(() => proxy.stop());
     const rig = await rigWith({ ...shared, snowflake: { ...shared.snowflake, ...endpoint } }, 'chaos_sf');
-    await rig.runCase('Snowflake endpoint drops connections, down 3 s, mid-extract and mid-load', 'complete', async (finish) => {
-      const { handle } = await extracting(rig);
-      const faultAt = Date.now();
-      await proxy.outage(3_000);
-      await rig.waitForTable(handle, ['loading', 'verifying', 'swapping', 'cleaning', 'succeeded']);
-      // Connections cut while the load logs in and runs its COPY, then the endpoint is down again.
-      for (let i = 0; i < 10; i++) {
-        proxy.dropAll();
-        await sleep(150);
-      }
-      await proxy.outage(3_000);
-      const outcome = await waitForRun(handle);
-      expect(proxy.accepted).toBeGreaterThan(0);
-      await finish('orders', measured(outcome, faultAt));
-    });
+    await rig.runCase(
+      'Snowflake endpoint drops connections, down 3 s, mid-extract and mid-load',
+      'complete',
+      async (finish) => {
+        const { handle } = await extracting(rig);
+        const faultAt = Date.now();
+        await proxy.outage(3_000);
+        await rig.waitForTable(handle, ['loading', 'verifying', 'swapping', 'cleaning', 'succeeded']);
+        // Connections cut while the load logs in and runs its COPY, then the endpoint is down again.
+        for (let i = 0; i < 10; i++) {
+          proxy.dropAll();
+          await sleep(150);
+        }
+        await proxy.outage(3_000);
+        const outcome = await waitForRun(handle);
+        expect(proxy.accepted).toBeGreaterThan(0);
+        await finish('orders', measured(outcome, faultAt));
+      },
+    );
   }, 300_000);
 
-  it.runIf(FULL_CHAOS)('the Temporal server restarts mid-run (file-backed): the run completes exactly', async () => {
-    const dir = scratchDir('chaos-temporal');
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-    const dbFile = join(dir, 'temporal.db');
-    let temporal = await startTemporalDevServer({ dbFile });
-    cleanups.push(() => temporal.stop());
-    const rig = await rigWith({ ...sharedServices(), temporalAddress: temporal.address, temporalNamespace: temporal.namespace }, 'chaos_temporal');
-    await rig.runCase('Temporal server restart mid-run', 'complete', async (finish) => {
-      const { handle } = await extracting(rig);
-      const faultAt = Date.now();
-      await temporal.stop();
-      await sleep(3_000);
-      temporal = await startTemporalDevServer({ dbFile, port: temporal.port, uiPort: temporal.uiPort });
-      const outcome = await waitThroughOutage(handle);
-      await finish('orders', measured(outcome, faultAt));
-    });
-  }, 300_000);
+  it.runIf(FULL_CHAOS)(
+    'the Temporal server restarts mid-run (file-backed): the run completes exactly',
+    async () => {
+      const dir = scratchDir('chaos-temporal');
+      cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+      const dbFile = join(dir, 'temporal.db');
+      let temporal = await startTemporalDevServer({ dbFile });
+      cleanups.push(() => temporal.stop());
+      const rig = await rigWith(
+        { ...sharedServices(), temporalAddress: temporal.address, temporalNamespace: temporal.namespace },
+        'chaos_temporal',
+      );
+      await rig.runCase('Temporal server restart mid-run', 'complete', async (finish) => {
+        const { handle } = await extracting(rig);
+        const faultAt = Date.now();
+        await temporal.stop();
+        await sleep(3_000);
+        temporal = await startTemporalDevServer({ dbFile, port: temporal.port, uiPort: temporal.uiPort });
+        const outcome = await waitThroughOutage(handle);
+        await finish('orders', measured(outcome, faultAt));
+      });
+    },
+    300_000,
+  );
 });
 
 /** Creates the case's table, starts a worker and a run of it, and returns once the run extracts. */
@@ -103,7 +118,11 @@ async function extracting(rig: ChaosRig): Promise<{ worker: CliWorker; handle: W
 }
 
 function measured(outcome: RunOutcome, faultAt: number) {
-  return { ok: outcome.ok, recoverySeconds: (Date.now() - faultAt) / 1000, detail: outcome.ok ? undefined : outcome.message };
+  return {
+    ok: outcome.ok,
+    recoverySeconds: (Date.now() - faultAt) / 1000,
+    detail: outcome.ok ? undefined : outcome.message,
+  };
 }
 
 /** Waits for the run, retrying while the server is unreachable (the client's own retries give up sooner). */

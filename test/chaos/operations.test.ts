@@ -26,22 +26,30 @@ afterAll(async () => {
 });
 
 describe('operations on a run in flight', () => {
-  it.runIf(FULL_CHAOS)('a worker stopped with SIGTERM mid-extract finishes its in-flight work and exits 0; a new worker completes the run exactly', async () => {
-    await rig.runCase('worker SIGTERM mid-extract (graceful)', 'complete', async (finish) => {
-      await rig.createTable('sigterm');
-      const first = await rig.startWorker({ args: ['--shutdown-grace', '60'] });
-      const handle = await rig.startRun(['sigterm']);
-      await rig.waitForTable(handle, ['extracting']);
-      const faultAt = Date.now();
-      const exit = await first.stop();
-      expect(exit.code).toBe(0);
-      expect(first.output()).toContain('SIGTERM: finishing in-flight work, then exiting');
-      const second = await rig.startWorker();
-      const outcome = await waitForRun(handle);
-      await finish('sigterm', { ok: outcome.ok, recoverySeconds: (Date.now() - faultAt) / 1000, detail: outcome.ok ? undefined : outcome.message });
-      expect((await second.stop()).code).toBe(0);
-    });
-  }, 300_000);
+  it.runIf(FULL_CHAOS)(
+    'a worker stopped with SIGTERM mid-extract finishes its in-flight work and exits 0; a new worker completes the run exactly',
+    async () => {
+      await rig.runCase('worker SIGTERM mid-extract (graceful)', 'complete', async (finish) => {
+        await rig.createTable('sigterm');
+        const first = await rig.startWorker({ args: ['--shutdown-grace', '60'] });
+        const handle = await rig.startRun(['sigterm']);
+        await rig.waitForTable(handle, ['extracting']);
+        const faultAt = Date.now();
+        const exit = await first.stop();
+        expect(exit.code).toBe(0);
+        expect(first.output()).toContain('SIGTERM: finishing in-flight work, then exiting');
+        const second = await rig.startWorker();
+        const outcome = await waitForRun(handle);
+        await finish('sigterm', {
+          ok: outcome.ok,
+          recoverySeconds: (Date.now() - faultAt) / 1000,
+          detail: outcome.ok ? undefined : outcome.message,
+        });
+        expect((await second.stop()).code).toBe(0);
+      });
+    },
+    300_000,
+  );
 
   it('a run cancelled by the operator mid-extract leaves the target untouched and cleans up', async () => {
     await slow.runCase('operator cancels mid-extract', 'cancel', async (finish) => {
@@ -53,7 +61,10 @@ describe('operations on a run in flight', () => {
       const handle = await slow.startRun(['cancelled']);
       await slow.waitForTable(handle, ['extracting']);
       await handle.cancel();
-      const outcome = await waitForRun(handle).catch((error: unknown) => ({ ok: false as const, message: String(error) }));
+      const outcome = await waitForRun(handle).catch((error: unknown) => ({
+        ok: false as const,
+        message: String(error),
+      }));
       expect(outcome.ok).toBe(false);
       expect((await handle.describe()).status.name).toBe('CANCELLED');
       const untouched = (await slow.targetMarker('cancelled')) === marker;
@@ -72,7 +83,10 @@ describe('operations on a run in flight', () => {
       const clients = await Promise.all([connectClient(config.temporal), connectClient(config.temporal)]);
       const runsOfPipeline = async () => {
         const found = [];
-        for await (const run of rig.harness.client.workflow.list({ query: `WorkflowId = '${pipelineWorkflowId(config.name)}'` })) found.push(run);
+        for await (const run of rig.harness.client.workflow.list({
+          query: `WorkflowId = '${pipelineWorkflowId(config.name)}'`,
+        }))
+          found.push(run);
         return found;
       };
       // Earlier cases ran this pipeline too.
@@ -84,12 +98,19 @@ describe('operations on a run in flight', () => {
         const late = await startPipelineRun(clients[0], config.temporal, input);
         expect(late.firstExecutionRunId).toBe(a.firstExecutionRunId);
         const outcome = await waitForRun(a);
-        const runs = await eventually(async () => {
-          const found = (await runsOfPipeline()).filter((r) => !earlier.has(r.runId));
-          return found.length > 0 && found.every((r) => r.status.name === 'COMPLETED') ? found : undefined;
-        }, 30_000, 'the run to be listed as completed');
+        const runs = await eventually(
+          async () => {
+            const found = (await runsOfPipeline()).filter((r) => !earlier.has(r.runId));
+            return found.length > 0 && found.every((r) => r.status.name === 'COMPLETED') ? found : undefined;
+          },
+          30_000,
+          'the run to be listed as completed',
+        );
         expect(runs.map((r) => r.runId)).toEqual([a.firstExecutionRunId]);
-        await finish('twice', { ok: outcome.ok && runs.length === 1, detail: outcome.ok ? undefined : outcome.message });
+        await finish('twice', {
+          ok: outcome.ok && runs.length === 1,
+          detail: outcome.ok ? undefined : outcome.message,
+        });
       } finally {
         await Promise.all(clients.map((client) => client.connection.close()));
       }
@@ -97,41 +118,68 @@ describe('operations on a run in flight', () => {
     });
   }, 300_000);
 
-  it.runIf(FULL_CHAOS)('the source table dropped mid-run fails the run at once, naming the table, with the target untouched', async () => {
-    // A permanent error: reported on the first attempt, not after a round of retries.
-    await failsWhenChangedMidRun('source table dropped mid-run', 'dropped', (name) => `DROP TABLE ${name}`, [
-      'source table does not exist while extracting partition',
-      `${slow.schema}.dropped`,
-    ]);
-  }, 300_000);
+  it.runIf(FULL_CHAOS)(
+    'the source table dropped mid-run fails the run at once, naming the table, with the target untouched',
+    async () => {
+      // A permanent error: reported on the first attempt, not after a round of retries.
+      await failsWhenChangedMidRun('source table dropped mid-run', 'dropped', (name) => `DROP TABLE ${name}`, [
+        'source table does not exist while extracting partition',
+        `${slow.schema}.dropped`,
+      ]);
+    },
+    300_000,
+  );
 
-  it.runIf(FULL_CHAOS)('a column dropped from the source mid-run fails the run, naming the column, with the target untouched', async () => {
-    await failsWhenChangedMidRun('source column dropped mid-run', 'narrowed', (name) => `ALTER TABLE ${name} DROP COLUMN note`, ['source column does not exist', '"note"']);
-  }, 300_000);
+  it.runIf(FULL_CHAOS)(
+    'a column dropped from the source mid-run fails the run, naming the column, with the target untouched',
+    async () => {
+      await failsWhenChangedMidRun(
+        'source column dropped mid-run',
+        'narrowed',
+        (name) => `ALTER TABLE ${name} DROP COLUMN note`,
+        ['source column does not exist', '"note"'],
+      );
+    },
+    300_000,
+  );
 
-  it.runIf(FULL_CHAOS)('a column added to the source mid-run is not part of this run (columns are fixed when the table is prepared); the run completes exactly', async () => {
-    await slow.runCase('source column added mid-run', 'complete', async (finish) => {
-      await slow.createTable('widened');
-      await slow.harness.pg.query(`CREATE TABLE ${slow.schema}.widened_before AS SELECT * FROM ${slow.schema}.widened`);
-      const worker = await slow.startWorker();
-      const handle = await slow.startRun(['widened']);
-      await slow.waitForTable(handle, ['extracting']);
-      await slow.harness.pg.query(`ALTER TABLE ${slow.schema}.widened ADD COLUMN extra text`);
-      const outcome = await waitForRun(handle);
-      await finish({ source: 'widened_before', target: 'widened' }, { ok: outcome.ok, detail: outcome.ok ? undefined : outcome.message });
-      // The next run carries the new column.
-      expect((await waitForRun(await slow.startRun(['widened']))).ok).toBe(true);
-      await slow.harness.expectSameContent('widened');
-      expect((await worker.stop()).code).toBe(0);
-    });
-  }, 300_000);
+  it.runIf(FULL_CHAOS)(
+    'a column added to the source mid-run is not part of this run (columns are fixed when the table is prepared); the run completes exactly',
+    async () => {
+      await slow.runCase('source column added mid-run', 'complete', async (finish) => {
+        await slow.createTable('widened');
+        await slow.harness.pg.query(
+          `CREATE TABLE ${slow.schema}.widened_before AS SELECT * FROM ${slow.schema}.widened`,
+        );
+        const worker = await slow.startWorker();
+        const handle = await slow.startRun(['widened']);
+        await slow.waitForTable(handle, ['extracting']);
+        await slow.harness.pg.query(`ALTER TABLE ${slow.schema}.widened ADD COLUMN extra text`);
+        const outcome = await waitForRun(handle);
+        await finish(
+          { source: 'widened_before', target: 'widened' },
+          { ok: outcome.ok, detail: outcome.ok ? undefined : outcome.message },
+        );
+        // The next run carries the new column.
+        expect((await waitForRun(await slow.startRun(['widened']))).ok).toBe(true);
+        await slow.harness.expectSameContent('widened');
+        expect((await worker.stop()).code).toBe(0);
+      });
+    },
+    300_000,
+  );
 });
 
 /**
  * Loads `table` once, then changes its source with `change` while the next run extracts: that run
  * must fail with a message containing `expected`, leaving the target as the first run made it.
  */
-async function failsWhenChangedMidRun(name: string, table: string, change: (qualified: string) => string, expected: string[]): Promise<void> {
+async function failsWhenChangedMidRun(
+  name: string,
+  table: string,
+  change: (qualified: string) => string,
+  expected: string[],
+): Promise<void> {
   const qualified = `${slow.schema}.${table}`;
   await slow.runCase(name, 'fail', async (finish) => {
     await slow.createTable(table);

@@ -21,7 +21,14 @@ import { scratchDir } from '../support/scratch';
 const S = 'bad_src';
 const harness = new Harness(sharedServices(), { sourceSchema: S });
 const NOACCESS_PASSWORD = `noaccess-${Date.now()}`;
-const results: { case: string; command: string; exitCode: number | null; seconds: number; destinationObjects: number; message: string }[] = [];
+const results: {
+  case: string;
+  command: string;
+  exitCode: number | null;
+  seconds: number;
+  destinationObjects: number;
+  message: string;
+}[] = [];
 
 beforeAll(async () => {
   await harness.start();
@@ -63,8 +70,21 @@ interface Document {
 const HOSTILE = `x"; DROP TABLE ${S}.victim; --`;
 
 const CASES: Case[] = [
-  { name: 'malformed YAML', pipeline: 'name: [unclosed\nsource: {', exitCode: 2, problem: /not valid YAML or JSON/, advice: /pipeline\.yaml: invalid pipeline definition/ },
-  { name: 'malformed YAML (validate)', command: 'validate', pipeline: 'name: [unclosed\n', exitCode: 2, problem: /not valid YAML or JSON/, advice: /invalid pipeline definition/ },
+  {
+    name: 'malformed YAML',
+    pipeline: 'name: [unclosed\nsource: {',
+    exitCode: 2,
+    problem: /not valid YAML or JSON/,
+    advice: /pipeline\.yaml: invalid pipeline definition/,
+  },
+  {
+    name: 'malformed YAML (validate)',
+    command: 'validate',
+    pipeline: 'name: [unclosed\n',
+    exitCode: 2,
+    problem: /not valid YAML or JSON/,
+    advice: /invalid pipeline definition/,
+  },
   {
     name: 'unknown keys',
     pipeline: { sorce: {}, settings: { partitonRows: 5 } },
@@ -72,7 +92,14 @@ const CASES: Case[] = [
     problem: /`sorce`: unknown key[\s\S]*`settings\.partitonRows`: unknown key/,
     advice: /known here: .*partitionRows/,
   },
-  { name: 'unknown keys (validate)', command: 'validate', pipeline: { settings: { snapshot: 'sometimes' } }, exitCode: 2, problem: /`settings\.snapshot`: "sometimes"/, advice: /one of auto, consistent, per_partition/ },
+  {
+    name: 'unknown keys (validate)',
+    command: 'validate',
+    pipeline: { settings: { snapshot: 'sometimes' } },
+    exitCode: 2,
+    problem: /`settings\.snapshot`: "sometimes"/,
+    advice: /one of auto, consistent, per_partition/,
+  },
   {
     name: 'password written in the file',
     pipeline: async ({ source }) => ({ source: { ...source, password: 'hunter2-literal' } }),
@@ -87,8 +114,20 @@ const CASES: Case[] = [
     problem: /`source\.password`: environment variable CONDUIT_TEST_UNSET_PASSWORD is not set/,
     advice: /environment variable/,
   },
-  { name: 'unknown table', pipeline: { tables: [`${S}.nope`] }, exitCode: 1, problem: /table "bad_src"\."nope" named in .* does not exist in the source/, advice: /or the user cannot see it/ },
-  { name: 'hostile table name, unquoted', pipeline: { tables: [`${S}.${HOSTILE}`] }, exitCode: 2, problem: /is not schema\.table/, advice: /quote a part/ },
+  {
+    name: 'unknown table',
+    pipeline: { tables: [`${S}.nope`] },
+    exitCode: 1,
+    problem: /table "bad_src"\."nope" named in .* does not exist in the source/,
+    advice: /or the user cannot see it/,
+  },
+  {
+    name: 'hostile table name, unquoted',
+    pipeline: { tables: [`${S}.${HOSTILE}`] },
+    exitCode: 2,
+    problem: /is not schema\.table/,
+    advice: /quote a part/,
+  },
   {
     name: 'hostile table name, quoted',
     pipeline: { tables: [`${S}."${HOSTILE.replace(/"/g, '""')}"`] },
@@ -96,7 +135,14 @@ const CASES: Case[] = [
     problem: /table "bad_src"\."x""; DROP TABLE bad_src\.victim; --" named in .* does not exist/,
     advice: /or the user cannot see it/,
   },
-  { name: 'hostile --table argument', pipeline: {}, args: ['--table', `${S}.${HOSTILE}`], exitCode: 1, problem: /is not part of pipeline/, advice: /its tables: bad_src\.good/ },
+  {
+    name: 'hostile --table argument',
+    pipeline: {},
+    args: ['--table', `${S}.${HOSTILE}`],
+    exitCode: 1,
+    problem: /is not part of pipeline/,
+    advice: /its tables: bad_src\.good/,
+  },
   {
     name: 'wrong PostgreSQL password',
     pipeline: { tables: [`${S}.good`] },
@@ -115,7 +161,10 @@ const CASES: Case[] = [
   },
   {
     name: 'missing SELECT privilege',
-    pipeline: async ({ source }) => ({ tables: [`${S}.good`], source: { ...source, user: 'bad_noaccess', password: '${NOACCESS_PASSWORD}' } }),
+    pipeline: async ({ source }) => ({
+      tables: [`${S}.good`],
+      source: { ...source, user: 'bad_noaccess', password: '${NOACCESS_PASSWORD}' },
+    }),
     env: { NOACCESS_PASSWORD },
     exitCode: 1,
     problem: /insufficient privilege on the source[\s\S]*permission denied for table good/,
@@ -144,7 +193,10 @@ const CASES: Case[] = [
   },
   {
     name: 'unreachable Snowflake',
-    pipeline: async ({ destination }) => ({ tables: [`${S}.good`], destination: { ...destination, port: await freePort() } }),
+    pipeline: async ({ destination }) => ({
+      tables: [`${S}.good`],
+      destination: { ...destination, port: await freePort() },
+    }),
     exitCode: 3,
     problem: /snowflake .*FAILED .*ECONNREFUSED/,
     advice: /check destination\.account/,
@@ -168,9 +220,15 @@ const CASES: Case[] = [
 /** Objects the case's pipeline left in its destination schema (none, when the schema does not exist). */
 async function destinationObjects(schema: string): Promise<string[]> {
   const database = sfQuote(harness.config.destination.database);
-  const exists = await harness.snowflake.query(`SELECT 1 FROM ${database}.INFORMATION_SCHEMA.SCHEMATA WHERE SCHEMA_NAME = ?`, [schema]);
+  const exists = await harness.snowflake.query(
+    `SELECT 1 FROM ${database}.INFORMATION_SCHEMA.SCHEMATA WHERE SCHEMA_NAME = ?`,
+    [schema],
+  );
   if (exists.length === 0) return [];
-  const tables = await harness.snowflake.query<{ name: string }>(`SELECT TABLE_NAME AS "name" FROM ${database}.INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = ?`, [schema]);
+  const tables = await harness.snowflake.query<{ name: string }>(
+    `SELECT TABLE_NAME AS "name" FROM ${database}.INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = ?`,
+    [schema],
+  );
   const stages = await harness.snowflake.query(`SHOW STAGES IN SCHEMA ${database}.${sfQuote(schema)}`);
   return [...tables.map((t) => t.name), ...stages.map((s) => `stage ${JSON.stringify(s)}`)];
 }
@@ -180,8 +238,12 @@ function cli(args: string[], env: Record<string, string>): Promise<{ code: numbe
     execFile(
       process.execPath,
       [resolve(__dirname, '../../bin/conduit.js'), ...args],
-      { env: { ...process.env, ...harness.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env }, timeout: 170_000 },
-      (error, stdout, stderr) => done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, output: `${stdout}${stderr}` }),
+      {
+        env: { ...process.env, ...harness.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+        timeout: 170_000,
+      },
+      (error, stdout, stderr) =>
+        done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, output: `${stdout}${stderr}` }),
     );
   });
 }
@@ -200,7 +262,14 @@ describe('bad input', () => {
     const { code, output } = await cli(args, c.env ?? {});
     const seconds = (Date.now() - started) / 1000;
     const objects = await destinationObjects(`DST_${name.toUpperCase()}`);
-    results.push({ case: c.name, command, exitCode: code, seconds, destinationObjects: objects.length, message: output.trim().split('\n').slice(0, 6).join('\n') });
+    results.push({
+      case: c.name,
+      command,
+      exitCode: code,
+      seconds,
+      destinationObjects: objects.length,
+      message: output.trim().split('\n').slice(0, 6).join('\n'),
+    });
 
     expect(code, output).toBe(c.exitCode);
     expect(output).toMatch(c.problem);
@@ -213,48 +282,66 @@ describe('bad input', () => {
     {
       service: 'PostgreSQL',
       env: { PG_PASSWORD: 'wrong-password-for-test' },
-      message: /run failed: planning pipeline \S+: source authentication failed \(wrong user or password: check source\.user and the password variable\)/,
+      message:
+        /run failed: planning pipeline \S+: source authentication failed \(wrong user or password: check source\.user and the password variable\)/,
       failedWorkflow: (name: string) => `conduit/${name}`,
     },
     {
       service: 'Snowflake',
       env: { SF_PASSWORD: 'wrong-password-for-test' },
-      message: /run failed: 1 of 1 tables failed: bad_src\.good: .*Snowflake login refused \(390100\) connecting to Snowflake at \S+ as conduit: Incorrect username or password was specified/,
+      message:
+        /run failed: 1 of 1 tables failed: bad_src\.good: .*Snowflake login refused \(390100\) connecting to Snowflake at \S+ as conduit: Incorrect username or password was specified/,
       failedWorkflow: (name: string) => `conduit/${name}/${S}.good`,
     },
-  ])('a worker elsewhere with a wrong $service password: the run fails at once (no retries), exit 1', async ({ service, env, message, failedWorkflow }) => {
-    // No preflight here: `conduit run` without --worker has no secrets; the worker finds the problem.
-    const name = `badremote${Date.now().toString(36)}`;
-    const document = { ...harness.pipelineDocument(name), tables: [`${S}.good`] };
-    const config = parsePipeline(document, 'remote.yaml', { env: { ...harness.env, ...env } });
-    const connection = await NativeConnection.connect({ address: config.temporal.address });
-    const remote = await createConduitWorker({ pipelines: [config], connection, workflowBundle: await workflowBundle() });
-    const running = remote.worker.run();
-    try {
-      const file = join(scratchDir('bad'), 'pipeline.yaml');
-      writeFileSync(file, JSON.stringify(document));
-      const begun = Date.now();
-      const { code, output } = await cli(['run', '--config', file], {});
-      const seconds = (Date.now() - begun) / 1000;
-      const objects = await destinationObjects(`DST_${name.toUpperCase()}`);
-      results.push({ case: `wrong ${service} password, worker elsewhere`, command: 'run', exitCode: code, seconds, destinationObjects: objects.length, message: output.trim().split('\n').slice(0, 6).join('\n') });
-      expect(code, output).toBe(1);
-      expect(output).toMatch(message);
-      expect(output).not.toContain('wrong-password-for-test');
-      expect(objects).toEqual([]);
-      // The failing activity ran once: a permanent error is not retried.
-      const history = await harness.client.workflow.getHandle(failedWorkflow(name)).fetchHistory();
-      const failed = (history.events ?? []).filter((e) => e.activityTaskFailedEventAttributes);
-      const attempts = (history.events ?? []).flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt] : []));
-      expect(failed).toHaveLength(1);
-      expect(attempts.every((attempt) => attempt === 1)).toBe(true);
-    } finally {
-      remote.worker.shutdown();
-      await running;
-      await remote.close();
-      await connection.close();
-    }
-  });
+  ])(
+    'a worker elsewhere with a wrong $service password: the run fails at once (no retries), exit 1',
+    async ({ service, env, message, failedWorkflow }) => {
+      // No preflight here: `conduit run` without --worker has no secrets; the worker finds the problem.
+      const name = `badremote${Date.now().toString(36)}`;
+      const document = { ...harness.pipelineDocument(name), tables: [`${S}.good`] };
+      const config = parsePipeline(document, 'remote.yaml', { env: { ...harness.env, ...env } });
+      const connection = await NativeConnection.connect({ address: config.temporal.address });
+      const remote = await createConduitWorker({
+        pipelines: [config],
+        connection,
+        workflowBundle: await workflowBundle(),
+      });
+      const running = remote.worker.run();
+      try {
+        const file = join(scratchDir('bad'), 'pipeline.yaml');
+        writeFileSync(file, JSON.stringify(document));
+        const begun = Date.now();
+        const { code, output } = await cli(['run', '--config', file], {});
+        const seconds = (Date.now() - begun) / 1000;
+        const objects = await destinationObjects(`DST_${name.toUpperCase()}`);
+        results.push({
+          case: `wrong ${service} password, worker elsewhere`,
+          command: 'run',
+          exitCode: code,
+          seconds,
+          destinationObjects: objects.length,
+          message: output.trim().split('\n').slice(0, 6).join('\n'),
+        });
+        expect(code, output).toBe(1);
+        expect(output).toMatch(message);
+        expect(output).not.toContain('wrong-password-for-test');
+        expect(objects).toEqual([]);
+        // The failing activity ran once: a permanent error is not retried.
+        const history = await harness.client.workflow.getHandle(failedWorkflow(name)).fetchHistory();
+        const failed = (history.events ?? []).filter((e) => e.activityTaskFailedEventAttributes);
+        const attempts = (history.events ?? []).flatMap((e) =>
+          e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt] : [],
+        );
+        expect(failed).toHaveLength(1);
+        expect(attempts.every((attempt) => attempt === 1)).toBe(true);
+      } finally {
+        remote.worker.shutdown();
+        await running;
+        await remote.close();
+        await connection.close();
+      }
+    },
+  );
 
   it('left the tables a hostile name tried to drop', async () => {
     const { rows } = await harness.pg.query(`SELECT count(*)::int AS n FROM ${S}.victim`);

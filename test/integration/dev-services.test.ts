@@ -47,7 +47,9 @@ describe('shared Temporal dev server', () => {
   });
 
   it("has Conduit's search attributes registered with their types", async () => {
-    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: temporal.namespace });
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({
+      namespace: temporal.namespace,
+    });
     for (const name of Object.keys(CONDUIT_SEARCH_ATTRIBUTES)) {
       expect(customAttributes[name], name).toBe(encodeSearchAttributeIndexedValueType('KEYWORD'));
     }
@@ -73,7 +75,13 @@ describe('shared PostgreSQL', () => {
   const pg = inject('postgres');
 
   it('accepts a password login over TCP as conduit into conduit_source', async () => {
-    const client = new Client({ host: pg.host, port: pg.port, user: pg.user, password: pg.password, database: pg.database });
+    const client = new Client({
+      host: pg.host,
+      port: pg.port,
+      user: pg.user,
+      password: pg.password,
+      database: pg.database,
+    });
     await client.connect();
     try {
       const { rows } = await client.query<{ who: string; db: string; tcp: boolean }>(
@@ -86,13 +94,25 @@ describe('shared PostgreSQL', () => {
   });
 
   it('refuses a wrong password', async () => {
-    const client = new Client({ host: pg.host, port: pg.port, user: pg.user, password: `${pg.password}x`, database: pg.database });
+    const client = new Client({
+      host: pg.host,
+      port: pg.port,
+      user: pg.user,
+      password: `${pg.password}x`,
+      database: pg.database,
+    });
     await expect(client.connect()).rejects.toMatchObject({ code: '28P01' });
   });
 
   it('matches the environment handed to workers', () => {
     const env = inject('serviceEnv');
-    expect(env).toMatchObject({ PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: pg.user, PGPASSWORD: pg.password, PGDATABASE: pg.database });
+    expect(env).toMatchObject({
+      PGHOST: pg.host,
+      PGPORT: String(pg.port),
+      PGUSER: pg.user,
+      PGPASSWORD: pg.password,
+      PGDATABASE: pg.database,
+    });
   });
 });
 

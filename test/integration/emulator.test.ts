@@ -14,7 +14,12 @@ import snowflake from 'snowflake-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectSnowflake, type SnowflakeSession } from '../../src/connectors/snowflake/connection';
 import { PermanentError } from '../../src/connectors/errors';
-import { connectToEmulator, emulatorDestination, startSnowflakeEmulator, type SnowflakeEmulator } from '../../src/dev/emulator';
+import {
+  connectToEmulator,
+  emulatorDestination,
+  startSnowflakeEmulator,
+  type SnowflakeEmulator,
+} from '../../src/dev/emulator';
 import { scratchDir } from '../support/scratch';
 
 type Row = Record<string, unknown>;
@@ -151,7 +156,9 @@ describe('Snowflake emulator', () => {
     }, 30_000);
 
     it('NUMBER(38,0) beyond 2^53 and NUMBER(38,9) are exact as strings, and as BigInt', async () => {
-      const rows = await run(sf, 'SELECT "n0", "n9" FROM "DB"."Types"."all" ORDER BY "n0"', { fetchAsString: ['Number'] });
+      const rows = await run(sf, 'SELECT "n0", "n9" FROM "DB"."Types"."all" ORDER BY "n0"', {
+        fetchAsString: ['Number'],
+      });
       expect(rows).toEqual([
         { n0: '-9007199254740993', n9: '-0.000000001' },
         { n0: '3', n9: null },
@@ -223,7 +230,10 @@ describe('Snowflake emulator', () => {
     });
 
     it('TIMESTAMP_NTZ(6/9) including before 1970 (DuckDB keeps microseconds)', async () => {
-      const rows = await run(sf, 'SELECT "ntz6", "ntz9" FROM "DB"."Types"."all" WHERE "ntz6" IS NOT NULL ORDER BY "n0"');
+      const rows = await run(
+        sf,
+        'SELECT "ntz6", "ntz9" FROM "DB"."Types"."all" WHERE "ntz6" IS NOT NULL ORDER BY "n0"',
+      );
       const [second, first] = rows.map((r) => ({ ntz6: sfDate(r.ntz6), ntz9: sfDate(r.ntz9) }));
       expect(first?.ntz6.getTime()).toBe(-500);
       expect([first?.ntz6.getEpochSeconds(), first?.ntz6.getNanoSeconds()]).toEqual([-1, 500_000_000]);
@@ -248,7 +258,11 @@ describe('Snowflake emulator', () => {
 
     it('BINARY as bytes and as uppercase hex', async () => {
       const rows = await run(sf, 'SELECT "bin" FROM "DB"."Types"."all" ORDER BY "n0"');
-      expect(rows.map((r) => (r.bin === null ? null : Buffer.from(r.bin as Buffer).toString('hex')))).toEqual(['', null, '00ff10ab']);
+      expect(rows.map((r) => (r.bin === null ? null : Buffer.from(r.bin as Buffer).toString('hex')))).toEqual([
+        '',
+        null,
+        '00ff10ab',
+      ]);
       const hex = await run(sf, 'SELECT "bin" FROM "DB"."Types"."all" ORDER BY "n0"', { fetchAsString: ['Buffer'] });
       expect(hex).toEqual([{ bin: '' }, { bin: null }, { bin: '00FF10AB' }]);
     });
@@ -260,18 +274,28 @@ describe('Snowflake emulator', () => {
         { v: null, a: null, o: null },
         { v: { a: [1, 2, { b: null }], s: '😀' }, a: [1, 'x', null], o: { k: 1 } },
       ]);
-      const text = await run(sf, 'SELECT "v", "a", "o" FROM "DB"."Types"."all" WHERE "n0" > 3', { fetchAsString: ['JSON'] });
+      const text = await run(sf, 'SELECT "v", "a", "o" FROM "DB"."Types"."all" WHERE "n0" > 3', {
+        fetchAsString: ['JSON'],
+      });
       expect(JSON.parse(String(text[0]?.v))).toEqual({ a: [1, 2, { b: null }], s: '😀' });
       expect(JSON.parse(String(text[0]?.a))).toEqual([1, 'x', null]);
     });
 
     it('returns every type as a string when asked (fetchAsString)', async () => {
       const [row] = await run(sf, 'SELECT * FROM "DB"."Types"."all" WHERE "n0" < 0', { fetchAsString: ALL_AS_STRINGS });
-      expect(row).toMatchObject({ n0: '-9007199254740993', b: 'FALSE', d: '9999-12-31', bin: '', s: 'a😀\n"b\'c,d\\e' });
+      expect(row).toMatchObject({
+        n0: '-9007199254740993',
+        b: 'FALSE',
+        d: '9999-12-31',
+        bin: '',
+        s: 'a😀\n"b\'c,d\\e',
+      });
       // with the SDK's default representNullAsStringNull, fetchAsString turns NULL into 'NULL'
       const sdkDefault = await connect(service, { representNullAsStringNull: true });
       try {
-        const [nulls] = await run(sdkDefault, 'SELECT "n9", "s", "d" FROM "DB"."Types"."all" WHERE "n0" = 3', { fetchAsString: ALL_AS_STRINGS });
+        const [nulls] = await run(sdkDefault, 'SELECT "n9", "s", "d" FROM "DB"."Types"."all" WHERE "n0" = 3', {
+          fetchAsString: ALL_AS_STRINGS,
+        });
         expect(nulls).toEqual({ n9: 'NULL', s: 'NULL', d: 'NULL' });
       } finally {
         await close(sdkDefault);
@@ -296,10 +320,10 @@ describe('Snowflake emulator', () => {
     const put = (path: string): string =>
       `PUT 'file://${path}' @${stage}/orders/ AUTO_COMPRESS=FALSE SOURCE_COMPRESSION=${path.endsWith('.zst') ? 'ZSTD' : 'GZIP'} OVERWRITE=TRUE`;
     const comment = async (table: string): Promise<unknown> => {
-      const rows = await session.query(`SELECT "COMMENT" AS "comment" FROM ${db}.INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`, [
-        'Sch',
-        table,
-      ]);
+      const rows = await session.query(
+        `SELECT "COMMENT" AS "comment" FROM ${db}.INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`,
+        ['Sch', table],
+      );
       return rows.length === 0 ? 'absent' : rows[0]?.comment;
     };
 
@@ -323,15 +347,23 @@ describe('Snowflake emulator', () => {
 
       expect(await run(sf, `CREATE SCHEMA IF NOT EXISTS ${schema}`)).toHaveLength(1);
       expect(await run(sf, `CREATE STAGE IF NOT EXISTS ${stage}`)).toHaveLength(1);
-      expect(await run(sf, `CREATE STAGE IF NOT EXISTS ${stage}`)).toEqual([{ status: '_conduit_stage_x already exists, statement succeeded.' }]);
+      expect(await run(sf, `CREATE STAGE IF NOT EXISTS ${stage}`)).toEqual([
+        { status: '_conduit_stage_x already exists, statement succeeded.' },
+      ]);
 
       const uploaded = await run(sf, put(file0));
-      expect(uploaded).toEqual([expect.objectContaining({ source: 'part-00000.csv.gz', target: 'part-00000.csv.gz', status: 'UPLOADED' })]);
+      expect(uploaded).toEqual([
+        expect.objectContaining({ source: 'part-00000.csv.gz', target: 'part-00000.csv.gz', status: 'UPLOADED' }),
+      ]);
       await run(sf, put(file1));
       // OVERWRITE=TRUE replaces; without it an existing file is skipped, as in Snowflake
       expect(await run(sf, put(file1))).toEqual([expect.objectContaining({ status: 'UPLOADED' })]);
-      expect(await run(sf, put(file1).replace(' OVERWRITE=TRUE', ''))).toEqual([expect.objectContaining({ status: 'SKIPPED' })]);
-      expect(existsSync(join(service.dataDir, 'stages', 'DB', 'Sch', '_conduit_stage_x', 'orders', 'part-00001.csv.zst'))).toBe(true);
+      expect(await run(sf, put(file1).replace(' OVERWRITE=TRUE', ''))).toEqual([
+        expect.objectContaining({ status: 'SKIPPED' }),
+      ]);
+      expect(
+        existsSync(join(service.dataDir, 'stages', 'DB', 'Sch', '_conduit_stage_x', 'orders', 'part-00001.csv.zst')),
+      ).toBe(true);
 
       await run(
         sf,
@@ -339,16 +371,30 @@ describe('Snowflake emulator', () => {
       );
       const loaded = await run(sf, copy(['part-00000.csv.gz', 'part-00001.csv.zst']), { fetchAsString: ['Number'] });
       expect(loaded).toEqual([
-        expect.objectContaining({ file: '_conduit_stage_x/orders/part-00000.csv.gz', status: 'LOADED', rows_parsed: '3', rows_loaded: '3' }),
-        expect.objectContaining({ file: '_conduit_stage_x/orders/part-00001.csv.zst', status: 'LOADED', rows_parsed: '2', rows_loaded: '2' }),
+        expect.objectContaining({
+          file: '_conduit_stage_x/orders/part-00000.csv.gz',
+          status: 'LOADED',
+          rows_parsed: '3',
+          rows_loaded: '3',
+        }),
+        expect.objectContaining({
+          file: '_conduit_stage_x/orders/part-00001.csv.zst',
+          status: 'LOADED',
+          rows_parsed: '2',
+          rows_loaded: '2',
+        }),
       ]);
       // load metadata: the same files are not loaded twice into the same table
-      expect(await run(sf, copy(['part-00000.csv.gz', 'part-00001.csv.zst']))).toEqual([{ status: 'Copy executed with 0 files processed.' }]);
+      expect(await run(sf, copy(['part-00000.csv.gz', 'part-00001.csv.zst']))).toEqual([
+        { status: 'Copy executed with 0 files processed.' },
+      ]);
       expect(await session.query(`SELECT COUNT(*) AS "rows" FROM ${shadow}`)).toEqual([{ rows: '5' }]);
     });
 
     it('keeps empty string and NULL apart, and every value exact', async () => {
-      const rows = await run(sf, `SELECT "id", "Name", "doc", "raw", "ts" FROM ${shadow} ORDER BY "id"`, { fetchAsString: ['Number', 'Buffer', 'JSON'] });
+      const rows = await run(sf, `SELECT "id", "Name", "doc", "raw", "ts" FROM ${shadow} ORDER BY "id"`, {
+        fetchAsString: ['Number', 'Buffer', 'JSON'],
+      });
       expect(rows.map((r) => [r.id, r.Name, r.doc === null ? null : JSON.parse(String(r.doc)), r.raw])).toEqual([
         ['1', 'Alice', { a: 1 }, '00FF'],
         ['2', '', [1, 2], ''], // "" is an empty string, so an empty binary
@@ -373,7 +419,15 @@ describe('Snowflake emulator', () => {
 
     it('loads nothing from a COPY that fails (ABORT_STATEMENT), quickly and with a clear error', async () => {
       const bad = join(scratch, 'part-00002.csv.gz');
-      writeFileSync(bad, gzipSync(pgCsv([['6', 'ok', '{}', null, null], ['7', 'bad json', '{"unterminated', null, null]])));
+      writeFileSync(
+        bad,
+        gzipSync(
+          pgCsv([
+            ['6', 'ok', '{}', null, null],
+            ['7', 'bad json', '{"unterminated', null, null],
+          ]),
+        ),
+      );
       await run(sf, put(bad));
       const started = Date.now();
       const error = await failure(run(sf, copy(['part-00002.csv.gz'])));
@@ -393,7 +447,10 @@ describe('Snowflake emulator', () => {
       await run(sf, `ALTER TABLE ${shadow} RENAME TO ${target}`);
       expect(await comment('Orders')).toBe('conduit:run-x');
       expect(await comment('Orders__conduit_x')).toBe('absent');
-      await run(sf, `CREATE OR REPLACE TABLE ${shadow} ("id" NUMBER(19,0), "Name" VARCHAR, "doc" VARIANT, "raw" BINARY, "ts" TIMESTAMP_TZ(6)) COMMENT = 'conduit:run-y'`);
+      await run(
+        sf,
+        `CREATE OR REPLACE TABLE ${shadow} ("id" NUMBER(19,0), "Name" VARCHAR, "doc" VARIANT, "raw" BINARY, "ts" TIMESTAMP_TZ(6)) COMMENT = 'conduit:run-y'`,
+      );
       // a new table object has no load metadata: the same files load again
       const reloaded = await run(sf, copy(['part-00000.csv.gz']), { fetchAsString: ['Number'] });
       expect(reloaded).toEqual([expect.objectContaining({ status: 'LOADED', rows_loaded: '3' })]);
@@ -406,7 +463,9 @@ describe('Snowflake emulator', () => {
       expect(await comment('Orders')).toBe('conduit:run-y');
       expect(await comment('Orders__conduit_x')).toBe('conduit:run-x');
       // load metadata went with the data: the table now called "Orders__conduit_x" loaded part-00001
-      expect(await run(sf, copy(['part-00001.csv.zst']))).toEqual([{ status: 'Copy executed with 0 files processed.' }]);
+      expect(await run(sf, copy(['part-00001.csv.zst']))).toEqual([
+        { status: 'Copy executed with 0 files processed.' },
+      ]);
     });
 
     it('swap works for quoted mixed-case names with spaces and fails clearly for a missing table', async () => {
@@ -435,16 +494,32 @@ describe('Snowflake emulator', () => {
       const productStage = `${schema}."_conduit_stage_p"`;
       await run(sf, `CREATE STAGE IF NOT EXISTS ${productStage} COMMENT = 'conduit run-scoped stage'`);
       const file = join(scratch, 'p-00000.csv.gz');
-      writeFileSync(file, gzipSync(pgCsv([['1', '{"a","b"}', '["a", "b"]'], ['2', '', '[]']])));
-      await run(sf, `PUT 'file://${file}' @${productStage} AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = GZIP OVERWRITE = TRUE`);
-      await run(sf, `CREATE OR REPLACE TABLE ${schema}."P" ("id" NUMBER(19,0) NOT NULL, "raw" VARCHAR, "tags" ARRAY) COMMENT = 'conduit:p'`);
+      writeFileSync(
+        file,
+        gzipSync(
+          pgCsv([
+            ['1', '{"a","b"}', '["a", "b"]'],
+            ['2', '', '[]'],
+          ]),
+        ),
+      );
+      await run(
+        sf,
+        `PUT 'file://${file}' @${productStage} AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = GZIP OVERWRITE = TRUE`,
+      );
+      await run(
+        sf,
+        `CREATE OR REPLACE TABLE ${schema}."P" ("id" NUMBER(19,0) NOT NULL, "raw" VARCHAR, "tags" ARRAY) COMMENT = 'conduit:p'`,
+      );
       const loaded = await run(
         sf,
         `COPY INTO ${schema}."P" ("id", "raw", "tags") FROM (SELECT $1, $2, PARSE_JSON($3)::ARRAY FROM @${productStage}) ` +
           `FILES = ('p-00000.csv.gz') ${fileFormat}`,
         { fetchAsString: ['Number'] },
       );
-      expect(loaded).toEqual([expect.objectContaining({ file: '_conduit_stage_p/p-00000.csv.gz', status: 'LOADED', rows_loaded: '2' })]);
+      expect(loaded).toEqual([
+        expect.objectContaining({ file: '_conduit_stage_p/p-00000.csv.gz', status: 'LOADED', rows_loaded: '2' }),
+      ]);
       expect(await run(sf, `SELECT "id", "raw", "tags" FROM ${schema}."P" ORDER BY "id"`)).toEqual([
         { id: 1, raw: '{"a","b"}', tags: ['a', 'b'] },
         { id: 2, raw: '', tags: [] },
@@ -457,7 +532,9 @@ describe('Snowflake emulator', () => {
       expect(await comment('Orders__conduit_x')).toBe('absent');
       const stageDir = join(service.dataDir, 'stages', 'DB', 'Sch', '_conduit_stage_x');
       expect(existsSync(stageDir)).toBe(true);
-      expect(await run(sf, `DROP STAGE IF EXISTS ${stage}`)).toEqual([{ status: '_conduit_stage_x successfully dropped.' }]);
+      expect(await run(sf, `DROP STAGE IF EXISTS ${stage}`)).toEqual([
+        { status: '_conduit_stage_x successfully dropped.' },
+      ]);
       expect(existsSync(stageDir)).toBe(false);
       expect(await run(sf, `DROP STAGE IF EXISTS ${stage}`)).toHaveLength(1);
       const listed = await failure(run(sf, `LIST @${stage}`));
@@ -474,7 +551,10 @@ describe('Snowflake emulator', () => {
         workers.map(async (worker, i) => {
           const file = join(scratch, `par-${i}.csv.gz`);
           writeFileSync(file, gzipSync(pgCsv(Array.from({ length: 1000 }, (_, j) => [String(i * 1000 + j), `w${i}`]))));
-          await run(worker, `PUT 'file://${file}' @"DB"."Par"."_conduit_stage_p" AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = GZIP OVERWRITE = TRUE`);
+          await run(
+            worker,
+            `PUT 'file://${file}' @"DB"."Par"."_conduit_stage_p" AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = GZIP OVERWRITE = TRUE`,
+          );
         }),
       );
       await run(sf, `CREATE OR REPLACE TABLE "DB"."Par"."T" ("id" NUMBER(19,0), "w" VARCHAR) COMMENT = 'old'`);
@@ -514,7 +594,7 @@ describe('Snowflake emulator', () => {
     expect(missing.sqlState).toBe('42S02');
 
     started = Date.now();
-    const unsupported = await failure(run(sf, "SELECT '1 day'::INTERVAL AS \"i\""));
+    const unsupported = await failure(run(sf, 'SELECT \'1 day\'::INTERVAL AS "i"'));
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(unsupported.message).toMatch(/emulator \(fakesnow\) does not support this statement/);
     expect(unsupported.code).toBe('002140');
@@ -524,13 +604,19 @@ describe('Snowflake emulator', () => {
   });
 
   it('checks passwords as Snowflake does: a wrong one is refused (390100, permanent); CREATE/DROP USER manage logins', async () => {
-    const as = (user: string, password: string) => connectSnowflake({ ...emulatorDestination(service), user, password });
+    const as = (user: string, password: string) =>
+      connectSnowflake({ ...emulatorDestination(service), user, password });
     const refused = await as(service.user, 'not-the-password').then(
       () => undefined,
       (error: unknown) => error,
     );
     expect(refused).toBeInstanceOf(PermanentError);
-    expect(refused).toMatchObject({ kind: 'SnowflakeLogin', message: expect.stringMatching(/Snowflake login refused \(390100\) .*Incorrect username or password was specified/) });
+    expect(refused).toMatchObject({
+      kind: 'SnowflakeLogin',
+      message: expect.stringMatching(
+        /Snowflake login refused \(390100\) .*Incorrect username or password was specified/,
+      ),
+    });
 
     await session.query(`CREATE USER "Loader" PASSWORD = 'it''s a secret'`);
     // Login names are case-insensitive; quotes in the password are SQL-escaped.
@@ -538,7 +624,9 @@ describe('Snowflake emulator', () => {
     expect(await loader.query('SELECT 1 AS "one"')).toEqual([{ one: '1' }]);
     await loader.close();
     expect((await failure(run(sf, `CREATE USER "Loader" PASSWORD = 'x'`))).code).toBe('002002');
-    expect(await session.query(`CREATE USER IF NOT EXISTS "Loader" PASSWORD = 'x'`)).toEqual([{ status: 'LOADER already exists, statement succeeded.' }]);
+    expect(await session.query(`CREATE USER IF NOT EXISTS "Loader" PASSWORD = 'x'`)).toEqual([
+      { status: 'LOADER already exists, statement succeeded.' },
+    ]);
 
     await session.query('DROP USER "Loader"');
     await expect(as('Loader', "it's a secret")).rejects.toThrow(/390100/);
@@ -571,7 +659,10 @@ describe('Snowflake emulator', () => {
     await run(sf, 'CREATE SCHEMA IF NOT EXISTS "DB"."Bench"');
     await run(sf, 'CREATE STAGE IF NOT EXISTS "DB"."Bench"."_conduit_stage_bench"');
     let started = Date.now();
-    await run(sf, `PUT 'file://${file}' @"DB"."Bench"."_conduit_stage_bench" AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = GZIP OVERWRITE = TRUE`);
+    await run(
+      sf,
+      `PUT 'file://${file}' @"DB"."Bench"."_conduit_stage_bench" AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = GZIP OVERWRITE = TRUE`,
+    );
     const putMs = Date.now() - started;
     await run(
       sf,
@@ -589,10 +680,16 @@ describe('Snowflake emulator', () => {
     const copyMs = Date.now() - started;
     expect(result).toEqual([expect.objectContaining({ status: 'LOADED', rows_loaded: String(rows) })]);
     const perSecond = Math.round(rows / (copyMs / 1000));
-    console.log(`COPY INTO: ${rows} rows (${statSync(file).size} bytes gzipped) in ${copyMs} ms (${perSecond} rows/s); PUT ${putMs} ms`);
-    const [check] = await run(sf, 'SELECT COUNT(*) AS "n", COUNT("name") AS "named", COUNT_IF("name" = \'\') AS "empty" FROM "DB"."Bench"."Bench"', {
-      fetchAsString: ['Number'],
-    });
+    console.log(
+      `COPY INTO: ${rows} rows (${statSync(file).size} bytes gzipped) in ${copyMs} ms (${perSecond} rows/s); PUT ${putMs} ms`,
+    );
+    const [check] = await run(
+      sf,
+      'SELECT COUNT(*) AS "n", COUNT("name") AS "named", COUNT_IF("name" = \'\') AS "empty" FROM "DB"."Bench"."Bench"',
+      {
+        fetchAsString: ['Number'],
+      },
+    );
     expect(check).toEqual({ n: String(rows), named: String(rows), empty: String(Math.ceil(rows / 10)) });
   }, 300_000);
 });

@@ -15,12 +15,25 @@ import { sharedServices } from '../support/services';
 const S = 'extract_src';
 const { postgres } = sharedServices();
 const connect = async (): Promise<Client> => {
-  const client = new Client({ host: postgres.host, port: postgres.port, user: postgres.user, password: postgres.password, database: postgres.database });
+  const client = new Client({
+    host: postgres.host,
+    port: postgres.port,
+    user: postgres.user,
+    password: postgres.password,
+    database: postgres.database,
+  });
   await client.connect();
   return client;
 };
 const columns: ColumnPlan[] = [
-  { source: 'id', target: 'id', sourceType: 'bigint', sourceTypname: 'int8', type: { kind: 'integer', bytes: 8 }, nullable: false },
+  {
+    source: 'id',
+    target: 'id',
+    sourceType: 'bigint',
+    sourceTypname: 'int8',
+    type: { kind: 'integer', bytes: 8 },
+    nullable: false,
+  },
   { source: 'note', target: 'note', sourceType: 'text', sourceTypname: 'text', type: { kind: 'text' }, nullable: true },
 ];
 const table = { schema: S, name: 'rows' };
@@ -32,7 +45,9 @@ beforeAll(async () => {
   admin = await connect();
   await admin.query(`DROP SCHEMA IF EXISTS ${S} CASCADE; CREATE SCHEMA ${S}`);
   await admin.query(`CREATE TABLE ${S}.rows (id bigint PRIMARY KEY, note text)`);
-  await admin.query(`INSERT INTO ${S}.rows SELECT g, CASE WHEN g % 5 = 0 THEN NULL ELSE md5(g::text) || ', "q"' END FROM generate_series(1, 300000) g`);
+  await admin.query(
+    `INSERT INTO ${S}.rows SELECT g, CASE WHEN g % 5 = 0 THEN NULL ELSE md5(g::text) || ', "q"' END FROM generate_series(1, 300000) g`,
+  );
 });
 afterAll(async () => {
   await admin.query(`DROP SCHEMA IF EXISTS ${S} CASCADE`);
@@ -44,7 +59,13 @@ describe('extractToFile', () => {
     const client = await connect();
     const file = join(dir, 'whole.csv.zst');
     try {
-      const result = await extractToFile(client, extractStatement(table, columns, wholeTable), file, 'zstd', () => undefined);
+      const result = await extractToFile(
+        client,
+        extractStatement(table, columns, wholeTable),
+        file,
+        'zstd',
+        () => undefined,
+      );
       expect(result.rows).toBe(300_000);
       expect(result.bytes).toBe(readFileSync(file).length);
     } finally {
@@ -74,7 +95,11 @@ describe('extractToFile', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     // The backend that ran the COPY is gone: nothing holds the snapshot or a half-read COPY.
     await expect
-      .poll(async () => (await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0].n, { timeout: 5_000 })
+      .poll(
+        async () =>
+          (await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0].n,
+        { timeout: 5_000 },
+      )
       .toBe(0);
     await client.end().catch(() => undefined);
     expect(existsSync(file)).toBe(true); // the activity removes its file in its own finally

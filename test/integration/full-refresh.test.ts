@@ -8,7 +8,10 @@ import { sharedServices } from '../support/services';
 
 const harness = new Harness(sharedServices(), { sourceSchema: 'fr_src' });
 // A worker without the zstd program stages gzip; its own source schema, as start() recreates it.
-const gzipHarness = new Harness(sharedServices(), { sourceSchema: 'fr_gzip_src', pipeline: { settings: { partitionRows: 1000, compression: 'gzip' } } });
+const gzipHarness = new Harness(sharedServices(), {
+  sourceSchema: 'fr_gzip_src',
+  pipeline: { settings: { partitionRows: 1000, compression: 'gzip' } },
+});
 
 beforeAll(() => Promise.all([harness.start(), gzipHarness.start()]));
 afterAll(() => Promise.all([harness.stop(), gzipHarness.stop()]));
@@ -60,7 +63,11 @@ describe('full_refresh', () => {
     expect(tableResult(outcome, 'one_table')).toMatchObject({ status: 'succeeded', rows: 2500, partitions: 3 });
     expect(await harness.expectSameContent('one_table')).toBe(2500);
     // settings.compression defaults to auto: zstd where the worker has the program (.ci/run installs it).
-    expect(await loadedFiles(harness, 'one_table')).toEqual(['part-000000.csv.zst', 'part-000001.csv.zst', 'part-000002.csv.zst']);
+    expect(await loadedFiles(harness, 'one_table')).toEqual([
+      'part-000000.csv.zst',
+      'part-000001.csv.zst',
+      'part-000002.csv.zst',
+    ]);
 
     const types = await harness.snowflake.query<{ name: string; type: string }>(
       `SELECT COLUMN_NAME AS "name", DATA_TYPE AS "type" FROM "${harness.config.destination.database}".INFORMATION_SCHEMA.COLUMNS
@@ -92,9 +99,15 @@ describe('full_refresh', () => {
     await gzipHarness.pg.query(`CREATE TABLE fr_gzip_src.orders (LIKE ${S}.one_table)`);
     await gzipHarness.pg.query(`INSERT INTO fr_gzip_src.orders SELECT * FROM ${S}.one_table`);
     const outcome = await gzipHarness.runOk(['fr_gzip_src.orders']);
-    expect(outcome.result.tables).toEqual([expect.objectContaining({ status: 'succeeded', rows: 2500, partitions: 3 })]);
+    expect(outcome.result.tables).toEqual([
+      expect.objectContaining({ status: 'succeeded', rows: 2500, partitions: 3 }),
+    ]);
     expect(await gzipHarness.expectSameContent('orders')).toBe(2500);
-    expect(await loadedFiles(gzipHarness, 'orders')).toEqual(['part-000000.csv.gz', 'part-000001.csv.gz', 'part-000002.csv.gz']);
+    expect(await loadedFiles(gzipHarness, 'orders')).toEqual([
+      'part-000000.csv.gz',
+      'part-000001.csv.gz',
+      'part-000002.csv.gz',
+    ]);
   });
 
   it('keeps the empty string and NULL apart', async () => {
@@ -102,7 +115,9 @@ describe('full_refresh', () => {
     await sql(`INSERT INTO ${S}.blanks VALUES (1, ''), (2, NULL), (3, ' '), (4, 'NULL'), (5, '\\N'), (6, '"')`);
     await harness.runOk([`${S}.blanks`]);
     await harness.expectSameContent('blanks');
-    const rows = await harness.snowflake.query<{ id: string; t: string | null }>(`SELECT "id", "t" FROM "${harness.targetSchema}"."blanks" ORDER BY "id"`);
+    const rows = await harness.snowflake.query<{ id: string; t: string | null }>(
+      `SELECT "id", "t" FROM "${harness.targetSchema}"."blanks" ORDER BY "id"`,
+    );
     expect(rows.map((r) => r.t)).toEqual(['', null, ' ', 'NULL', '\\N', '"']);
   });
 
@@ -124,7 +139,9 @@ describe('full_refresh', () => {
     await sql(`CREATE TABLE ${S}.skewed (id bigint PRIMARY KEY, v text)`);
     // A dense run, a huge gap, then a sparse tail: ranges by value would be wildly unequal.
     await sql(`INSERT INTO ${S}.skewed SELECT g, 'dense ' || g FROM generate_series(1, 10000) g`);
-    await sql(`INSERT INTO ${S}.skewed SELECT 1000000000000 + g * 1000003, 'sparse ' || g FROM generate_series(1, 2000) g`);
+    await sql(
+      `INSERT INTO ${S}.skewed SELECT 1000000000000 + g * 1000003, 'sparse ' || g FROM generate_series(1, 2000) g`,
+    );
     const outcome = await harness.runOk([`${S}.skewed`]);
     expect(tableResult(outcome, 'skewed')).toMatchObject({ rows: 12000, partitions: 12 });
     await harness.expectSameContent('skewed');
@@ -163,7 +180,9 @@ describe('full_refresh', () => {
 
     await sql(`DELETE FROM ${S}.changing WHERE id % 5 = 0`);
     await sql(`UPDATE ${S}.changing SET note = 'updated', amount = amount + 1 WHERE id % 7 = 0`);
-    await sql(`INSERT INTO ${S}.changing (id, customer_id, note) SELECT g, 1, 'new ' || g FROM generate_series(5000, 5300) g`);
+    await sql(
+      `INSERT INTO ${S}.changing (id, customer_id, note) SELECT g, 1, 'new ' || g FROM generate_series(5000, 5300) g`,
+    );
     await harness.runOk([`${S}.changing`]);
     expect(await harness.expectSameContent('changing')).toBe(1500 - 300 + 301);
   });
@@ -178,7 +197,9 @@ describe('full_refresh', () => {
     if (outcome.ok) return;
     expect(outcome.message).toContain('"spot" point');
     expect(outcome.message).toContain(`"${S}"."shapes"`);
-    const rows = await harness.snowflake.query<{ label: string }>(`SELECT "label" FROM "${harness.targetSchema}"."shapes"`);
+    const rows = await harness.snowflake.query<{ label: string }>(
+      `SELECT "label" FROM "${harness.targetSchema}"."shapes"`,
+    );
     expect(rows).toEqual([{ label: 'before' }]);
   });
 

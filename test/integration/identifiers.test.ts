@@ -11,8 +11,14 @@ import { sharedServices } from '../support/services';
 const services = sharedServices();
 const HOSTILE = 'x"; DROP TABLE t; --';
 const preserved = new Harness(services, { sourceSchema: 'Ident Src "Mixed"' });
-const upper = new Harness(services, { sourceSchema: 'ident_upper_src', pipeline: { settings: { identifierCase: 'upper' } } });
-const colliding = new Harness(services, { sourceSchema: 'ident_collide_src', pipeline: { settings: { identifierCase: 'upper' } } });
+const upper = new Harness(services, {
+  sourceSchema: 'ident_upper_src',
+  pipeline: { settings: { identifierCase: 'upper' } },
+});
+const colliding = new Harness(services, {
+  sourceSchema: 'ident_collide_src',
+  pipeline: { settings: { identifierCase: 'upper' } },
+});
 const all = [preserved, upper, colliding];
 
 beforeAll(async () => {
@@ -25,13 +31,19 @@ afterAll(async () => {
 describe('identifiers', () => {
   it('keeps mixed case, spaces, reserved words, embedded quotes and hostile SQL exactly', async () => {
     const schema = q(preserved.options.sourceSchema);
-    await preserved.pg.query(`CREATE TABLE ${schema}."Order Items" ("Id" int PRIMARY KEY, "select" text, "Mixed Case" int, "quote""d" text, "from" date)`);
-    await preserved.pg.query(`INSERT INTO ${schema}."Order Items" VALUES (1, 'a', 10, 'q', '2024-01-01'), (2, NULL, NULL, '', NULL)`);
+    await preserved.pg.query(
+      `CREATE TABLE ${schema}."Order Items" ("Id" int PRIMARY KEY, "select" text, "Mixed Case" int, "quote""d" text, "from" date)`,
+    );
+    await preserved.pg.query(
+      `INSERT INTO ${schema}."Order Items" VALUES (1, 'a', 10, 'q', '2024-01-01'), (2, NULL, NULL, '', NULL)`,
+    );
     await preserved.pg.query(`CREATE TABLE ${schema}.${q(HOSTILE)} (${q(HOSTILE)} int)`);
     await preserved.pg.query(`INSERT INTO ${schema}.${q(HOSTILE)} VALUES (7)`);
 
     const outcome = await preserved.runOk();
-    expect(outcome.result.tables.map((t) => t.target).sort()).toEqual([`${preserved.targetSchema}.Order Items`, `${preserved.targetSchema}.${HOSTILE}`].sort());
+    expect(outcome.result.tables.map((t) => t.target).sort()).toEqual(
+      [`${preserved.targetSchema}.Order Items`, `${preserved.targetSchema}.${HOSTILE}`].sort(),
+    );
     expect(await preserved.expectSameContent('Order Items')).toBe(2);
     expect(await preserved.expectSameContent(HOSTILE)).toBe(1);
     const { tables } = await preserved.destinationObjects();
@@ -59,7 +71,9 @@ describe('identifiers', () => {
     const outcome = await colliding.run();
     expect(outcome.ok).toBe(false);
     if (outcome.ok) return;
-    expect(outcome.message).toMatch(/source tables ident_collide_src\.(Orders|ORDERS) and ident_collide_src\.(Orders|ORDERS) would both load into .*\.ORDERS/);
+    expect(outcome.message).toMatch(
+      /source tables ident_collide_src\.(Orders|ORDERS) and ident_collide_src\.(Orders|ORDERS) would both load into .*\.ORDERS/,
+    );
     expect((await colliding.destinationObjects()).tables).toEqual([]);
   });
 
@@ -68,6 +82,8 @@ describe('identifiers', () => {
     const outcome = await colliding.run(['ident_collide_src.cols']);
     expect(outcome.ok).toBe(false);
     if (outcome.ok) return;
-    expect(outcome.message).toContain('columns "amount" and "Amount" of "ident_collide_src"."cols" both become "AMOUNT" in Snowflake');
+    expect(outcome.message).toContain(
+      'columns "amount" and "Amount" of "ident_collide_src"."cols" both become "AMOUNT" in Snowflake',
+    );
   });
 });

@@ -18,7 +18,10 @@ const tables = [
   { name: `${S}.crash_first`, mode: 'incremental_append', cursor: 'id' },
 ];
 // A short heartbeat timeout: the killed worker's activity is retried after 10 s, not 30 s.
-const harness = new Harness(sharedServices(), { sourceSchema: S, pipeline: { tables, settings: { partitionRows: 1000, maxParallelPartitions: 3, heartbeatTimeoutSeconds: 10 } } });
+const harness = new Harness(sharedServices(), {
+  sourceSchema: S,
+  pipeline: { tables, settings: { partitionRows: 1000, maxParallelPartitions: 3, heartbeatTimeoutSeconds: 10 } },
+});
 const workers = new CliWorkers();
 
 beforeAll(async () => {
@@ -26,7 +29,9 @@ beforeAll(async () => {
   await harness.pg.query(`CREATE TABLE ${S}.crash_append (id bigint PRIMARY KEY, label text)`);
   await harness.pg.query(`INSERT INTO ${S}.crash_append SELECT g, 'row ' || g FROM generate_series(1, 1200) g`);
   await harness.pg.query(`CREATE TABLE ${S}.crash_merge (id int PRIMARY KEY, v text, updated_at timestamp NOT NULL)`);
-  await harness.pg.query(`INSERT INTO ${S}.crash_merge SELECT g, 'v' || g, timestamp '2024-01-01' + g * interval '1 second' FROM generate_series(1, 1200) g`);
+  await harness.pg.query(
+    `INSERT INTO ${S}.crash_merge SELECT g, 'v' || g, timestamp '2024-01-01' + g * interval '1 second' FROM generate_series(1, 1200) g`,
+  );
   await harness.pg.query(`CREATE TABLE ${S}.crash_first (id bigint PRIMARY KEY, label text)`);
   await harness.pg.query(`INSERT INTO ${S}.crash_first SELECT g, 'row ' || g FROM generate_series(1, 2500) g`);
 });
@@ -80,8 +85,12 @@ describe('incremental runs killed mid-run', () => {
   it('merge: killed after COPY into the staging table, before the commit; the resumed run commits once', async () => {
     const p = pipeline();
     await harness.runOk([`${S}.crash_merge`]);
-    await harness.pg.query(`UPDATE ${S}.crash_merge SET v = 'changed', updated_at = timestamp '2024-02-01' + id * interval '1 second' WHERE id % 3 = 0`);
-    await harness.pg.query(`INSERT INTO ${S}.crash_merge SELECT g, 'new', timestamp '2024-02-02' + g * interval '1 second' FROM generate_series(1201, 1300) g`);
+    await harness.pg.query(
+      `UPDATE ${S}.crash_merge SET v = 'changed', updated_at = timestamp '2024-02-01' + id * interval '1 second' WHERE id % 3 = 0`,
+    );
+    await harness.pg.query(
+      `INSERT INTO ${S}.crash_merge SELECT g, 'new', timestamp '2024-02-02' + g * interval '1 second' FROM generate_series(1201, 1300) g`,
+    );
     await runAndCrash(p, 'crash_merge', 'load.after-copy');
     expect(await harness.expectSameContent('crash_merge')).toBe(1300);
     expect(await committedCursor('crash_merge')).toBe('2024-02-02 00:21:40');

@@ -15,8 +15,19 @@ const harness = new Harness(sharedServices(), {
     tables: [
       { name: `${S}.events`, mode: 'incremental_append', cursor: 'updated_at', lookback: '10 minutes' },
       { name: `${S}.serials`, mode: 'incremental_append', cursor: 'id', lookback: 5 },
-      { name: `${S}.accounts`, mode: 'incremental_merge', cursor: 'updated_at', lookback: '10 minutes', softDelete: { column: 'deleted_at', action: 'delete' } },
-      { name: `${S}.flagged`, mode: 'incremental_merge', cursor: 'version', softDelete: { column: 'is_deleted', action: 'flag' } },
+      {
+        name: `${S}.accounts`,
+        mode: 'incremental_merge',
+        cursor: 'updated_at',
+        lookback: '10 minutes',
+        softDelete: { column: 'deleted_at', action: 'delete' },
+      },
+      {
+        name: `${S}.flagged`,
+        mode: 'incremental_merge',
+        cursor: 'version',
+        softDelete: { column: 'is_deleted', action: 'flag' },
+      },
       { name: `${S}.nokey`, mode: 'incremental_append', cursor: 'seq', lookback: 3 },
       { name: `${S}.pending`, mode: 'incremental_append', cursor: 'seq' },
       { name: `${S}.ledger`, mode: 'incremental_merge', cursor: 'updated_at', primaryKey: ['account_no'] },
@@ -34,19 +45,27 @@ async function sql(text: string, values?: unknown[]): Promise<void> {
 
 beforeAll(async () => {
   await harness.start();
-  await sql(`CREATE TABLE ${S}.events (id bigint PRIMARY KEY, updated_at timestamp NOT NULL, payload text, amount numeric(10,2))`);
-  await sql(`INSERT INTO ${S}.events SELECT g, timestamp '2024-01-01' + g * interval '1 second', 'event ' || g, g / 4.0 FROM generate_series(1, 2000) g`);
+  await sql(
+    `CREATE TABLE ${S}.events (id bigint PRIMARY KEY, updated_at timestamp NOT NULL, payload text, amount numeric(10,2))`,
+  );
+  await sql(
+    `INSERT INTO ${S}.events SELECT g, timestamp '2024-01-01' + g * interval '1 second', 'event ' || g, g / 4.0 FROM generate_series(1, 2000) g`,
+  );
   // What append must hold: every version of every row it has read, once.
   await sql(`CREATE TABLE ${S}.events_expected (LIKE ${S}.events, PRIMARY KEY (id, updated_at))`);
   await sql(`CREATE TABLE ${S}.serials (id bigint PRIMARY KEY, label text)`);
   await sql(`INSERT INTO ${S}.serials SELECT g, 'serial ' || g FROM generate_series(1, 1500) g`);
-  await sql(`CREATE TABLE ${S}.accounts (id int PRIMARY KEY, name varchar(40) NOT NULL, balance numeric(12,2), updated_at timestamptz NOT NULL, deleted_at timestamptz)`);
+  await sql(
+    `CREATE TABLE ${S}.accounts (id int PRIMARY KEY, name varchar(40) NOT NULL, balance numeric(12,2), updated_at timestamptz NOT NULL, deleted_at timestamptz)`,
+  );
   await sql(
     `INSERT INTO ${S}.accounts SELECT g, 'account ' || g, g * 1.25, timestamptz '2024-03-01 00:00:00+00' + g * interval '1 second',
             CASE WHEN g % 50 = 0 THEN timestamptz '2024-03-01 00:00:00+00' ELSE NULL END
      FROM generate_series(1, 1800) g`,
   );
-  await sql(`CREATE TABLE ${S}.flagged (id int PRIMARY KEY, version bigint NOT NULL, is_deleted boolean NOT NULL DEFAULT false, v text)`);
+  await sql(
+    `CREATE TABLE ${S}.flagged (id int PRIMARY KEY, version bigint NOT NULL, is_deleted boolean NOT NULL DEFAULT false, v text)`,
+  );
   await sql(`INSERT INTO ${S}.flagged SELECT g, g, false, 'v' || g FROM generate_series(1, 300) g`);
   await sql(`CREATE TABLE ${S}.nokey (seq int NOT NULL, v text)`);
   await sql(`INSERT INTO ${S}.nokey SELECT g, 'v' || g FROM generate_series(1, 400) g`);
@@ -54,9 +73,14 @@ beforeAll(async () => {
   await sql(`CREATE TABLE ${S}.pending (id int PRIMARY KEY, seq int, v text)`);
   await sql(`INSERT INTO ${S}.pending SELECT g, NULL, 'pending ' || g FROM generate_series(1, 3) g`);
   // The configured key is not unique in the source: several versions of an account in one batch.
-  await sql(`CREATE TABLE ${S}.ledger (id int PRIMARY KEY, account_no int NOT NULL, balance numeric(10,2), updated_at timestamp NOT NULL)`);
-  await sql(`INSERT INTO ${S}.ledger SELECT g, g % 40, g, timestamp '2024-06-01' + g * interval '1 second' FROM generate_series(1, 400) g`);
-  for (const table of ['misconfigured', 'text_cursor', 'keyless_merge']) await sql(`CREATE TABLE ${S}.${table} (seq int NOT NULL, label text)`);
+  await sql(
+    `CREATE TABLE ${S}.ledger (id int PRIMARY KEY, account_no int NOT NULL, balance numeric(10,2), updated_at timestamp NOT NULL)`,
+  );
+  await sql(
+    `INSERT INTO ${S}.ledger SELECT g, g % 40, g, timestamp '2024-06-01' + g * interval '1 second' FROM generate_series(1, 400) g`,
+  );
+  for (const table of ['misconfigured', 'text_cursor', 'keyless_merge'])
+    await sql(`CREATE TABLE ${S}.${table} (seq int NOT NULL, label text)`);
 });
 afterAll(() => harness.stop());
 
@@ -104,8 +128,12 @@ describe('incremental_append', () => {
   });
 
   it('second run appends new rows and new versions of updated rows, and only those', async () => {
-    await sql(`INSERT INTO ${S}.events SELECT g, timestamp '2024-01-02' + g * interval '1 second', 'late event ' || g, g FROM generate_series(2001, 2300) g`);
-    await sql(`UPDATE ${S}.events SET payload = 'changed', updated_at = timestamp '2024-01-03' + id * interval '1 millisecond' WHERE id % 20 = 0`);
+    await sql(
+      `INSERT INTO ${S}.events SELECT g, timestamp '2024-01-02' + g * interval '1 second', 'late event ' || g, g FROM generate_series(2001, 2300) g`,
+    );
+    await sql(
+      `UPDATE ${S}.events SET payload = 'changed', updated_at = timestamp '2024-01-03' + id * interval '1 millisecond' WHERE id % 20 = 0`,
+    );
     await runTable('events');
     // 300 new rows and 100 new versions of the first 2,000 (the new rows' first versions were never read).
     expect(await expectAppended()).toBe(2000 + 300 + 100);
@@ -120,10 +148,14 @@ describe('incremental_append', () => {
 
   it('appends a row that committed late with a cursor inside the look-back window', async () => {
     const high = (await state('events'))?.cursor;
-    await sql(`INSERT INTO ${S}.events VALUES (9001, $1::timestamp - interval '5 minutes', 'late by 5 minutes', 1)`, [high]);
+    await sql(`INSERT INTO ${S}.events VALUES (9001, $1::timestamp - interval '5 minutes', 'late by 5 minutes', 1)`, [
+      high,
+    ]);
     await runTable('events');
     expect(await expectAppended()).toBe(2401);
-    const rows = await harness.snowflake.query<{ payload: string }>(`SELECT "payload" FROM "${harness.targetSchema}"."events" WHERE "id" = 9001`);
+    const rows = await harness.snowflake.query<{ payload: string }>(
+      `SELECT "payload" FROM "${harness.targetSchema}"."events" WHERE "id" = 9001`,
+    );
     expect(rows).toEqual([{ payload: 'late by 5 minutes' }]);
   });
 
@@ -138,7 +170,7 @@ describe('incremental_append', () => {
     expect((await state('serials'))?.cursor).toBe('1600');
   });
 
-  it('splits a window larger than partitionRows by its own rows\' keys: dense, then scattered', async () => {
+  it("splits a window larger than partitionRows by its own rows' keys: dense, then scattered", async () => {
     // Dense: 2,000 new ids and the 5 of the look-back, 1596–3600, split by arithmetic.
     await sql(`INSERT INTO ${S}.serials SELECT g, 'serial ' || g FROM generate_series(1601, 3600) g`);
     const dense = await runTable('serials');
@@ -148,7 +180,9 @@ describe('incremental_append', () => {
 
     // Scattered: new versions of every odd id (1,151 of them, ids up to 9001) and the 115 rows of the
     // look-back: ranked exactly within the window, since a page sample would hold few of them.
-    await sql(`UPDATE ${S}.events SET payload = 'bulk', updated_at = timestamp '2024-01-05' + id * interval '1 millisecond' WHERE id % 2 = 1`);
+    await sql(
+      `UPDATE ${S}.events SET payload = 'bulk', updated_at = timestamp '2024-01-05' + id * interval '1 millisecond' WHERE id % 2 = 1`,
+    );
     const scattered = await runTable('events');
     expect(scattered).toMatchObject({ rows: 1151 + 115, partitions: 2 });
     expect(await partitionRows('events')).toEqual([633, 633]);
@@ -165,9 +199,15 @@ describe('incremental_merge', () => {
   });
 
   it('second run applies inserts, updates and soft deletes, one row per key', async () => {
-    await sql(`INSERT INTO ${S}.accounts SELECT g, 'new ' || g, g, timestamptz '2024-03-02 00:00:00+00' + g * interval '1 second', NULL FROM generate_series(1801, 1900) g`);
-    await sql(`UPDATE ${S}.accounts SET balance = balance + 100, name = 'updated ' || id, updated_at = timestamptz '2024-03-03 00:00:00+00' + id * interval '1 millisecond' WHERE id % 7 = 0`);
-    await sql(`UPDATE ${S}.accounts SET deleted_at = now(), updated_at = timestamptz '2024-03-04 00:00:00+00' + id * interval '1 millisecond' WHERE id % 11 = 0 AND deleted_at IS NULL`);
+    await sql(
+      `INSERT INTO ${S}.accounts SELECT g, 'new ' || g, g, timestamptz '2024-03-02 00:00:00+00' + g * interval '1 second', NULL FROM generate_series(1801, 1900) g`,
+    );
+    await sql(
+      `UPDATE ${S}.accounts SET balance = balance + 100, name = 'updated ' || id, updated_at = timestamptz '2024-03-03 00:00:00+00' + id * interval '1 millisecond' WHERE id % 7 = 0`,
+    );
+    await sql(
+      `UPDATE ${S}.accounts SET deleted_at = now(), updated_at = timestamptz '2024-03-04 00:00:00+00' + id * interval '1 millisecond' WHERE id % 11 = 0 AND deleted_at IS NULL`,
+    );
     await runTable('accounts');
     expect(await expectMerged()).toBe(1900 - (await deletedCount()));
   });
@@ -181,10 +221,15 @@ describe('incremental_merge', () => {
 
   it('merges a late update inside the look-back window', async () => {
     const high = (await state('accounts'))?.cursor;
-    await sql(`UPDATE ${S}.accounts SET name = 'late update', updated_at = $1::timestamptz - interval '3 minutes' WHERE id = 5`, [high]);
+    await sql(
+      `UPDATE ${S}.accounts SET name = 'late update', updated_at = $1::timestamptz - interval '3 minutes' WHERE id = 5`,
+      [high],
+    );
     await runTable('accounts');
     await expectMerged();
-    const rows = await harness.snowflake.query<{ name: string }>(`SELECT "name" FROM "${harness.targetSchema}"."accounts" WHERE "id" = 5`);
+    const rows = await harness.snowflake.query<{ name: string }>(
+      `SELECT "name" FROM "${harness.targetSchema}"."accounts" WHERE "id" = 5`,
+    );
     expect(rows).toEqual([{ name: 'late update' }]);
   });
 
@@ -220,12 +265,16 @@ describe('keys', () => {
   it('merge keeps one row per configured key: the latest cursor of the batch wins', async () => {
     const expected = async () => {
       await sql(`DROP TABLE IF EXISTS ${S}.ledger_expected`);
-      await sql(`CREATE TABLE ${S}.ledger_expected AS SELECT DISTINCT ON (account_no) * FROM ${S}.ledger ORDER BY account_no, updated_at DESC`);
+      await sql(
+        `CREATE TABLE ${S}.ledger_expected AS SELECT DISTINCT ON (account_no) * FROM ${S}.ledger ORDER BY account_no, updated_at DESC`,
+      );
       return harness.expectSameContent('ledger_expected', 'ledger');
     };
     await runTable('ledger');
     expect(await expected()).toBe(40);
-    await sql(`INSERT INTO ${S}.ledger SELECT g, g % 40, -g, timestamp '2024-07-01' + g * interval '1 second' FROM generate_series(401, 500) g`);
+    await sql(
+      `INSERT INTO ${S}.ledger SELECT g, g % 40, -g, timestamp '2024-07-01' + g * interval '1 second' FROM generate_series(401, 500) g`,
+    );
     await runTable('ledger');
     expect(await expected()).toBe(40);
   });
@@ -234,8 +283,14 @@ describe('keys', () => {
 describe('checks against the source', () => {
   it.each([
     ['misconfigured', `cursor column "nope" does not exist in "${S}"."misconfigured"`],
-    ['text_cursor', `cursor column "label" of "${S}"."text_cursor" is text; use an integer, numeric, date or timestamp column`],
-    ['keyless_merge', `"${S}"."keyless_merge" has no primary key; incremental_merge needs one: set primaryKey in the table's entry`],
+    [
+      'text_cursor',
+      `cursor column "label" of "${S}"."text_cursor" is text; use an integer, numeric, date or timestamp column`,
+    ],
+    [
+      'keyless_merge',
+      `"${S}"."keyless_merge" has no primary key; incremental_merge needs one: set primaryKey in the table's entry`,
+    ],
   ])('refuses %s with a clear message before loading anything', async (table, message) => {
     const outcome = await harness.run([`${S}.${table}`]);
     expect(outcome.ok).toBe(false);
@@ -247,6 +302,8 @@ describe('checks against the source', () => {
 });
 
 async function deletedCount(): Promise<number> {
-  const { rows } = await harness.pg.query<{ n: string }>(`SELECT count(*) AS n FROM ${S}.accounts WHERE deleted_at IS NOT NULL`);
+  const { rows } = await harness.pg.query<{ n: string }>(
+    `SELECT count(*) AS n FROM ${S}.accounts WHERE deleted_at IS NOT NULL`,
+  );
   return Number(rows[0].n);
 }

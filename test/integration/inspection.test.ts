@@ -26,7 +26,10 @@ afterAll(async () => {
   await Promise.all([harness.stop(), stub.stop()]);
 });
 
-async function list(client: Client, query: string): Promise<{ workflowId: string; type: string; status: string; attributes: Record<string, unknown> }[]> {
+async function list(
+  client: Client,
+  query: string,
+): Promise<{ workflowId: string; type: string; status: string; attributes: Record<string, unknown> }[]> {
   const found = [];
   for await (const w of client.workflow.list({ query })) {
     found.push({
@@ -55,18 +58,42 @@ describe('search attributes', () => {
     const runId = pipelineWorkflowId(pipeline);
 
     // Visibility is eventually consistent: wait until the closed run shows its final status.
-    const all = await eventually(async () => {
-      const rows = await list(harness.client, `ConduitPipeline = '${pipeline}'`);
-      return rows.length === 3 && rows.every((r) => r.status === 'COMPLETED' && r.attributes.status === 'succeeded') ? rows : undefined;
-    }, 20_000, 'the run and its two tables to be listed as succeeded');
+    const all = await eventually(
+      async () => {
+        const rows = await list(harness.client, `ConduitPipeline = '${pipeline}'`);
+        return rows.length === 3 && rows.every((r) => r.status === 'COMPLETED' && r.attributes.status === 'succeeded')
+          ? rows
+          : undefined;
+      },
+      20_000,
+      'the run and its two tables to be listed as succeeded',
+    );
     expect(all).toEqual([
-      { workflowId: runId, type: 'pipelineRun', status: 'COMPLETED', attributes: { pipeline, table: undefined, mode: 'full_refresh', status: 'succeeded' } },
-      { workflowId: `${runId}/inspect_src.a`, type: 'tableRefresh', status: 'COMPLETED', attributes: { pipeline, table: 'inspect_src.a', mode: 'full_refresh', status: 'succeeded' } },
-      { workflowId: `${runId}/inspect_src.b`, type: 'tableRefresh', status: 'COMPLETED', attributes: { pipeline, table: 'inspect_src.b', mode: 'full_refresh', status: 'succeeded' } },
+      {
+        workflowId: runId,
+        type: 'pipelineRun',
+        status: 'COMPLETED',
+        attributes: { pipeline, table: undefined, mode: 'full_refresh', status: 'succeeded' },
+      },
+      {
+        workflowId: `${runId}/inspect_src.a`,
+        type: 'tableRefresh',
+        status: 'COMPLETED',
+        attributes: { pipeline, table: 'inspect_src.a', mode: 'full_refresh', status: 'succeeded' },
+      },
+      {
+        workflowId: `${runId}/inspect_src.b`,
+        type: 'tableRefresh',
+        status: 'COMPLETED',
+        attributes: { pipeline, table: 'inspect_src.b', mode: 'full_refresh', status: 'succeeded' },
+      },
     ]);
     const byTable = await list(harness.client, `ConduitPipeline = '${pipeline}' AND ConduitTable = 'inspect_src.a'`);
     expect(byTable.map((r) => r.workflowId)).toEqual([`${runId}/inspect_src.a`]);
-    const runs = await list(harness.client, `ConduitPipeline = '${pipeline}' AND WorkflowType = 'pipelineRun' AND ConduitStatus = 'succeeded'`);
+    const runs = await list(
+      harness.client,
+      `ConduitPipeline = '${pipeline}' AND WorkflowType = 'pipelineRun' AND ConduitStatus = 'succeeded'`,
+    );
     expect(runs.map((r) => r.workflowId)).toEqual([runId]);
 
     // The memo says what the run did, for the UI's summary.
@@ -91,10 +118,14 @@ describe('search attributes', () => {
     const outcome = await harness.run(['inspect_src.bad']);
     expect(outcome.ok).toBe(false);
     const pipeline = harness.config.name;
-    const failed = await eventually(async () => {
-      const rows = await list(harness.client, `ConduitPipeline = '${pipeline}' AND ConduitStatus = 'failed'`);
-      return rows.length === 2 ? rows : undefined;
-    }, 20_000, 'the failed run and table to be listed');
+    const failed = await eventually(
+      async () => {
+        const rows = await list(harness.client, `ConduitPipeline = '${pipeline}' AND ConduitStatus = 'failed'`);
+        return rows.length === 2 ? rows : undefined;
+      },
+      20_000,
+      'the failed run and table to be listed',
+    );
     expect(failed.map((r) => [r.type, r.attributes.table ?? null])).toEqual([
       ['pipelineRun', null],
       ['tableRefresh', 'inspect_src.bad'],
@@ -116,10 +147,17 @@ describe('live progress', () => {
     const handle = await startPipelineRun(stub.client, stub.temporal, { pipeline: stub.pipeline });
     try {
       // Wait until all three partitions heartbeat.
-      const report = await eventually(async () => {
-        const r = await pipelineStatusReport(stub.client, stub.pipeline);
-        return r.lines.filter((l) => l.includes('partition ')).length === 3 && r.lines.every((l) => !l.includes('partition') || l.includes('extract')) ? r : undefined;
-      }, 20_000, 'three partitions in flight');
+      const report = await eventually(
+        async () => {
+          const r = await pipelineStatusReport(stub.client, stub.pipeline);
+          return r.lines.filter((l) => l.includes('partition ')).length === 3 &&
+            r.lines.every((l) => !l.includes('partition') || l.includes('extract'))
+            ? r
+            : undefined;
+        },
+        20_000,
+        'three partitions in flight',
+      );
       expect(report.running).toBe(true);
       const text = report.lines.join('\n');
       expect(text).toMatch(/^conduit\/stub\w+ {2}RUNNING \(running\)/);
@@ -131,20 +169,35 @@ describe('live progress', () => {
       ]);
 
       // The same through the query the README documents, and the table's search attribute live.
-      const status = await stub.client.workflow.getHandle(pipelineWorkflowId(stub.pipeline)).query<PipelineStatus>('status');
-      expect(status.tables).toEqual([{ source: 'app.orders', workflowId: `${pipelineWorkflowId(stub.pipeline)}/app.orders`, state: 'preparing' }]);
+      const status = await stub.client.workflow
+        .getHandle(pipelineWorkflowId(stub.pipeline))
+        .query<PipelineStatus>('status');
+      expect(status.tables).toEqual([
+        { source: 'app.orders', workflowId: `${pipelineWorkflowId(stub.pipeline)}/app.orders`, state: 'preparing' },
+      ]);
       const progress = await runProgress(stub.client, pipelineWorkflowId(stub.pipeline));
-      expect(progress.tables[0]).toMatchObject({ source: 'app.orders', state: 'extracting', partitions: 3, partitionsDone: 0 });
-      const extracting = await eventually(async () => {
-        const rows = await list(stub.client, `ConduitPipeline = '${stub.pipeline}' AND ConduitStatus = 'extracting'`);
-        return rows.length === 1 ? rows : undefined;
-      }, 20_000, 'the table listed as extracting');
+      expect(progress.tables[0]).toMatchObject({
+        source: 'app.orders',
+        state: 'extracting',
+        partitions: 3,
+        partitionsDone: 0,
+      });
+      const extracting = await eventually(
+        async () => {
+          const rows = await list(stub.client, `ConduitPipeline = '${stub.pipeline}' AND ConduitStatus = 'extracting'`);
+          return rows.length === 1 ? rows : undefined;
+        },
+        20_000,
+        'the table listed as extracting',
+      );
       expect(extracting[0].attributes.table).toBe('app.orders');
     } finally {
       release();
     }
     const outcome = await waitForRun(handle);
     expect(outcome.ok).toBe(true);
-    expect(outcome.result?.tables).toEqual([expect.objectContaining({ source: 'app.orders', rows: 300, partitions: 3, status: 'succeeded' })]);
+    expect(outcome.result?.tables).toEqual([
+      expect.objectContaining({ source: 'app.orders', rows: 300, partitions: 3, status: 'succeeded' }),
+    ]);
   });
 });

@@ -6,7 +6,13 @@ import { partitionRanges, type Partitioning } from '../../src/shared';
 import { sharedServices } from '../support/services';
 
 const { postgres } = sharedServices();
-const pg = new Client({ host: postgres.host, port: postgres.port, user: postgres.user, password: postgres.password, database: postgres.database });
+const pg = new Client({
+  host: postgres.host,
+  port: postgres.port,
+  user: postgres.user,
+  password: postgres.password,
+  database: postgres.database,
+});
 
 beforeAll(async () => {
   await pg.connect();
@@ -18,7 +24,9 @@ afterAll(() => pg.end());
 async function partitionSizes(table: string, partitioning: Partitioning): Promise<number[]> {
   const sizes: number[] = [];
   for (const range of partitionRanges(partitioning)) {
-    const { rows } = await pg.query<{ n: string }>(`SELECT count(*) AS n FROM part_src.${table} WHERE ${rangePredicate(range)}`);
+    const { rows } = await pg.query<{ n: string }>(
+      `SELECT count(*) AS n FROM part_src.${table} WHERE ${rangePredicate(range)}`,
+    );
     sizes.push(Number(rows[0].n));
   }
   return sizes;
@@ -41,7 +49,9 @@ describe('partition planning', () => {
   it('balances key ranges from a sample on a table larger than the sample, covering every row once', async () => {
     await pg.query('CREATE TABLE part_src.large (id bigint PRIMARY KEY, pad text)');
     await pg.query("INSERT INTO part_src.large SELECT g, 'row ' || g FROM generate_series(1, 600000) g");
-    await pg.query("INSERT INTO part_src.large SELECT 5000000000 + g::bigint * g, 'sparse' FROM generate_series(1, 200000) g");
+    await pg.query(
+      "INSERT INTO part_src.large SELECT 5000000000 + g::bigint * g, 'sparse' FROM generate_series(1, 200000) g",
+    );
     const plan = await planPartitions(pg, { schema: 'part_src', name: 'large' }, 'id', 100000);
     expect(plan.rows).toBe(800000);
     const sizes = await partitionSizes('large', plan.partitioning);

@@ -21,7 +21,16 @@ let admin: Client;
 let dataDir: string;
 
 function source(overrides: Partial<PostgresSource>): PostgresSource {
-  return { type: 'postgres', host: postgres.host, port: postgres.port, database: postgres.database, user: postgres.user, password: postgres.password, ssl: 'disable', ...overrides };
+  return {
+    type: 'postgres',
+    host: postgres.host,
+    port: postgres.port,
+    database: postgres.database,
+    user: postgres.user,
+    password: postgres.password,
+    ssl: 'disable',
+    ...overrides,
+  };
 }
 
 async function encrypted(config: PostgresSource): Promise<boolean> {
@@ -38,11 +47,20 @@ beforeAll(async () => {
   certificates.ca('ca');
   certificates.ca('other-ca');
   const server = certificates.issue('ca', 'server', ['IP:127.0.0.1']);
-  admin = new Client({ host: postgres.host, port: postgres.port, user: postgres.user, password: postgres.password, database: postgres.database });
+  admin = new Client({
+    host: postgres.host,
+    port: postgres.port,
+    user: postgres.user,
+    password: postgres.password,
+    database: postgres.database,
+  });
   await admin.connect();
   dataDir = (await admin.query<{ data_directory: string }>('SHOW data_directory')).rows[0].data_directory;
   const owner = statSync(dataDir);
-  for (const [file, from] of [['server.crt', server.cert], ['server.key', server.key]]) {
+  for (const [file, from] of [
+    ['server.crt', server.cert],
+    ['server.key', server.key],
+  ]) {
     const target = join(dataDir, `conduit-test-${file}`);
     copyFileSync(from, target);
     chownSync(target, owner.uid, owner.gid);
@@ -53,7 +71,8 @@ beforeAll(async () => {
   await admin.query('ALTER SYSTEM SET ssl = on');
   await admin.query('SELECT pg_reload_conf()');
   // The reload is asynchronous: wait until the server offers TLS.
-  for (let i = 0; i < 50 && (await admin.query<{ ssl: string }>('SHOW ssl')).rows[0].ssl !== 'on'; i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 50 && (await admin.query<{ ssl: string }>('SHOW ssl')).rows[0].ssl !== 'on'; i++)
+    await new Promise((r) => setTimeout(r, 100));
 });
 
 afterAll(async () => {
@@ -76,8 +95,12 @@ describe('PostgreSQL TLS', () => {
     await expect(otherCa).rejects.toBeInstanceOf(PermanentError);
     await expect(otherCa).rejects.toThrow(/TLS certificate .* not accepted .*source\.sslRootCert/);
     // The certificate is for 127.0.0.1, not localhost.
-    const wrongName = connectPostgres(source({ ssl: 'verify-full', sslRootCert: certificates.path('ca.pem'), host: 'localhost' }));
+    const wrongName = connectPostgres(
+      source({ ssl: 'verify-full', sslRootCert: certificates.path('ca.pem'), host: 'localhost' }),
+    );
     await expect(wrongName).rejects.toThrow(/TLS certificate .* not accepted .*localhost/);
-    await expect(connectPostgres(source({ ssl: 'verify-full', sslRootCert: certificates.path('missing.pem') }))).rejects.toThrow(/cannot read source\.sslRootCert/);
+    await expect(
+      connectPostgres(source({ ssl: 'verify-full', sslRootCert: certificates.path('missing.pem') })),
+    ).rejects.toThrow(/cannot read source\.sslRootCert/);
   });
 });

@@ -31,10 +31,13 @@ describe('replaying histories recorded with older code', () => {
     const history = fixture('table-refresh-before-shared-snapshot.binpb');
     const events = history.events ?? [];
     // A page-range table with several partitions, read without a holder: what `auto` now changes.
-    const result = events.find((e) => e.activityTaskCompletedEventAttributes)?.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
+    const result = events.find((e) => e.activityTaskCompletedEventAttributes)?.activityTaskCompletedEventAttributes
+      ?.result?.payloads?.[0];
     const prepared = defaultPayloadConverter.fromPayload<PreparedTable>(result ?? {});
     expect(prepared.partitioning).toMatchObject({ strategy: 'ctid', bounds: [expect.any(Number), expect.any(Number)] });
-    expect(events.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'holdSnapshot')).toBe(false);
+    expect(events.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'holdSnapshot')).toBe(
+      false,
+    );
     const bundle = prebuiltWorkflowBundle(resolve(__dirname, '../../dist'));
     if (!bundle) throw new Error('no up-to-date prebuilt workflow bundle in dist/: run npm run build');
     await Worker.runReplayHistory({ workflowBundle: bundle }, history, 'conduit/t74dc099e/upg_src.pages');

@@ -8,7 +8,10 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Harness } from '../support/harness';
 import { sharedServices } from '../support/services';
 
-const harness = new Harness(sharedServices(), { sourceSchema: 'prop_src', pipeline: { settings: { partitionRows: 40 } } });
+const harness = new Harness(sharedServices(), {
+  sourceSchema: 'prop_src',
+  pipeline: { settings: { partitionRows: 40 } },
+});
 beforeAll(() => harness.start());
 afterAll(() => harness.stop());
 
@@ -24,7 +27,10 @@ function timestampText(micros: bigint): string {
   const millis = Number(micros / 1000n) - (micros % 1000n < 0n ? 1 : 0);
   const date = new Date(millis);
   const year = String(date.getUTCFullYear()).padStart(4, '0');
-  const rest = date.toISOString().slice(date.toISOString().indexOf('-', 1) + 1, 19).replace('T', ' ');
+  const rest = date
+    .toISOString()
+    .slice(date.toISOString().indexOf('-', 1) + 1, 19)
+    .replace('T', ' ');
   const fraction = String(((micros % 1_000_000n) + 1_000_000n) % 1_000_000n).padStart(6, '0');
   return `${year}-${rest}.${fraction}`;
 }
@@ -37,10 +43,12 @@ const row = fc.record({
   i16: fc.option(fc.integer({ min: -32768, max: 32767 })),
   i32: fc.option(fc.integer()),
   i64: fc.option(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String)),
-  dec: fc.option(fc.bigInt({ min: -(10n ** 20n) + 1n, max: 10n ** 20n - 1n }).map((v) => {
-    const digits = (v < 0n ? -v : v).toString().padStart(7, '0');
-    return `${v < 0n ? '-' : ''}${digits.slice(0, -6)}.${digits.slice(-6)}`;
-  })),
+  dec: fc.option(
+    fc.bigInt({ min: -(10n ** 20n) + 1n, max: 10n ** 20n - 1n }).map((v) => {
+      const digits = (v < 0n ? -v : v).toString().padStart(7, '0');
+      return `${v < 0n ? '-' : ''}${digits.slice(0, -6)}.${digits.slice(-6)}`;
+    }),
+  ),
   f64: fc.option(fc.double().map(floatText)),
   f32: fc.option(fc.float({ noNaN: false }).map(floatText)),
   flag: fc.option(fc.boolean()),
@@ -48,15 +56,40 @@ const row = fc.record({
   vc: fc.option(fc.string({ maxLength: 12 }).map((s) => s.replace(/\0/g, ''))),
   day: fc.option(fc.bigInt({ min: MIN_MICROS, max: MAX_MICROS }).map((m) => timestampText(m).slice(0, 10))),
   ts: fc.option(fc.bigInt({ min: MIN_MICROS, max: MAX_MICROS }).map(timestampText)),
-  tstz: fc.option(fc.bigInt({ min: MIN_MICROS + 86_400_000_000n, max: MAX_MICROS - 86_400_000_000n }).map((m) => `${timestampText(m)}+00`)),
+  tstz: fc.option(
+    fc
+      .bigInt({ min: MIN_MICROS + 86_400_000_000n, max: MAX_MICROS - 86_400_000_000n })
+      .map((m) => `${timestampText(m)}+00`),
+  ),
   uid: fc.option(fc.uuid()),
-  doc: fc.option(fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v, (_key, value: unknown) => (typeof value === 'number' && !Number.isSafeInteger(value) ? Math.trunc(value) % 1_000_000 : value)))),
+  doc: fc.option(
+    fc
+      .jsonValue({ maxDepth: 2 })
+      .map((v) =>
+        JSON.stringify(v, (_key, value: unknown) =>
+          typeof value === 'number' && !Number.isSafeInteger(value) ? Math.trunc(value) % 1_000_000 : value,
+        ),
+      ),
+  ),
   bin: fc.option(fc.uint8Array({ maxLength: 24 }).map((b) => `\\x${Buffer.from(b).toString('hex')}`)),
 });
 
 const COLUMNS = [
-  'i16 smallint', 'i32 integer', 'i64 bigint', 'dec numeric(26,6)', 'f64 double precision', 'f32 real', 'flag boolean',
-  'txt text', 'vc varchar(12)', 'day date', 'ts timestamp', 'tstz timestamptz', 'uid uuid', 'doc jsonb', 'bin bytea',
+  'i16 smallint',
+  'i32 integer',
+  'i64 bigint',
+  'dec numeric(26,6)',
+  'f64 double precision',
+  'f32 real',
+  'flag boolean',
+  'txt text',
+  'vc varchar(12)',
+  'day date',
+  'ts timestamp',
+  'tstz timestamptz',
+  'uid uuid',
+  'doc jsonb',
+  'bin bytea',
 ];
 
 describe('round trip (property)', () => {

@@ -54,7 +54,9 @@ afterAll(async () => {
  * written. The raw form is kept too, in case a secret sat in some other encoded field.
  */
 function serialise(value: unknown): string {
-  const raw = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v));
+  const raw = JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v,
+  );
   const payloads: string[] = [];
   const decode = (text: string) => (payloads.push(text), text);
   const decoded = JSON.stringify(value, (key, v: unknown) => {
@@ -68,11 +70,17 @@ function serialise(value: unknown): string {
 
 /** Asserts presence or absence without dumping megabytes of history into the report. */
 function expectText(text: string, needle: string, present: boolean, what: string): void {
-  expect(text.includes(needle), `${what}: ${present ? 'expected' : 'must not contain'} ${JSON.stringify(needle)}`).toBe(present);
+  expect(text.includes(needle), `${what}: ${present ? 'expected' : 'must not contain'} ${JSON.stringify(needle)}`).toBe(
+    present,
+  );
 }
 
 /** A workflow and, recursively, every child it started: each one's full history, as text. */
-async function historyTree(client: Client, workflowId: string, runId?: string): Promise<{ ids: string[]; text: string }> {
+async function historyTree(
+  client: Client,
+  workflowId: string,
+  runId?: string,
+): Promise<{ ids: string[]; text: string }> {
   const handle = client.workflow.getHandle(workflowId, runId);
   const history = await handle.fetchHistory();
   const ids = [workflowId];
@@ -90,8 +98,12 @@ async function historyTree(client: Client, workflowId: string, runId?: string): 
 
 function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, [resolve(__dirname, '../../bin/conduit.js'), ...args], { env, timeout: 280_000 }, (error, stdout, stderr) =>
-      done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, output: `${stdout}${stderr}` }),
+    execFile(
+      process.execPath,
+      [resolve(__dirname, '../../bin/conduit.js'), ...args],
+      { env, timeout: 280_000 },
+      (error, stdout, stderr) =>
+        done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, output: `${stdout}${stderr}` }),
     );
   });
 }
@@ -112,12 +124,35 @@ describe('secrets', () => {
     // orders: one partition at a time under a shared snapshot, so the run lasts past the first heartbeats.
     writeFileSync(
       files.good,
-      JSON.stringify({ ...base, source, destination, tables: [{ name: `${S}.orders`, maxParallelPartitions: 1, snapshot: 'consistent' }, `${S}.shapes`] }),
+      JSON.stringify({
+        ...base,
+        source,
+        destination,
+        tables: [{ name: `${S}.orders`, maxParallelPartitions: 1, snapshot: 'consistent' }, `${S}.shapes`],
+      }),
     );
-    writeFileSync(files.badDb, JSON.stringify({ ...base, name: pipelines.badDb, source: { ...source, database: 'no_such_db' }, destination, tables: [`${S}.orders`] }));
+    writeFileSync(
+      files.badDb,
+      JSON.stringify({
+        ...base,
+        name: pipelines.badDb,
+        source: { ...source, database: 'no_such_db' },
+        destination,
+        tables: [`${S}.orders`],
+      }),
+    );
     // The Snowflake endpoint is PostgreSQL's port: the SDK gets an answer that is not HTTP.
     const pgPort = harness.services.postgres.port;
-    writeFileSync(files.badSf, JSON.stringify({ ...base, name: pipelines.badSf, source, destination: { ...destination, port: pgPort }, tables: [`${S}.orders`] }));
+    writeFileSync(
+      files.badSf,
+      JSON.stringify({
+        ...base,
+        name: pipelines.badSf,
+        source,
+        destination: { ...destination, port: pgPort },
+        tables: [`${S}.orders`],
+      }),
+    );
     for (const file of Object.values(files)) expect(readFileSync(file, 'utf8')).not.toContain('S3cret');
 
     const env = {
@@ -128,7 +163,11 @@ describe('secrets', () => {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
     const [firstFile, ...otherFiles] = Object.values(files);
-    const worker = workers.start(firstFile, env, otherFiles.flatMap((f) => ['--config', f]));
+    const worker = workers.start(
+      firstFile,
+      env,
+      otherFiles.flatMap((f) => ['--config', f]),
+    );
     await worker.ready();
 
     // While the runs go: describe the table and its batch, for pending activities' heartbeat details.
@@ -138,7 +177,10 @@ describe('secrets', () => {
     const watcher = (async () => {
       while (running) {
         for (const id of watched) {
-          const described = await harness.client.workflow.getHandle(id).describe().catch(() => undefined);
+          const described = await harness.client.workflow
+            .getHandle(id)
+            .describe()
+            .catch(() => undefined);
           if (described) live.push(serialise(described.raw));
         }
         await new Promise((r) => setTimeout(r, 200));
@@ -165,7 +207,14 @@ describe('secrets', () => {
     const everything = [history, ...live, worker.output(), ...runs.map((r) => r.output)].join('\n');
 
     // The scan saw the data it is meant to scan…
-    expect(ids).toEqual(expect.arrayContaining([`conduit/${name}`, `conduit/${name}/${S}.orders`, `conduit/${name}/${S}.orders/partitions-0`, `conduit/${name}/${S}.shapes`]));
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        `conduit/${name}`,
+        `conduit/${name}/${S}.orders`,
+        `conduit/${name}/${S}.orders/partitions-0`,
+        `conduit/${name}/${S}.shapes`,
+      ]),
+    );
     expectText(history, `"pipeline":"${name}"`, true, 'workflow inputs');
     expectText(history, 'part-000000', true, 'activity results');
     expectText(history, 'cannot carry exactly: \\"p\\" point', true, 'failures');
@@ -176,7 +225,8 @@ describe('secrets', () => {
     expectText(live.join('\n'), '"phase":"holding"', true, "a pending activity's heartbeat details");
     expectText(worker.output(), 'extractPartition done', true, 'worker logs');
     // …and neither password is in any of it.
-    for (const secret of [PG_SECRET, SF_SECRET, 'S3cret-']) expectText(everything, secret, false, 'history, descriptions and logs');
+    for (const secret of [PG_SECRET, SF_SECRET, 'S3cret-'])
+      expectText(everything, secret, false, 'history, descriptions and logs');
 
     expect((await worker.stop()).code).toBe(0);
   }, 300_000);

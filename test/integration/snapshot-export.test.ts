@@ -20,7 +20,13 @@ afterAll(() => stub.stop());
 
 async function run(holderFailures: ('transient' | 'permanent')[]) {
   stub.holders = 0;
-  stub.script = { tables: ['app.orders'], bounds: ['100', '200'], rowsPerPartition: 100, snapshot: 'consistent', holderFailures };
+  stub.script = {
+    tables: ['app.orders'],
+    bounds: ['100', '200'],
+    rowsPerPartition: 100,
+    snapshot: 'consistent',
+    holderFailures,
+  };
   const handle = await startPipelineRun(stub.client, stub.temporal, { pipeline: stub.pipeline });
   const outcome = await waitForRun(handle);
   const tableWorkflowId = `${pipelineWorkflowId(stub.pipeline)}/app.orders`;
@@ -45,7 +51,9 @@ describe('a snapshot holder failing before it exports', () => {
     const { outcome, holders, pauses } = await run(Array(5).fill('transient'));
     expect(outcome.ok).toBe(false);
     if (outcome.ok) return;
-    expect(outcome.message).toContain("the shared snapshot of app.orders was lost 5 times; check what ends the holder's transaction");
+    expect(outcome.message).toContain(
+      "the shared snapshot of app.orders was lost 5 times; check what ends the holder's transaction",
+    );
     expect(outcome.message).toContain('Connection terminated unexpectedly');
     expect(holders).toBe(5);
     expect(pauses).toEqual([1, 2, 4, 8]);
@@ -55,7 +63,9 @@ describe('a snapshot holder failing before it exports', () => {
     const { outcome, holders, pauses } = await run(['permanent']);
     expect(outcome.ok).toBe(false);
     if (outcome.ok) return;
-    expect(outcome.message).toContain('exporting a snapshot of app.orders: permission denied for function pg_export_snapshot');
+    expect(outcome.message).toContain(
+      'exporting a snapshot of app.orders: permission denied for function pg_export_snapshot',
+    );
     expect(holders).toBe(1);
     expect(pauses).toEqual([]);
   });

@@ -14,7 +14,12 @@ import { planPartitions } from '../../src/connectors/postgres/partitioning';
 import { exportSnapshot } from '../../src/connectors/postgres/snapshot';
 import { partitionRanges, type ColumnPlan } from '../../src/shared';
 import { Harness } from '../support/harness';
-import { changeAfterSecondSnapshotAndCheck, freezeTable, snapshotHolderPid, snapshotHolders } from '../support/snapshots';
+import {
+  changeAfterSecondSnapshotAndCheck,
+  freezeTable,
+  snapshotHolderPid,
+  snapshotHolders,
+} from '../support/snapshots';
 import { sharedServices } from '../support/services';
 import { eventually } from '../support/stub-worker';
 import { scratchDir } from '../support/scratch';
@@ -45,7 +50,10 @@ function holderPid(table: string, not?: number): Promise<number | undefined> {
 }
 
 async function startRun(table: string) {
-  const handle = await startPipelineRun(harness.client, harness.config.temporal, { pipeline: harness.config.name, tables: [`${S}.${table}`] });
+  const handle = await startPipelineRun(harness.client, harness.config.temporal, {
+    pipeline: harness.config.name,
+    tables: [`${S}.${table}`],
+  });
   return { handle, outcome: waitForRun(handle) };
 }
 
@@ -80,7 +88,11 @@ describe('consistent snapshot', () => {
     expect(table.rows).toBe(20000);
     expect(await harness.expectSameContent('nokey_expected', 'nokey')).toBe(20000);
     // The holder's transaction ends with the extraction.
-    await eventually(async () => ((await holderPid('nokey')) === undefined ? true : undefined), 30_000, 'the holder to end');
+    await eventually(
+      async () => ((await holderPid('nokey')) === undefined ? true : undefined),
+      30_000,
+      'the holder to end',
+    );
   });
 
   it('re-establishes a lost snapshot and re-reads every partition: the load is exactly one consistent state', async () => {
@@ -92,7 +104,12 @@ describe('consistent snapshot', () => {
     await harness.pg.query(`DELETE FROM ${S}.keyed WHERE id % 7 = 0`);
     await harness.pg.query(`SELECT pg_terminate_backend($1)`, [first]);
     const second = await eventually(
-      async () => (await holderPid('keyed', first)) ?? (await Promise.race([outcome.then(() => -1), new Promise<undefined>((r) => setTimeout(() => r(undefined), 100))])),
+      async () =>
+        (await holderPid('keyed', first)) ??
+        (await Promise.race([
+          outcome.then(() => -1),
+          new Promise<undefined>((r) => setTimeout(() => r(undefined), 100)),
+        ])),
       120_000,
       'a second snapshot holder',
     );
@@ -123,7 +140,9 @@ describe('consistent snapshot', () => {
     const result = await outcome;
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.message).toContain(`the shared snapshot of ${S}.keyed was lost 5 times; check what ends the holder's transaction`);
+    expect(result.message).toContain(
+      `the shared snapshot of ${S}.keyed was lost 5 times; check what ends the holder's transaction`,
+    );
     expect(await snapshotHolders(harness.client, `${handle.workflowId}/${S}.keyed`)).toBe(5);
     expect(await harness.expectSameContent('keyed_expected', 'keyed')).toBe(20000 - Math.floor(20000 / 7));
   });
@@ -132,8 +151,22 @@ describe('consistent snapshot', () => {
     await harness.pg.query(`CREATE TABLE ${S}.pages (n integer, label text)`);
     await harness.pg.query(`INSERT INTO ${S}.pages SELECT g, 'row ' || g FROM generate_series(1, 2000) g`);
     const columns: ColumnPlan[] = [
-      { source: 'n', target: 'n', sourceType: 'integer', sourceTypname: 'int4', type: { kind: 'integer', bytes: 4 }, nullable: true },
-      { source: 'label', target: 'label', sourceType: 'text', sourceTypname: 'text', type: { kind: 'text' }, nullable: true },
+      {
+        source: 'n',
+        target: 'n',
+        sourceType: 'integer',
+        sourceTypname: 'int4',
+        type: { kind: 'integer', bytes: 4 },
+        nullable: true,
+      },
+      {
+        source: 'label',
+        target: 'label',
+        sourceType: 'text',
+        sourceTypname: 'text',
+        type: { kind: 'text' },
+        nullable: true,
+      },
     ];
     const table = { schema: S, name: 'pages' };
     const plan = await planPartitions(harness.pg, table, undefined, 1000);
@@ -147,10 +180,24 @@ describe('consistent snapshot', () => {
       const reader = await connectPostgres(source);
       try {
         const id = shared ? await exportSnapshot(holder) : undefined;
-        const a = await extractToFile(reader, extractStatement(table, columns, low), join(dir, 'a.gz'), 'gzip', () => undefined, id);
+        const a = await extractToFile(
+          reader,
+          extractStatement(table, columns, low),
+          join(dir, 'a.gz'),
+          'gzip',
+          () => undefined,
+          id,
+        );
         // Moves the first rows' new versions to the end of the table: into the second partition.
         await harness.pg.query(`UPDATE ${S}.pages SET label = label || '!' WHERE n <= 100`);
-        const b = await extractToFile(reader, extractStatement(table, columns, high), join(dir, 'b.gz'), 'gzip', () => undefined, id);
+        const b = await extractToFile(
+          reader,
+          extractStatement(table, columns, high),
+          join(dir, 'b.gz'),
+          'gzip',
+          () => undefined,
+          id,
+        );
         return a.rows + b.rows;
       } finally {
         await holder.end();

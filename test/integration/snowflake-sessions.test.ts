@@ -9,7 +9,18 @@ import type { SnowflakeSession } from '../../src/connectors/snowflake/connection
 import { SnowflakeSessions } from '../../src/connectors/snowflake/sessions';
 
 const { host, port, protocol, account, user, password, database, schema, warehouse } = inject('snowflake');
-const destination: SnowflakeDestination = { type: 'snowflake', host, port, protocol, account, user, password, database, schema, warehouse };
+const destination: SnowflakeDestination = {
+  type: 'snowflake',
+  host,
+  port,
+  protocol,
+  account,
+  user,
+  password,
+  database,
+  schema,
+  warehouse,
+};
 const a = { name: 'sessions-a', destination };
 const b = { name: 'sessions-b', destination };
 

@@ -45,27 +45,54 @@ describe('triggering from the Temporal CLI', () => {
     const { name: pipeline, temporal } = harness.config;
     const args = shellWords(DOCUMENTED)
       .slice(1)
-      .map((word) => (word === 'conduit' ? temporal.taskQueue : word === 'conduit/demo' ? `conduit/${pipeline}` : word === '{"pipeline":"demo"}' ? JSON.stringify({ pipeline }) : word));
-    expect(args.filter((w) => w.startsWith('--'))).toEqual(['--type', '--task-queue', '--workflow-id', '--id-conflict-policy', '--input']);
+      .map((word) =>
+        word === 'conduit'
+          ? temporal.taskQueue
+          : word === 'conduit/demo'
+            ? `conduit/${pipeline}`
+            : word === '{"pipeline":"demo"}'
+              ? JSON.stringify({ pipeline })
+              : word,
+      );
+    expect(args.filter((w) => w.startsWith('--'))).toEqual([
+      '--type',
+      '--task-queue',
+      '--workflow-id',
+      '--id-conflict-policy',
+      '--input',
+    ]);
     const cli = temporalCliPath();
     const address = ['--address', temporal.address, '--namespace', temporal.namespace];
     const env = { ...process.env, TEMPORAL_ADDRESS: temporal.address };
 
     // Twice at once: the second joins the first's run (UseExisting) instead of failing or starting another.
-    const [started, again] = await Promise.all([run(cli, [...args, ...address], { env }), run(cli, [...args, ...address], { env })]);
+    const [started, again] = await Promise.all([
+      run(cli, [...args, ...address], { env }),
+      run(cli, [...args, ...address], { env }),
+    ]);
     expect(started.stdout).toContain(`conduit/${pipeline}`);
     const runIdOf = (text: string) => /RunId\s+(\S+)/.exec(text)?.[1];
     expect(runIdOf(started.stdout)).toBeDefined();
     expect(runIdOf(again.stdout)).toBe(runIdOf(started.stdout));
 
-    const waited = await run(cli, ['workflow', 'result', '--workflow-id', `conduit/${pipeline}`, '--output', 'json', ...address], { env });
+    const waited = await run(
+      cli,
+      ['workflow', 'result', '--workflow-id', `conduit/${pipeline}`, '--output', 'json', ...address],
+      { env },
+    );
     const outcome = JSON.parse(waited.stdout) as { status: string; result: PipelineRunResult };
     expect(outcome.status).toBe('COMPLETED');
-    expect(outcome.result.tables).toEqual([expect.objectContaining({ source: 'cli_src.items', status: 'succeeded', rows: 2500 })]);
+    expect(outcome.result.tables).toEqual([
+      expect.objectContaining({ source: 'cli_src.items', status: 'succeeded', rows: 2500 }),
+    ]);
     expect(await harness.expectSameContent('items')).toBe(2500);
 
     // And the documented status query.
-    const queried = await run(cli, ['workflow', 'query', '--workflow-id', `conduit/${pipeline}`, '--type', 'status', '--output', 'json', ...address], { env });
+    const queried = await run(
+      cli,
+      ['workflow', 'query', '--workflow-id', `conduit/${pipeline}`, '--type', 'status', '--output', 'json', ...address],
+      { env },
+    );
     expect(queried.stdout).toContain('"state": "succeeded"');
   });
 });

@@ -35,7 +35,14 @@ beforeAll(async () => {
   certificates.issue('other-ca', 'stranger');
   const [upstreamHost, upstreamPort] = services.temporalAddress.split(':');
   proxy = createServer(
-    { key: readFileSync(server.key), cert: readFileSync(server.cert), ca: [readFileSync(ca)], requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['h2'] },
+    {
+      key: readFileSync(server.key),
+      cert: readFileSync(server.cert),
+      ca: [readFileSync(ca)],
+      requestCert: true,
+      rejectUnauthorized: true,
+      ALPNProtocols: ['h2'],
+    },
     (socket: TLSSocket) => {
       if (socket.authorized) authorizedConnections++;
       const upstream = netConnect(Number(upstreamPort), upstreamHost);
@@ -73,7 +80,11 @@ function tlsPipeline(client: string) {
         ...temporal,
         address: `127.0.0.1:${proxyPort}`,
         taskQueue: `${String(temporal.taskQueue)}-tls`,
-        tls: { caFile: certificates.path('ca.pem'), certFile: certificates.path(`${client}.crt`), keyFile: certificates.path(`${client}.key`) },
+        tls: {
+          caFile: certificates.path('ca.pem'),
+          certFile: certificates.path(`${client}.crt`),
+          keyFile: certificates.path(`${client}.key`),
+        },
       },
     },
     'tls-pipeline.yaml',
@@ -90,7 +101,9 @@ describe('Temporal over mTLS', () => {
     try {
       const outcome = await waitForRun(await startPipelineRun(client, config.temporal, { pipeline: config.name }));
       if (!outcome.ok) throw new Error(outcome.message);
-      expect(outcome.result.tables).toEqual([expect.objectContaining({ source: 'ttls_src.items', status: 'succeeded', rows: 1500 })]);
+      expect(outcome.result.tables).toEqual([
+        expect.objectContaining({ source: 'ttls_src.items', status: 'succeeded', rows: 1500 }),
+      ]);
       expect(await harness.expectSameContent('items')).toBe(1500);
       // Both the worker's native connection and the client's came through the terminator.
       expect(authorizedConnections).toBeGreaterThanOrEqual(2);

@@ -28,7 +28,10 @@ const FLAGS = [
 const ARTIFACTS = resolve(__dirname, '../../test-artifacts');
 
 const available = existsSync(CHROMIUM);
-if (!available) console.log(`temporal-ui.test: skipping the browser test: no Chromium at ${CHROMIUM} (install Debian's chromium package, or set CONDUIT_CHROMIUM)`);
+if (!available)
+  console.log(
+    `temporal-ui.test: skipping the browser test: no Chromium at ${CHROMIUM} (install Debian's chromium package, or set CONDUIT_CHROMIUM)`,
+  );
 
 applyServiceEnv();
 const harness = new Harness(sharedServices(), { sourceSchema: 'ui_src' });

@@ -9,8 +9,14 @@ import { sharedServices } from '../support/services';
 
 const services = sharedServices();
 const exact = new Harness(services, { sourceSchema: 'types_src' });
-const asNull = new Harness(services, { sourceSchema: 'edges_null_src', pipeline: { settings: { onUnrepresentable: 'null', partitionRows: 2 } } });
-const asString = new Harness(services, { sourceSchema: 'edges_string_src', pipeline: { settings: { onUnrepresentable: 'string' } } });
+const asNull = new Harness(services, {
+  sourceSchema: 'edges_null_src',
+  pipeline: { settings: { onUnrepresentable: 'null', partitionRows: 2 } },
+});
+const asString = new Harness(services, {
+  sourceSchema: 'edges_string_src',
+  pipeline: { settings: { onUnrepresentable: 'string' } },
+});
 const failing = new Harness(services, { sourceSchema: 'edges_fail_src' });
 const all = [exact, asNull, asString, failing];
 
@@ -89,7 +95,12 @@ describe('type matrix', () => {
     expect(outcome.result.tables[0].unrepresentable).toBeUndefined();
     await exact.expectSameContent('matrix');
 
-    const columns = await exact.snowflake.query<{ name: string; type: string; precision: string | null; scale: string | null }>(
+    const columns = await exact.snowflake.query<{
+      name: string;
+      type: string;
+      precision: string | null;
+      scale: string | null;
+    }>(
       `SELECT COLUMN_NAME AS "name", DATA_TYPE AS "type", NUMERIC_PRECISION AS "precision", NUMERIC_SCALE AS "scale"
        FROM "${exact.config.destination.database}".INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'matrix' ORDER BY ORDINAL_POSITION`,
       [exact.targetSchema],
@@ -129,7 +140,9 @@ describe('type matrix', () => {
 
 async function createEdgeTable(h: Harness): Promise<void> {
   const schema = h.options.sourceSchema;
-  await h.pg.query(`CREATE TABLE ${schema}.edges (id int PRIMARY KEY, d date, ts timestamp, tz timestamptz, t time, n numeric, ok text)`);
+  await h.pg.query(
+    `CREATE TABLE ${schema}.edges (id int PRIMARY KEY, d date, ts timestamp, tz timestamptz, t time, n numeric, ok text)`,
+  );
   await h.pg.query(`INSERT INTO ${schema}.edges VALUES
     (1, '2020-01-01', '2020-01-01 10:00', '2020-01-01 10:00+00', '10:00', 1.5, 'fine'),
     (2, 'infinity', '-infinity', 'infinity', '24:00:00', 'NaN', 'edges'),
@@ -140,7 +153,9 @@ async function createEdgeTable(h: Harness): Promise<void> {
 describe('values Snowflake cannot hold', () => {
   it('fail (the default): the table fails before loading, naming each column and count', async () => {
     await failing.pg.query(`CREATE TABLE edges_fail_src.edges (id int PRIMARY KEY, d date)`);
-    await failing.pg.query(`INSERT INTO edges_fail_src.edges VALUES (1, '2020-01-01'), (2, 'infinity'), (3, '0044-03-15 BC')`);
+    await failing.pg.query(
+      `INSERT INTO edges_fail_src.edges VALUES (1, '2020-01-01'), (2, 'infinity'), (3, '0044-03-15 BC')`,
+    );
     const outcome = await failing.run();
     expect(outcome.ok).toBe(false);
     if (outcome.ok) return;
@@ -155,7 +170,9 @@ describe('values Snowflake cannot hold', () => {
     const outcome = await failing.run(['edges_fail_src.wide']);
     expect(outcome.ok).toBe(false);
     if (outcome.ok) return;
-    expect(outcome.message).toContain('column "n" of "edges_fail_src"."wide" (numeric) needs 42 digits (41 before the point, 1 after)');
+    expect(outcome.message).toContain(
+      'column "n" of "edges_fail_src"."wide" (numeric) needs 42 digits (41 before the point, 1 after)',
+    );
   });
 
   it('null: such values load as NULL, everything else exact, with counts in the summary', async () => {
@@ -179,7 +196,10 @@ describe('values Snowflake cannot hold', () => {
   it('string: columns holding such values land as exact text; others keep their types', async () => {
     await createEdgeTable(asString);
     const outcome = await asString.runOk();
-    expect(outcome.result.tables[0].unrepresentable).toEqual({ policy: 'string', columns: { d: 3, ts: 2, tz: 2, t: 1, n: 2 } });
+    expect(outcome.result.tables[0].unrepresentable).toEqual({
+      policy: 'string',
+      columns: { d: 3, ts: 2, tz: 2, t: 1, n: 2 },
+    });
     const rows = await asString.snowflake.query<Record<string, string | null>>(
       `SELECT "id", "d", "ts", "tz", "t", "n", "ok" FROM "${asString.targetSchema}"."edges" ORDER BY "id"`,
     );

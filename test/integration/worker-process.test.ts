@@ -41,7 +41,10 @@ function startWorker(env: NodeJS.ProcessEnv, args: string[] = []): Worker {
 }
 
 function exitWithin(worker: Worker, ms: number): Promise<number | null | 'timeout'> {
-  return Promise.race([worker.exited.then((e) => e.code), new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms))]);
+  return Promise.race([
+    worker.exited.then((e) => e.code),
+    new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms)),
+  ]);
 }
 
 describe('conduit worker process', () => {
@@ -66,12 +69,22 @@ describe('conduit worker process', () => {
     const handle = await startPipelineRun(harness.client, worker.temporal, { pipeline: worker.pipeline });
     const outcome = await waitForRun(handle);
     expect(outcome.ok).toBe(true);
-    const extracts = await eventually(async () => {
-      const found = lines().filter((l) => l.message === 'extractPartition done');
-      return found.length === 3 ? found : undefined;
-    }, 10_000, 'three extract log lines');
+    const extracts = await eventually(
+      async () => {
+        const found = lines().filter((l) => l.message === 'extractPartition done');
+        return found.length === 3 ? found : undefined;
+      },
+      10_000,
+      'three extract log lines',
+    );
     for (const line of extracts) {
-      expect(line).toMatchObject({ level: 'INFO', pipeline: worker.pipeline, table: 'wp_src.parts', activityType: 'extractPartition', attempt: 1 });
+      expect(line).toMatchObject({
+        level: 'INFO',
+        pipeline: worker.pipeline,
+        table: 'wp_src.parts',
+        activityType: 'extractPartition',
+        attempt: 1,
+      });
       expect(line.workflowId).toMatch(new RegExp(`^conduit/${worker.pipeline}/wp_src\\.parts/partitions-0$`));
       expect(typeof line.rows).toBe('number');
       expect(line.taskToken).toBeUndefined();
@@ -82,20 +95,31 @@ describe('conduit worker process', () => {
     // Idle now: SIGTERM drains and exits 0.
     worker.child.kill('SIGTERM');
     expect(await exitWithin(worker, 30_000)).toBe(0);
-    expect(lines().map((l) => l.message)).toEqual(expect.arrayContaining(['SIGTERM: finishing in-flight work, then exiting', 'worker stopped']));
+    expect(lines().map((l) => l.message)).toEqual(
+      expect.arrayContaining(['SIGTERM: finishing in-flight work, then exiting', 'worker stopped']),
+    );
   });
 
   it('prints health in text, reports an unreachable source without its password, and exits 0 on SIGINT', async () => {
     const wrong = `wrong-${randomUUID()}`;
-    const worker = startWorker({ PG_PASSWORD: wrong, CONDUIT_LOG_FORMAT: 'text' }, ['--max-activities', '3', '--shutdown-grace', '5']);
+    const worker = startWorker({ PG_PASSWORD: wrong, CONDUIT_LOG_FORMAT: 'text' }, [
+      '--max-activities',
+      '3',
+      '--shutdown-grace',
+      '5',
+    ]);
     await worker.ready();
     const text = worker.output();
     const { postgres } = harness.services;
     expect(text).toMatch(/^health: temporal \S+ namespace default: ok server /m);
     expect(text).toMatch(/^health: search-attributes namespace default: ok /m);
-    expect(text).toContain(`health: postgres (${worker.pipeline}) ${postgres.user}@${postgres.host}:${postgres.port}/${postgres.database}: FAILED`);
+    expect(text).toContain(
+      `health: postgres (${worker.pipeline}) ${postgres.user}@${postgres.host}:${postgres.port}/${postgres.database}: FAILED`,
+    );
     expect(text).toMatch(new RegExp(`^health: snowflake \\(${worker.pipeline}\\) .*: ok `, 'm'));
-    expect(text).toContain(`worker serving ${worker.pipeline} on ${worker.temporal.address} namespace default task queue ${worker.temporal.taskQueue} (max 3 activities at once)`);
+    expect(text).toContain(
+      `worker serving ${worker.pipeline} on ${worker.temporal.address} namespace default task queue ${worker.temporal.taskQueue} (max 3 activities at once)`,
+    );
     expect(text).not.toContain(wrong);
 
     worker.child.kill('SIGINT');

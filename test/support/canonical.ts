@@ -77,7 +77,13 @@ export function finishPgValue(value: string | null, kind: ColumnKind['kind']): s
 }
 
 function canonicalFloat(text: string): string {
-  const spelled: Record<string, number> = { inf: Infinity, '-inf': -Infinity, infinity: Infinity, '-infinity': -Infinity, nan: NaN };
+  const spelled: Record<string, number> = {
+    inf: Infinity,
+    '-inf': -Infinity,
+    infinity: Infinity,
+    '-infinity': -Infinity,
+    nan: NaN,
+  };
   const number = spelled[text.toLowerCase()] ?? Number(text);
   return Object.is(number, -0) ? '-0' : String(number);
 }
@@ -96,7 +102,11 @@ function canonicalJson(text: string): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, sortKeys(v)]));
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([k, v]) => [k, sortKeys(v)]),
+    );
   }
   return value;
 }

@@ -12,17 +12,62 @@ export class Certificates {
 
   /** A self-signed CA: `<name>.pem` and `<name>.key`. */
   ca(name: string): string {
-    this.openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=conduit test ${name}`, '-keyout', `${name}.key`, '-out', `${name}.pem`);
+    this.openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      `/CN=conduit test ${name}`,
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.pem`,
+    );
     return this.path(`${name}.pem`);
   }
 
   /** A certificate signed by `ca` for the given subjectAltName entries (`IP:127.0.0.1`, `DNS:localhost`): `<name>.crt`, `<name>.key`. */
   issue(ca: string, name: string, altNames: string[] = []): { cert: string; key: string } {
-    this.openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
+    this.openssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      `/CN=${name}`,
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+    );
     // Always some extension, so the certificate is X.509 v3 (rustls, in Temporal's core, refuses v1).
-    const extensions = ['basicConstraints = CA:FALSE', ...(altNames.length > 0 ? [`subjectAltName = ${altNames.join(', ')}`] : []), ''].join('\n');
+    const extensions = [
+      'basicConstraints = CA:FALSE',
+      ...(altNames.length > 0 ? [`subjectAltName = ${altNames.join(', ')}`] : []),
+      '',
+    ].join('\n');
     writeFileSync(this.path(`${name}.ext`), extensions);
-    this.openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '1', '-extfile', `${name}.ext`, '-out', `${name}.crt`);
+    this.openssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${ca}.pem`,
+      '-CAkey',
+      `${ca}.key`,
+      '-CAcreateserial',
+      '-days',
+      '1',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.crt`,
+    );
     return { cert: this.path(`${name}.crt`), key: this.path(`${name}.key`) };
   }
 

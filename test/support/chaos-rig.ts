@@ -33,7 +33,11 @@ export class ChaosRig {
   private configFile = '';
 
   constructor(services: HarnessServices, sourceSchema: string, settings: Record<string, unknown> = {}) {
-    this.harness = new Harness(services, { sourceSchema, inProcessWorker: false, pipeline: { settings: { ...CHAOS_SETTINGS, ...settings } } });
+    this.harness = new Harness(services, {
+      sourceSchema,
+      inProcessWorker: false,
+      pipeline: { settings: { ...CHAOS_SETTINGS, ...settings } },
+    });
   }
 
   get schema(): string {
@@ -52,8 +56,15 @@ export class ChaosRig {
   }
 
   /** A worker process for the pipeline; with a fault point it SIGKILLs itself there. */
-  async startWorker(options: { fault?: `${FaultPoint}` | `${FaultPoint}@${number}`; args?: string[] } = {}): Promise<CliWorker> {
-    const env: NodeJS.ProcessEnv = { ...this.harness.env, TMPDIR: this.tmp, CONDUIT_LOG_LEVEL: 'WARN', [FAULT_ENV]: options.fault ?? '' };
+  async startWorker(
+    options: { fault?: `${FaultPoint}` | `${FaultPoint}@${number}`; args?: string[] } = {},
+  ): Promise<CliWorker> {
+    const env: NodeJS.ProcessEnv = {
+      ...this.harness.env,
+      TMPDIR: this.tmp,
+      CONDUIT_LOG_LEVEL: 'WARN',
+      [FAULT_ENV]: options.fault ?? '',
+    };
     const worker = this.workers.start(this.configFile, env, options.args);
     await worker.ready();
     return worker;
@@ -61,7 +72,10 @@ export class ChaosRig {
 
   startRun(tables: string[]): Promise<WorkflowHandleWithFirstExecutionRunId> {
     const { harness } = this;
-    return startPipelineRun(harness.client, harness.config.temporal, { pipeline: harness.config.name, tables: tables.map((t) => `${this.schema}.${t}`) });
+    return startPipelineRun(harness.client, harness.config.temporal, {
+      pipeline: harness.config.name,
+      tables: tables.map((t) => `${this.schema}.${t}`),
+    });
   }
 
   /** Waits until the run's table is in one of `states` (needs a live worker to answer queries). */
@@ -79,7 +93,9 @@ export class ChaosRig {
   /** A table of CHAOS_ROWS rows, several columns, NULLs and quotes: enough for a few partitions of several MB. */
   async createTable(table: string, rows = CHAOS_ROWS): Promise<void> {
     const name = `${this.schema}.${table}`;
-    await this.harness.pg.query(`CREATE TABLE ${name} (id bigint PRIMARY KEY, qty integer, amount numeric(12,2), note text, at timestamptz)`);
+    await this.harness.pg.query(
+      `CREATE TABLE ${name} (id bigint PRIMARY KEY, qty integer, amount numeric(12,2), note text, at timestamptz)`,
+    );
     await this.harness.pg.query(
       `INSERT INTO ${name}
        SELECT g, g % 1000, round(g / 7.0, 2),
@@ -95,13 +111,18 @@ export class ChaosRig {
     const name = `${this.schema}.${table}`;
     await this.harness.pg.query(`DELETE FROM ${name} WHERE id % 10 = 0`);
     await this.harness.pg.query(`UPDATE ${name} SET qty = qty + 1, note = 'changed' WHERE id % 7 = 0`);
-    await this.harness.pg.query(`INSERT INTO ${name} (id, qty, note) SELECT g, 1, 'new ' || g FROM generate_series(${CHAOS_ROWS + 1}, ${CHAOS_ROWS + 5000}) g`);
+    await this.harness.pg.query(
+      `INSERT INTO ${name} (id, qty, note) SELECT g, 1, 'new ' || g FROM generate_series(${CHAOS_ROWS + 1}, ${CHAOS_ROWS + 5000}) g`,
+    );
   }
 
   /** The target's comment: the marker of the run that last swapped it in. */
   async targetMarker(table: string): Promise<string | undefined> {
     const { harness } = this;
-    const rows = await harness.snowflake.query(tableCommentSql(harness.config.destination.database), [harness.targetSchema, table]);
+    const rows = await harness.snowflake.query(tableCommentSql(harness.config.destination.database), [
+      harness.targetSchema,
+      table,
+    ]);
     return rows.length === 0 ? undefined : String(field(rows[0], 'comment'));
   }
 
@@ -120,14 +141,22 @@ export class ChaosRig {
     expect(objects.tables.filter((t) => t.includes('__conduit_'))).toEqual([]);
     expect(objects.stages).toEqual([]);
     // A cancelled extract may still be unwinding on its worker for a moment.
-    await eventually(async () => (this.workFiles().length === 0 ? true : undefined), 30_000, `no partition files (left: ${this.workFiles().join(', ')})`);
+    await eventually(
+      async () => (this.workFiles().length === 0 ? true : undefined),
+      30_000,
+      `no partition files (left: ${this.workFiles().join(', ')})`,
+    );
   }
 
   /**
    * Runs one case; whatever it ends with is recorded (a case that throws before `finishCase` is
    * recorded as failed with the error).
    */
-  async runCase(name: string, expected: ChaosResult['expected'], body: (record: CaseRecorder) => Promise<void>): Promise<void> {
+  async runCase(
+    name: string,
+    expected: ChaosResult['expected'],
+    body: (record: CaseRecorder) => Promise<void>,
+  ): Promise<void> {
     let recorded = false;
     const finish: CaseRecorder = async (tables, result) => {
       recorded = true;
@@ -137,21 +166,44 @@ export class ChaosRig {
     try {
       await body(finish);
     } catch (error) {
-      if (!recorded) recordChaosResult(inject('chaosRun'), { case: name, expected, ok: false, rows: 0, rowsLost: 0, rowsDuplicated: 0, detail: String(error).slice(0, 300) });
+      if (!recorded)
+        recordChaosResult(inject('chaosRun'), {
+          case: name,
+          expected,
+          ok: false,
+          rows: 0,
+          rowsLost: 0,
+          rowsDuplicated: 0,
+          detail: String(error).slice(0, 300),
+        });
       throw error;
     }
   }
 
   /** Compares the target with the source and checks the clean-up, records the case, then asserts. */
-  private async finishCase(source: string, target: string, result: Omit<ChaosResult, 'rows' | 'rowsLost' | 'rowsDuplicated'>): Promise<void> {
+  private async finishCase(
+    source: string,
+    target: string,
+    result: Omit<ChaosResult, 'rows' | 'rowsLost' | 'rowsDuplicated'>,
+  ): Promise<void> {
     const diff = await this.harness.contentDiff(source, target);
     const cleanup = await this.expectCleanedUp().then(
       () => undefined,
       (error: unknown) => error,
     );
     const ok = result.ok && diff.missing === 0 && diff.extra === 0 && cleanup === undefined;
-    const detail = [result.detail, cleanup === undefined ? undefined : `not cleaned up: ${String(cleanup)}`].filter(Boolean).join('; ') || undefined;
-    recordChaosResult(inject('chaosRun'), { ...result, ok, detail, rows: diff.sourceRows, rowsLost: diff.missing, rowsDuplicated: diff.extra });
+    const detail =
+      [result.detail, cleanup === undefined ? undefined : `not cleaned up: ${String(cleanup)}`]
+        .filter(Boolean)
+        .join('; ') || undefined;
+    recordChaosResult(inject('chaosRun'), {
+      ...result,
+      ok,
+      detail,
+      rows: diff.sourceRows,
+      rowsLost: diff.missing,
+      rowsDuplicated: diff.extra,
+    });
     expect(diff).toEqual({ sourceRows: diff.sourceRows, targetRows: diff.sourceRows, missing: 0, extra: 0 });
     if (cleanup !== undefined) throw cleanup;
     expect(result.ok, result.detail).toBe(true);

@@ -32,18 +32,28 @@ export class CliWorkers {
   private readonly children: ChildProcess[] = [];
 
   start(configFile: string, env: NodeJS.ProcessEnv, args: string[] = []): CliWorker {
-    const child = spawn(process.execPath, [resolve(__dirname, '../../bin/conduit.js'), 'worker', '--config', configFile, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [resolve(__dirname, '../../bin/conduit.js'), 'worker', '--config', configFile, ...args],
+      {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.children.push(child);
     let text = '';
     child.stdout?.on('data', (c: Buffer) => (text += c.toString()));
     child.stderr?.on('data', (c: Buffer) => (text += c.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+      child.once('exit', (code, signal) => r({ code, signal })),
+    );
     const output = () => text;
     const ready = async (timeoutMs = 90_000) => {
-      await eventually(async () => (output().includes('worker serving') ? true : undefined), timeoutMs, `the worker to start:\n${output()}`);
+      await eventually(
+        async () => (output().includes('worker serving') ? true : undefined),
+        timeoutMs,
+        `the worker to start:\n${output()}`,
+      );
     };
     const stop = () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

@@ -52,7 +52,10 @@ let bundle: Promise<WorkflowBundle> | undefined;
 
 /** Workflows bundled once per test file (a second or two of webpack); also for extra workers a test starts. */
 export function workflowBundle(): Promise<WorkflowBundle> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: resolve(__dirname, '../../src/workflows/index.ts'), logger: quietLogger });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: resolve(__dirname, '../../src/workflows/index.ts'),
+    logger: quietLogger,
+  });
   return bundle;
 }
 
@@ -81,12 +84,26 @@ export class Harness {
   }
 
   /** The pipeline document the harness runs; tests may build variants of it. */
-  pipelineDocument(name: string, overrides: Record<string, unknown> = this.options.pipeline ?? {}): Record<string, unknown> {
+  pipelineDocument(
+    name: string,
+    overrides: Record<string, unknown> = this.options.pipeline ?? {},
+  ): Record<string, unknown> {
     const { postgres, snowflake: sf } = this.services;
     return {
       name,
-      temporal: { address: this.services.temporalAddress, namespace: this.services.temporalNamespace, taskQueue: `conduit-test-${name}` },
-      source: { type: 'postgres', host: postgres.host, port: postgres.port, database: postgres.database, user: postgres.user, password: '${PG_PASSWORD}' },
+      temporal: {
+        address: this.services.temporalAddress,
+        namespace: this.services.temporalNamespace,
+        taskQueue: `conduit-test-${name}`,
+      },
+      source: {
+        type: 'postgres',
+        host: postgres.host,
+        port: postgres.port,
+        database: postgres.database,
+        user: postgres.user,
+        password: '${PG_PASSWORD}',
+      },
       destination: {
         type: 'snowflake',
         account: sf.account,
@@ -115,7 +132,11 @@ export class Harness {
     this.snowflake = await connectSnowflake(this.config.destination);
     if (this.options.inProcessWorker ?? true) {
       this.nativeConnection = await NativeConnection.connect({ address: this.services.temporalAddress });
-      this.worker = await createConduitWorker({ pipelines: [this.config], connection: this.nativeConnection, workflowBundle: await workflowBundle() });
+      this.worker = await createConduitWorker({
+        pipelines: [this.config],
+        connection: this.nativeConnection,
+        workflowBundle: await workflowBundle(),
+      });
       this.workerRun = this.worker.worker.run();
     }
     const connection = await Connection.connect({ address: this.services.temporalAddress });
@@ -126,12 +147,20 @@ export class Harness {
   async connectSource(): Promise<void> {
     await this.pg?.end().catch(() => undefined);
     const { postgres } = this.services;
-    this.pg = new PgClient({ host: postgres.host, port: postgres.port, user: postgres.user, password: postgres.password, database: postgres.database });
+    this.pg = new PgClient({
+      host: postgres.host,
+      port: postgres.port,
+      user: postgres.user,
+      password: postgres.password,
+      database: postgres.database,
+    });
     // A server restart ends the session; the error surfaces on the next query, not as a crash.
     this.pg.on('error', () => undefined);
     await this.pg.connect();
     // Canonical renderings below assume these, whatever the server's defaults.
-    await this.pg.query("SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 1");
+    await this.pg.query(
+      "SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 1",
+    );
   }
 
   async stop(): Promise<void> {
@@ -167,7 +196,9 @@ export class Harness {
       `SELECT TABLE_NAME AS "name" FROM ${sfQuote(this.config.destination.database)}.INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = ? ORDER BY 1`,
       [this.targetSchema],
     );
-    const stages = await this.snowflake.query(`SHOW STAGES IN SCHEMA ${sfQuote(this.config.destination.database)}.${sfQuote(this.targetSchema)}`);
+    const stages = await this.snowflake.query(
+      `SHOW STAGES IN SCHEMA ${sfQuote(this.config.destination.database)}.${sfQuote(this.targetSchema)}`,
+    );
     return { tables: tables.map((t) => t.name), stages: stages.map((s) => String(field(s, 'name'))) };
   }
 
@@ -208,7 +239,9 @@ export class Harness {
       return c.kind.kind;
     });
     const select = described.columns.map((c, i) => `${canonicalPgExpression(c.name, kinds[i])} AS c${i}`).join(', ');
-    const { rows } = await this.pg.query<Record<string, string | null>>(`SELECT ${select} FROM ${quoteTable(name.schema, name.name)}`);
+    const { rows } = await this.pg.query<Record<string, string | null>>(
+      `SELECT ${select} FROM ${quoteTable(name.schema, name.name)}`,
+    );
     const rendered = rows.map((row) => JSON.stringify(kinds.map((kind, i) => finishPgValue(row[`c${i}`], kind))));
     return { columns: described.columns.map((c) => c.name), kinds, rows: rendered.sort() };
   }
@@ -239,7 +272,10 @@ async function readSnowflakeTable(
   try {
     // TIME comes back as text in this format; the default shows whole seconds only.
     await new Promise<void>((resolve, reject) =>
-      connection.execute({ sqlText: "ALTER SESSION SET TIME_OUTPUT_FORMAT = 'HH24:MI:SS.FF6'", complete: (error) => (error ? reject(error) : resolve()) }),
+      connection.execute({
+        sqlText: "ALTER SESSION SET TIME_OUTPUT_FORMAT = 'HH24:MI:SS.FF6'",
+        complete: (error) => (error ? reject(error) : resolve()),
+      }),
     );
     return await new Promise((resolve, reject) => {
       connection.execute({
@@ -248,7 +284,11 @@ async function readSnowflakeTable(
         rowMode: 'array',
         complete: (error, statement, rows) => {
           if (error || !statement) reject(error ?? new Error('no statement'));
-          else resolve({ columns: (statement.getColumns() ?? []).map((c) => c.getName()), rows: (rows ?? []) as unknown[][] });
+          else
+            resolve({
+              columns: (statement.getColumns() ?? []).map((c) => c.getName()),
+              rows: (rows ?? []) as unknown[][],
+            });
         },
       });
     });

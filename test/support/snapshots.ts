@@ -25,7 +25,9 @@ export async function freezeTable(pg: PgClient, schema: string, table: string): 
 /** How many snapshot holders a table workflow started: one per snapshot established. */
 export async function snapshotHolders(client: TemporalClient, tableWorkflowId: string): Promise<number> {
   const history = await client.workflow.getHandle(tableWorkflowId).fetchHistory();
-  return (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'holdSnapshot').length;
+  return (history.events ?? []).filter(
+    (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'holdSnapshot',
+  ).length;
 }
 
 /**
@@ -42,11 +44,17 @@ export async function changeAfterSecondSnapshotAndCheck(
   const relation = quoteTable(table.schema, table.name);
   await freezeTable(harness.pg, table.schema, table.name);
   await harness.pg.query(`UPDATE ${relation} SET v = 'after second' WHERE id % 5 = 0`);
-  await harness.pg.query(`INSERT INTO ${relation} SELECT g, 'new' FROM generate_series(${table.firstNewId}, ${table.firstNewId + 499}) g`);
+  await harness.pg.query(
+    `INSERT INTO ${relation} SELECT g, 'new' FROM generate_series(${table.firstNewId}, ${table.firstNewId + 499}) g`,
+  );
 
   const result = await run.outcome;
   if (!result.ok) throw new Error(result.message);
-  expect(result.result.tables[0]).toMatchObject({ status: 'succeeded', rows: table.rows, partitions: table.partitions });
+  expect(result.result.tables[0]).toMatchObject({
+    status: 'succeeded',
+    rows: table.rows,
+    partitions: table.partitions,
+  });
   expect(await harness.expectSameContent(`${table.name}_expected`, table.name)).toBe(table.rows);
   expect(await snapshotHolders(harness.client, run.tableWorkflowId)).toBe(2);
 }

@@ -115,7 +115,10 @@ export class StubWorker {
         const context = Context.current();
         context.heartbeat({ rows: Math.floor(rows / 2), bytes: 1234, phase: 'extract' });
         if (this.script.extractGate) {
-          const beat = setInterval(() => context.heartbeat({ rows: Math.floor(rows / 2), bytes: 1234, phase: 'extract' }), 1000);
+          const beat = setInterval(
+            () => context.heartbeat({ rows: Math.floor(rows / 2), bytes: 1234, phase: 'extract' }),
+            1000,
+          );
           try {
             await this.script.extractGate;
           } finally {
@@ -128,10 +131,13 @@ export class StubWorker {
         const context = Context.current();
         const failure = this.script.holderFailures?.[this.holders++];
         if (failure === 'transient') throw new Error('Connection terminated unexpectedly');
-        if (failure === 'permanent') throw ApplicationFailure.nonRetryable('permission denied for function pg_export_snapshot', 'Postgres42501');
+        if (failure === 'permanent')
+          throw ApplicationFailure.nonRetryable('permission denied for function pg_export_snapshot', 'Postgres42501');
         const owner = context.info.workflowExecution;
         if (!owner) throw new Error('holdSnapshot runs on behalf of a table workflow');
-        await context.client.workflow.getHandle(owner.workflowId, owner.runId).signal(SNAPSHOT_READY_SIGNAL, { id: `stub-${input.generation}`, generation: input.generation });
+        await context.client.workflow
+          .getHandle(owner.workflowId, owner.runId)
+          .signal(SNAPSHOT_READY_SIGNAL, { id: `stub-${input.generation}`, generation: input.generation });
         // Cancellation arrives with a heartbeat's answer.
         const beat = setInterval(() => context.heartbeat(), 500);
         try {
@@ -176,5 +182,7 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
     }
     await sleep(250);
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? ` (last error: ${last.message})` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? ` (last error: ${last.message})` : ''}`,
+  );
 }

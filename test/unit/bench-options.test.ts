@@ -5,11 +5,25 @@ import { DEFAULT_PARTITIONS, DEFAULT_ROWS, LARGE_ROWS, parseBenchArgs, UsageErro
 describe('bench options', () => {
   it('defaults to 100K, 500K and 1M rows, 1/2/4 partitions, the auto codec', () => {
     const options = parseBenchArgs([]);
-    expect(options).toMatchObject({ rows: DEFAULT_ROWS, partitions: DEFAULT_PARTITIONS, repeat: 1, compression: 'auto' });
+    expect(options).toMatchObject({
+      rows: DEFAULT_ROWS,
+      partitions: DEFAULT_PARTITIONS,
+      repeat: 1,
+      compression: 'auto',
+    });
   });
 
   it('reads sizes with suffixes, adds 10M with --large, and takes the codec', () => {
-    const options = parseBenchArgs(['--rows', '1M,100K', '--large', '--partitions=2', '--compression', 'gzip', '--repeat', '3']);
+    const options = parseBenchArgs([
+      '--rows',
+      '1M,100K',
+      '--large',
+      '--partitions=2',
+      '--compression',
+      'gzip',
+      '--repeat',
+      '3',
+    ]);
     expect(options.rows).toEqual([100_000, 1_000_000, LARGE_ROWS]);
     expect(options.partitions).toEqual([2]);
     expect(options.compression).toBe('gzip');
@@ -18,7 +32,9 @@ describe('bench options', () => {
 
   it('refuses an unknown codec, naming it and the choices', () => {
     expect(() => parseBenchArgs(['--compression', 'lz4'])).toThrow(UsageError);
-    expect(() => parseBenchArgs(['--compression', 'lz4'])).toThrow('--compression: "lz4" is not one of auto, zstd, gzip');
+    expect(() => parseBenchArgs(['--compression', 'lz4'])).toThrow(
+      '--compression: "lz4" is not one of auto, zstd, gzip',
+    );
     expect(() => parseBenchArgs(['--compression'])).toThrow('--compression needs a value');
   });
 });

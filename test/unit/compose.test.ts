@@ -12,7 +12,12 @@ import { loadPipelineFile } from '../../src/config/load';
 
 const root = resolve(__dirname, '../..');
 const file = resolve(root, 'docker-compose.yml');
-const snowflakeEnv = { SNOWFLAKE_ACCOUNT: 'acme-test', SNOWFLAKE_USER: 'LOADER', SNOWFLAKE_PASSWORD: 'not-a-secret', SNOWFLAKE_DATABASE: 'RAW' };
+const snowflakeEnv = {
+  SNOWFLAKE_ACCOUNT: 'acme-test',
+  SNOWFLAKE_USER: 'LOADER',
+  SNOWFLAKE_PASSWORD: 'not-a-secret',
+  SNOWFLAKE_DATABASE: 'RAW',
+};
 
 function compose(args: string[], env: NodeJS.ProcessEnv = {}) {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SNOWFLAKE_')));
@@ -21,7 +26,10 @@ function compose(args: string[], env: NodeJS.ProcessEnv = {}) {
 
 const probe = spawnSync('docker-compose', ['version'], { encoding: 'utf8' });
 const available = probe.status === 0;
-if (!available) console.log(`compose.test: skipping the docker-compose checks: docker-compose is not installed (${probe.error?.message ?? probe.stderr}); .ci/run installs it`);
+if (!available)
+  console.log(
+    `compose.test: skipping the docker-compose checks: docker-compose is not installed (${probe.error?.message ?? probe.stderr}); .ci/run installs it`,
+  );
 
 /** Service names in the first column of the docs' docker-compose table. */
 function documentedServices(): string[] {
@@ -52,25 +60,35 @@ describe('docker-compose.yml', () => {
     expect(services).toEqual(documented);
   });
 
-  it.skipIf(!available)('runs the Conduit worker from the Dockerfile, with replicas, secrets from the environment and the pipeline mounted', () => {
-    const result = compose(['config'], snowflakeEnv);
-    expect(result.status).toBe(0);
-    const config = parse(result.stdout) as { services: Record<string, Record<string, unknown>> };
-    const worker = config.services['conduit-worker'] as {
-      build: { dockerfile: string };
-      deploy: { replicas: number };
-      environment: Record<string, string>;
-      command: string[];
-      volumes: unknown[];
-    };
-    expect(worker.build.dockerfile).toBe('Dockerfile');
-    expect(worker.deploy.replicas).toBeGreaterThanOrEqual(2);
-    expect(worker.command).toEqual(['worker', '--config', '/config/pipeline.yaml']);
-    expect(worker.environment).toMatchObject({ ...snowflakeEnv, TEMPORAL_ADDRESS: 'temporal:7233', PGHOST: 'source-postgres' });
-    expect(JSON.stringify(worker.volumes)).toContain('/config/pipeline.yaml');
-    // Temporal persists in PostgreSQL.
-    expect((config.services.temporal as { environment: Record<string, string> }).environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'temporal-postgresql' });
-  });
+  it.skipIf(!available)(
+    'runs the Conduit worker from the Dockerfile, with replicas, secrets from the environment and the pipeline mounted',
+    () => {
+      const result = compose(['config'], snowflakeEnv);
+      expect(result.status).toBe(0);
+      const config = parse(result.stdout) as { services: Record<string, Record<string, unknown>> };
+      const worker = config.services['conduit-worker'] as {
+        build: { dockerfile: string };
+        deploy: { replicas: number };
+        environment: Record<string, string>;
+        command: string[];
+        volumes: unknown[];
+      };
+      expect(worker.build.dockerfile).toBe('Dockerfile');
+      expect(worker.deploy.replicas).toBeGreaterThanOrEqual(2);
+      expect(worker.command).toEqual(['worker', '--config', '/config/pipeline.yaml']);
+      expect(worker.environment).toMatchObject({
+        ...snowflakeEnv,
+        TEMPORAL_ADDRESS: 'temporal:7233',
+        PGHOST: 'source-postgres',
+      });
+      expect(JSON.stringify(worker.volumes)).toContain('/config/pipeline.yaml');
+      // Temporal persists in PostgreSQL.
+      expect((config.services.temporal as { environment: Record<string, string> }).environment).toMatchObject({
+        DB: 'postgres12',
+        POSTGRES_SEEDS: 'temporal-postgresql',
+      });
+    },
+  );
 });
 
 describe('Dockerfile', () => {
@@ -87,9 +105,22 @@ describe('Dockerfile', () => {
 
   it('serves a pipeline file that reads its connections from the environment compose sets', () => {
     const pipeline = readFileSync(resolve(root, 'examples/compose-pipeline.yaml'), 'utf8');
-    for (const variable of ['PGHOST', 'PGPASSWORD', 'SNOWFLAKE_ACCOUNT', 'SNOWFLAKE_PASSWORD']) expect(pipeline).toContain(`\${${variable}}`);
-    const env = { ...snowflakeEnv, PGHOST: 'source-postgres', PGPORT: '5432', PGDATABASE: 'source', PGUSER: 'conduit', PGPASSWORD: 'pw', TEMPORAL_ADDRESS: 'temporal:7233' };
+    for (const variable of ['PGHOST', 'PGPASSWORD', 'SNOWFLAKE_ACCOUNT', 'SNOWFLAKE_PASSWORD'])
+      expect(pipeline).toContain(`\${${variable}}`);
+    const env = {
+      ...snowflakeEnv,
+      PGHOST: 'source-postgres',
+      PGPORT: '5432',
+      PGDATABASE: 'source',
+      PGUSER: 'conduit',
+      PGPASSWORD: 'pw',
+      TEMPORAL_ADDRESS: 'temporal:7233',
+    };
     const config = loadPipelineFile(resolve(root, 'examples/compose-pipeline.yaml'), { env });
-    expect(config).toMatchObject({ name: 'demo', temporal: { address: 'temporal:7233', taskQueue: 'conduit' }, source: { host: 'source-postgres', ssl: 'disable' } });
+    expect(config).toMatchObject({
+      name: 'demo',
+      temporal: { address: 'temporal:7233', taskQueue: 'conduit' },
+      source: { host: 'source-postgres', ssl: 'disable' },
+    });
   });
 });

@@ -16,13 +16,19 @@ import { scratchDir } from '../support/scratch';
 
 /** CSV-like text with some repetition, large enough to take several pipe writes. */
 function sampleCsv(rows: number): Buffer {
-  const lines = Array.from({ length: rows }, (_, i) => `${i},customer_${i % 97},"a, ""quoted"" note ${i % 13}",${i % 2 ? 't' : 'f'},2024-01-${String(1 + (i % 28)).padStart(2, '0')}\n`);
+  const lines = Array.from(
+    { length: rows },
+    (_, i) =>
+      `${i},customer_${i % 97},"a, ""quoted"" note ${i % 13}",${i % 2 ? 't' : 'f'},2024-01-${String(1 + (i % 28)).padStart(2, '0')}\n`,
+  );
   return Buffer.from(lines.join(''));
 }
 
 async function compressToFile(source: Buffer, compressor: NodeJS.ReadWriteStream, file: string): Promise<void> {
   // 1 MB writes, as the extract hands them over.
-  const chunks = Array.from({ length: Math.ceil(source.length / 2 ** 20) }, (_, i) => source.subarray(i * 2 ** 20, (i + 1) * 2 ** 20));
+  const chunks = Array.from({ length: Math.ceil(source.length / 2 ** 20) }, (_, i) =>
+    source.subarray(i * 2 ** 20, (i + 1) * 2 ** 20),
+  );
   await pipeline(Readable.from(chunks), compressor, createWriteStream(file));
 }
 
@@ -66,7 +72,9 @@ describe('compressors', () => {
 
   it('fails the stream when the program exits non-zero, with its exit status and stderr', async () => {
     const failing = new ProcessCompressor('sh', ['-c', 'head -c 1000; echo "disk full" >&2; exit 3']);
-    await expect(compressToFile(csv, failing, join(dir, 'failed.zst'))).rejects.toThrow(/sh failed \(exit 3\): disk full/);
+    await expect(compressToFile(csv, failing, join(dir, 'failed.zst'))).rejects.toThrow(
+      /sh failed \(exit 3\): disk full/,
+    );
   });
 
   it('fails the stream when the program is killed, even after it wrote output', async () => {
@@ -76,6 +84,8 @@ describe('compressors', () => {
 
   it('fails the stream when the program cannot start', async () => {
     const missing = new ProcessCompressor('conduit-no-such-compressor', []);
-    await expect(compressToFile(csv, missing, join(dir, 'missing.zst'))).rejects.toThrow(/conduit-no-such-compressor could not run/);
+    await expect(compressToFile(csv, missing, join(dir, 'missing.zst'))).rejects.toThrow(
+      /conduit-no-such-compressor could not run/,
+    );
   });
 });

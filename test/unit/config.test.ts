@@ -14,8 +14,22 @@ const env = {
 function minimal(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     name: 'orders',
-    source: { type: 'postgres', host: '${PGHOST}', port: '${PGPORT}', database: 'shop', user: 'etl', password: '${PGPASSWORD}' },
-    destination: { type: 'snowflake', account: 'acme', user: 'LOADER', password: '${SF_PASSWORD}', database: 'RAW', schema: 'SHOP' },
+    source: {
+      type: 'postgres',
+      host: '${PGHOST}',
+      port: '${PGPORT}',
+      database: 'shop',
+      user: 'etl',
+      password: '${PGPASSWORD}',
+    },
+    destination: {
+      type: 'snowflake',
+      account: 'acme',
+      user: 'LOADER',
+      password: '${SF_PASSWORD}',
+      database: 'RAW',
+      schema: 'SHOP',
+    },
     tables: ['public.orders', { schema: 'sales', include: ['order*'], exclude: ['order_tmp'], partitionRows: 1000 }],
     ...overrides,
   };
@@ -34,19 +48,45 @@ function problems(document: unknown, options = {}): string[] {
 describe('pipeline definition', () => {
   it('interpolates environment variables and fills defaults', () => {
     const config = parsePipeline(minimal(), 'pipeline.yaml', { env });
-    expect(config.source).toEqual({ type: 'postgres', host: '127.0.0.1', port: 5433, database: 'shop', user: 'etl', password: 'pg-secret', ssl: 'disable' });
+    expect(config.source).toEqual({
+      type: 'postgres',
+      host: '127.0.0.1',
+      port: 5433,
+      database: 'shop',
+      user: 'etl',
+      password: 'pg-secret',
+      ssl: 'disable',
+    });
     expect(config.destination.password).toBe('sf-secret');
     expect(config.destination.protocol).toBe('https');
-    expect(config.settings).toEqual({ mode: 'full_refresh', partitionRows: 250000, maxParallelPartitions: 4, maxParallelTables: 2, identifierCase: 'preserve', onUnrepresentable: 'fail', snapshot: 'auto', heartbeatTimeoutSeconds: 30, compression: 'auto' });
+    expect(config.settings).toEqual({
+      mode: 'full_refresh',
+      partitionRows: 250000,
+      maxParallelPartitions: 4,
+      maxParallelTables: 2,
+      identifierCase: 'preserve',
+      onUnrepresentable: 'fail',
+      snapshot: 'auto',
+      heartbeatTimeoutSeconds: 30,
+      compression: 'auto',
+    });
     expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'conduit' });
     expect(config.tables).toEqual([
       { kind: 'table', schema: 'public', name: 'orders', overrides: {} },
-      { kind: 'schema', schema: 'sales', include: ['order*'], exclude: ['order_tmp'], overrides: { partitionRows: 1000, mode: undefined, maxParallelPartitions: undefined, snapshot: undefined } },
+      {
+        kind: 'schema',
+        schema: 'sales',
+        include: ['order*'],
+        exclude: ['order_tmp'],
+        overrides: { partitionRows: 1000, mode: undefined, maxParallelPartitions: undefined, snapshot: undefined },
+      },
     ]);
   });
 
   it('takes Temporal settings from the environment unless the file sets them', () => {
-    const config = parsePipeline(minimal(), 'p.yaml', { env: { ...env, TEMPORAL_ADDRESS: '10.0.0.1:7233', TEMPORAL_NAMESPACE: 'etl' } });
+    const config = parsePipeline(minimal(), 'p.yaml', {
+      env: { ...env, TEMPORAL_ADDRESS: '10.0.0.1:7233', TEMPORAL_NAMESPACE: 'etl' },
+    });
     expect(config.temporal.address).toBe('10.0.0.1:7233');
     expect(config.temporal.namespace).toBe('etl');
     const fromFile = parsePipeline(minimal({ temporal: { taskQueue: 'big' } }), 'p.yaml', { env });
@@ -54,7 +94,11 @@ describe('pipeline definition', () => {
   });
 
   it('supports ${VAR:-default}', () => {
-    const config = parsePipeline(minimal({ source: { ...(minimal().source as object), port: '${NOPE:-6543}' } }), 'p.yaml', { env });
+    const config = parsePipeline(
+      minimal({ source: { ...(minimal().source as object), port: '${NOPE:-6543}' } }),
+      'p.yaml',
+      { env },
+    );
     expect(config.source.port).toBe(6543);
   });
 
@@ -64,7 +108,13 @@ describe('pipeline definition', () => {
       sorce: {},
       destination: { type: 'bigquery', account: 'a', user: 'u', database: 'd', schema: 's', port: 'x' },
       tables: [{ name: 'no_schema' }, 42],
-      settings: { partitionRows: 0, identifierCase: 'lower', snapshot: 'sometimes', heartbeatTimeoutSeconds: 5, compression: 'lz4' },
+      settings: {
+        partitionRows: 0,
+        identifierCase: 'lower',
+        snapshot: 'sometimes',
+        heartbeatTimeoutSeconds: 5,
+        compression: 'lz4',
+      },
     });
     expect(found).toEqual(
       expect.arrayContaining([
@@ -106,8 +156,12 @@ describe('pipeline definition', () => {
     const dir = scratchDir('config');
     const file = join(dir, 'broken.yaml');
     writeFileSync(file, 'name: [unclosed');
-    expect(() => loadPipelineFile(file, { env })).toThrow(/broken\.yaml: invalid pipeline definition:\n {2}- not valid YAML/);
-    expect(() => loadPipelineFile(join(dir, 'missing.yaml'), { env })).toThrow(/missing\.yaml: invalid pipeline definition:\n {2}- cannot read the file/);
+    expect(() => loadPipelineFile(file, { env })).toThrow(
+      /broken\.yaml: invalid pipeline definition:\n {2}- not valid YAML/,
+    );
+    expect(() => loadPipelineFile(join(dir, 'missing.yaml'), { env })).toThrow(
+      /missing\.yaml: invalid pipeline definition:\n {2}- cannot read the file/,
+    );
   });
 
   it('loads JSON as well as YAML', () => {

@@ -27,12 +27,29 @@ function problems(tables: unknown[]): string[] {
 describe('incremental table entries', () => {
   it('reads cursor, look-back, key and soft delete', () => {
     const config = parsePipeline(
-      pipeline([{ name: 'public.orders', mode: 'incremental_merge', cursor: 'updated_at', lookback: '10 minutes', primaryKey: ['id'], softDelete: { column: 'deleted_at' } }]),
+      pipeline([
+        {
+          name: 'public.orders',
+          mode: 'incremental_merge',
+          cursor: 'updated_at',
+          lookback: '10 minutes',
+          primaryKey: ['id'],
+          softDelete: { column: 'deleted_at' },
+        },
+      ]),
       'p.yaml',
       { env: { P: 'x' } },
     );
     expect(config.tables[0]).toMatchObject({
-      overrides: { mode: 'incremental_merge', incremental: { cursor: 'updated_at', lookback: '10 minutes', primaryKey: ['id'], softDelete: { column: 'deleted_at', action: 'delete' } } },
+      overrides: {
+        mode: 'incremental_merge',
+        incremental: {
+          cursor: 'updated_at',
+          lookback: '10 minutes',
+          primaryKey: ['id'],
+          softDelete: { column: 'deleted_at', action: 'delete' },
+        },
+      },
     });
   });
 
@@ -58,10 +75,14 @@ describe('incremental table entries', () => {
 describe('cursor window', () => {
   const base = { column: 'updated_at', sourceType: 'timestamp without time zone' };
   it('reads (low - look-back, high] with typed bounds', () => {
-    expect(windowPredicate({ ...base, low: '2024-01-01 00:00:00', high: "2024-01-02 00:00:00", lookback: '10 minutes' })).toBe(
+    expect(
+      windowPredicate({ ...base, low: '2024-01-01 00:00:00', high: '2024-01-02 00:00:00', lookback: '10 minutes' }),
+    ).toBe(
       `"updated_at" > ('2024-01-01 00:00:00'::timestamp without time zone - interval '10 minutes') AND "updated_at" <= '2024-01-02 00:00:00'::timestamp without time zone`,
     );
-    expect(windowPredicate({ column: 'id', sourceType: 'bigint', low: '100', high: '200', lookback: '5' })).toBe(`"id" > ('100'::bigint - 5) AND "id" <= '200'::bigint`);
+    expect(windowPredicate({ column: 'id', sourceType: 'bigint', low: '100', high: '200', lookback: '5' })).toBe(
+      `"id" > ('100'::bigint - 5) AND "id" <= '200'::bigint`,
+    );
   });
 
   it('a full load reads from the start, NULL cursors included', () => {
@@ -72,14 +93,26 @@ describe('cursor window', () => {
   });
 });
 
-const column = (name: string, type: ColumnPlan['type'], nullable = true): ColumnPlan => ({ source: name, target: name, sourceType: 'x', sourceTypname: 'x', type, nullable });
+const column = (name: string, type: ColumnPlan['type'], nullable = true): ColumnPlan => ({
+  source: name,
+  target: name,
+  sourceType: 'x',
+  sourceTypname: 'x',
+  type,
+  nullable,
+});
 const T = { database: 'DB', schema: 'S', name: 't' };
 const STG = { database: 'DB', schema: 'S', name: 'stg' };
 
 describe('applying a batch', () => {
-  const columns = [column('id', { kind: 'integer', bytes: 4 }), column('v', { kind: 'text' }), column('at', { kind: 'timestamp' }), column('gone', { kind: 'boolean' })];
+  const columns = [
+    column('id', { kind: 'integer', bytes: 4 }),
+    column('v', { kind: 'text' }),
+    column('at', { kind: 'timestamp' }),
+    column('gone', { kind: 'boolean' }),
+  ];
 
-  it('appends only rows whose identity the target lacks, looking only at target rows from the batch\'s lowest cursor on', () => {
+  it("appends only rows whose identity the target lacks, looking only at target rows from the batch's lowest cursor on", () => {
     expect(appendSql(T, STG, columns.slice(0, 3), ['id', 'at'], 'at')).toBe(
       'INSERT INTO "DB"."S"."t" ("id", "v", "at") SELECT s."id", s."v", s."at" FROM "DB"."S"."stg" AS s ' +
         'WHERE NOT EXISTS (SELECT 1 FROM "DB"."S"."t" AS t WHERE (t."at" >= (SELECT MIN("at") FROM "DB"."S"."stg") OR t."at" IS NULL) ' +
@@ -88,7 +121,15 @@ describe('applying a batch', () => {
   });
 
   it('merges one row per key (latest cursor), deleting soft-deleted rows and nulling dropped columns', () => {
-    expect(mergeSql(T, STG, { columns, key: ['id'], cursor: 'at', deleteWhen: { column: 'gone', boolean: true }, dropped: ['old'] })).toBe(
+    expect(
+      mergeSql(T, STG, {
+        columns,
+        key: ['id'],
+        cursor: 'at',
+        deleteWhen: { column: 'gone', boolean: true },
+        dropped: ['old'],
+      }),
+    ).toBe(
       'MERGE INTO "DB"."S"."t" AS t USING (SELECT * FROM "DB"."S"."stg" QUALIFY ROW_NUMBER() OVER (PARTITION BY "id" ORDER BY "at" DESC) = 1) AS s ON t."id" = s."id" ' +
         'WHEN MATCHED AND COALESCE(s."gone", FALSE) THEN DELETE ' +
         'WHEN MATCHED THEN UPDATE SET t."id" = s."id", t."v" = s."v", t."at" = s."at", t."gone" = s."gone", t."old" = NULL ' +
@@ -141,11 +182,33 @@ describe('run summary', () => {
       pipeline: 'p',
       seconds: 2,
       tables: [
-        { source: 'public.a', target: 'S.a', status: 'succeeded', rows: 10, bytes: 100, partitions: 1, seconds: 1, schemaChanges: ['added column "x" DATE'], cursor: '2024-01-01 00:00:00' },
-        { source: 'public.b', target: 'S.b', status: 'succeeded', rows: 0, bytes: 0, partitions: 1, seconds: 1, schemaChanges: [], cursor: null },
+        {
+          source: 'public.a',
+          target: 'S.a',
+          status: 'succeeded',
+          rows: 10,
+          bytes: 100,
+          partitions: 1,
+          seconds: 1,
+          schemaChanges: ['added column "x" DATE'],
+          cursor: '2024-01-01 00:00:00',
+        },
+        {
+          source: 'public.b',
+          target: 'S.b',
+          status: 'succeeded',
+          rows: 0,
+          bytes: 0,
+          partitions: 1,
+          seconds: 1,
+          schemaChanges: [],
+          cursor: null,
+        },
       ],
     });
-    expect(text).toContain('  public.a: schema change: added column "x" DATE\n  public.a: cursor now 2024-01-01 00:00:00');
+    expect(text).toContain(
+      '  public.a: schema change: added column "x" DATE\n  public.a: cursor now 2024-01-01 00:00:00',
+    );
     expect(text).toContain('  public.b: cursor now not set (no cursor values yet)');
   });
 });

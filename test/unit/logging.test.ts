@@ -5,10 +5,18 @@ import { activityLogFields, createLogger, jsonLogLine, logFormatFromEnv, logLeve
 describe('activityLogFields', () => {
   const job = { pipeline: 'demo', source: { schema: 'public', name: 'orders' } };
   it('names pipeline, table and partition of an extract', () => {
-    expect(activityLogFields([{ job, partition: 7, range: {} }])).toEqual({ pipeline: 'demo', table: 'public.orders', partition: 7 });
+    expect(activityLogFields([{ job, partition: 7, range: {} }])).toEqual({
+      pipeline: 'demo',
+      table: 'public.orders',
+      partition: 7,
+    });
   });
   it('names the run key of a prepare, and the pipeline of a plan', () => {
-    expect(activityLogFields([{ job, runKey: 'abc123' }])).toEqual({ pipeline: 'demo', table: 'public.orders', runKey: 'abc123' });
+    expect(activityLogFields([{ job, runKey: 'abc123' }])).toEqual({
+      pipeline: 'demo',
+      table: 'public.orders',
+      runKey: 'abc123',
+    });
     expect(activityLogFields([{ pipeline: 'demo', tables: ['public.orders'] }])).toEqual({ pipeline: 'demo' });
   });
   it('ignores inputs it does not know', () => {
@@ -19,7 +27,12 @@ describe('activityLogFields', () => {
 
 describe('JSON lines', () => {
   it('writes time, level, message and fields as one object', () => {
-    const line = jsonLogLine({ level: 'INFO', message: 'extractPartition done', timestampNanos: 1_700_000_000_123_000_000n, meta: { table: 'public.orders', partition: 3, big: 5n, error: new Error('boom') } });
+    const line = jsonLogLine({
+      level: 'INFO',
+      message: 'extractPartition done',
+      timestampNanos: 1_700_000_000_123_000_000n,
+      meta: { table: 'public.orders', partition: 3, big: 5n, error: new Error('boom') },
+    });
     expect(JSON.parse(line)).toEqual({
       time: '2023-11-14T22:13:20.123Z',
       level: 'INFO',

@@ -14,11 +14,27 @@ function stream(isTTY = false): { out: PassThrough & { isTTY?: boolean }; lines:
 }
 
 function table(source: string, fields: Partial<TableProgress>): TableProgress {
-  return { source, state: 'extracting', partitions: 10, partitionsDone: 0, rows: 0, bytes: 0, estimatedRows: 100_000, activeBatches: [], ...fields };
+  return {
+    source,
+    state: 'extracting',
+    partitions: 10,
+    partitionsDone: 0,
+    rows: 0,
+    bytes: 0,
+    estimatedRows: 100_000,
+    activeBatches: [],
+    ...fields,
+  };
 }
 
 function progress(...tables: TableProgress[]): RunProgress {
-  return { status: { pipeline: 'demo', tables: tables.map((t) => ({ source: t.source, workflowId: `conduit/demo/${t.source}`, state: t.state })) }, tables };
+  return {
+    status: {
+      pipeline: 'demo',
+      tables: tables.map((t) => ({ source: t.source, workflowId: `conduit/demo/${t.source}`, state: t.state })),
+    },
+    tables,
+  };
 }
 
 describe('plain progress (not a terminal)', () => {
@@ -44,7 +60,13 @@ describe('plain progress (not a terminal)', () => {
     const { out, lines } = stream();
     const p = new PlainProgress(out);
     for (let s = 0; s <= 30; s++) {
-      p.update(progress(table('public.a', { rows: 10 }), table('public.b', { state: 'preparing', partitions: 0, estimatedRows: 0 })), s * 1000);
+      p.update(
+        progress(
+          table('public.a', { rows: 10 }),
+          table('public.b', { state: 'preparing', partitions: 0, estimatedRows: 0 }),
+        ),
+        s * 1000,
+      );
     }
     expect(lines()).toEqual(['public.a: extracting, 0/10 partitions, 10/100,000 rows', 'public.b: preparing, 0 rows']);
   });
@@ -59,14 +81,28 @@ describe('terminal progress', () => {
   it('redraws one bar per table in place', () => {
     const { out, text } = stream(true);
     const p = new TtyProgress(out);
-    p.update(progress(table('public.orders', { rows: 0 }), table('public.c', { state: 'succeeded', rows: 20, estimatedRows: 20 })), 0);
-    p.update(progress(table('public.orders', { rows: 50_000 }), table('public.c', { state: 'succeeded', rows: 20, estimatedRows: 20 })), 10_000);
+    p.update(
+      progress(
+        table('public.orders', { rows: 0 }),
+        table('public.c', { state: 'succeeded', rows: 20, estimatedRows: 20 }),
+      ),
+      0,
+    );
+    p.update(
+      progress(
+        table('public.orders', { rows: 50_000 }),
+        table('public.c', { state: 'succeeded', rows: 20, estimatedRows: 20 }),
+      ),
+      10_000,
+    );
     const [first, second] = text().split('\x1b[2A\x1b[J');
     expect(first.split('\n').filter(Boolean)).toEqual([
       'public.orders  [........................]    0%  extracting  0/100,000 rows',
       'public.c       [########################]  100%  succeeded   20/20 rows',
     ]);
-    expect(second.split('\n').filter(Boolean)[0]).toBe('public.orders  [############............]   50%  extracting  50,000/100,000 rows  5,000 rows/s  ETA 10s');
+    expect(second.split('\n').filter(Boolean)[0]).toBe(
+      'public.orders  [############............]   50%  extracting  50,000/100,000 rows  5,000 rows/s  ETA 10s',
+    );
   });
 
   it('computes the share done and sizes', () => {

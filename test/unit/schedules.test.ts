@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { CONDUIT_SEARCH_ATTRIBUTES as DEV_SERVER_ATTRIBUTES } from '../../src/dev/temporal';
 import { defaultScheduleId, pipelineWorkflowId, scheduleActionWorkflowId } from '../../src/ids';
 import { pipelineScheduleOptions, ScheduleOptionsError } from '../../src/schedules';
-import { CONDUIT_SEARCH_ATTRIBUTES, ConduitPipeline, ConduitStatus, registerSearchAttributesCommand } from '../../src/search-attributes';
+import {
+  CONDUIT_SEARCH_ATTRIBUTES,
+  ConduitPipeline,
+  ConduitStatus,
+  registerSearchAttributesCommand,
+} from '../../src/search-attributes';
 
 const temporal = { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'conduit' };
 
@@ -41,13 +46,17 @@ describe('pipelineScheduleOptions', () => {
       note: 'n',
     });
     expect(options.spec).toEqual({ cronExpressions: ['0 2 * * *'], timezone: 'Europe/Berlin', jitter: '5m' });
-    expect(options.action).toMatchObject({ workflowId: 'nightly-demo/trigger', args: [{ pipeline: 'demo', tables: ['public.orders'] }] });
+    expect(options.action).toMatchObject({
+      workflowId: 'nightly-demo/trigger',
+      args: [{ pipeline: 'demo', tables: ['public.orders'] }],
+    });
     expect(options.policies).toEqual({ overlap: 'BUFFER_ONE', pauseOnFailure: true });
     expect(options.state).toEqual({ paused: true, note: 'n' });
   });
 
   it('refuses what Temporal would reject or misread', () => {
-    const bad = (o: Partial<Parameters<typeof pipelineScheduleOptions>[1]>) => () => pipelineScheduleOptions(temporal, { pipeline: 'demo', ...o });
+    const bad = (o: Partial<Parameters<typeof pipelineScheduleOptions>[1]>) => () =>
+      pipelineScheduleOptions(temporal, { pipeline: 'demo', ...o });
     expect(bad({})).toThrow(/exactly one of --every/);
     expect(bad({ every: '1h', cron: '* * * * *' })).toThrow(ScheduleOptionsError);
     expect(bad({ every: 'hourly' })).toThrow('--every "hourly" is not a duration');
@@ -67,7 +76,12 @@ describe('identifiers and search attributes', () => {
 
   it('registers on the dev server exactly the keys the workflows set', () => {
     expect(DEV_SERVER_ATTRIBUTES).toBe(CONDUIT_SEARCH_ATTRIBUTES);
-    expect(Object.keys(CONDUIT_SEARCH_ATTRIBUTES)).toEqual(['ConduitPipeline', 'ConduitTable', 'ConduitMode', 'ConduitStatus']);
+    expect(Object.keys(CONDUIT_SEARCH_ATTRIBUTES)).toEqual([
+      'ConduitPipeline',
+      'ConduitTable',
+      'ConduitMode',
+      'ConduitStatus',
+    ]);
     expect([ConduitPipeline.name, ConduitStatus.name]).toEqual(['ConduitPipeline', 'ConduitStatus']);
     expect(registerSearchAttributesCommand('prod')).toBe(
       'temporal operator search-attribute create --namespace prod --name ConduitPipeline --name ConduitTable --name ConduitMode --name ConduitStatus --type Keyword',

@@ -16,12 +16,47 @@ import {
 import { partitionRanges, type ColumnPlan } from '../../src/shared';
 
 const columns: ColumnPlan[] = [
-  { source: 'id', target: 'id', sourceType: 'bigint', sourceTypname: 'int8', type: { kind: 'integer', bytes: 8 }, nullable: false },
+  {
+    source: 'id',
+    target: 'id',
+    sourceType: 'bigint',
+    sourceTypname: 'int8',
+    type: { kind: 'integer', bytes: 8 },
+    nullable: false,
+  },
   { source: 'Doc', target: 'Doc', sourceType: 'jsonb', sourceTypname: 'jsonb', type: { kind: 'json' }, nullable: true },
-  { source: 'raw "bytes"', target: 'raw "bytes"', sourceType: 'bytea', sourceTypname: 'bytea', type: { kind: 'binary' }, nullable: true },
-  { source: 'tags', target: 'tags', sourceType: 'text[]', sourceTypname: '_text', type: { kind: 'array' }, nullable: true },
-  { source: 'at', target: 'at', sourceType: 'timestamp with time zone', sourceTypname: 'timestamptz', type: { kind: 'timestamptz' }, nullable: true },
-  { source: 'x', target: 'x', sourceType: 'double precision', sourceTypname: 'float8', type: { kind: 'float', bytes: 8 }, nullable: true },
+  {
+    source: 'raw "bytes"',
+    target: 'raw "bytes"',
+    sourceType: 'bytea',
+    sourceTypname: 'bytea',
+    type: { kind: 'binary' },
+    nullable: true,
+  },
+  {
+    source: 'tags',
+    target: 'tags',
+    sourceType: 'text[]',
+    sourceTypname: '_text',
+    type: { kind: 'array' },
+    nullable: true,
+  },
+  {
+    source: 'at',
+    target: 'at',
+    sourceType: 'timestamp with time zone',
+    sourceTypname: 'timestamptz',
+    type: { kind: 'timestamptz' },
+    nullable: true,
+  },
+  {
+    source: 'x',
+    target: 'x',
+    sourceType: 'double precision',
+    sourceTypname: 'float8',
+    type: { kind: 'float', bytes: 8 },
+    nullable: true,
+  },
 ];
 
 describe('identifier quoting', () => {
@@ -69,7 +104,14 @@ describe('Snowflake SQL', () => {
         'ON_ERROR = ABORT_STATEMENT',
     );
     expect(() => copyIntoSql(shadow, columns, stage, [])).toThrow(/1 to 1000 files/);
-    expect(() => copyIntoSql(shadow, columns, stage, Array.from({ length: 1001 }, (_, i) => `f${i}`))).toThrow(/1 to 1000 files/);
+    expect(() =>
+      copyIntoSql(
+        shadow,
+        columns,
+        stage,
+        Array.from({ length: 1001 }, (_, i) => `f${i}`),
+      ),
+    ).toThrow(/1 to 1000 files/);
   });
 
   it('uploads pre-compressed files, overwriting a redone partition', () => {
@@ -83,7 +125,9 @@ describe('Snowflake SQL', () => {
   });
 
   it('swaps atomically', () => {
-    expect(swapSql({ database: 'RAW', schema: 'Shop', name: 'Orders' }, shadow)).toBe('ALTER TABLE "RAW"."Shop"."Orders" SWAP WITH "RAW"."Shop"."orders__conduit_r1"');
+    expect(swapSql({ database: 'RAW', schema: 'Shop', name: 'Orders' }, shadow)).toBe(
+      'ALTER TABLE "RAW"."Shop"."Orders" SWAP WITH "RAW"."Shop"."orders__conduit_r1"',
+    );
   });
 
   it('maps every column kind to a typed Snowflake column', () => {
@@ -106,7 +150,7 @@ describe('PostgreSQL extract SQL', () => {
     expect(extractStatement({ schema: 'Sales', name: 'Order "Items"' }, plain, range)).toEqual({
       sql:
         'COPY (SELECT "id", "Doc", to_json("tags"), ' +
-        'CASE WHEN "x" = \'Infinity\' THEN \'inf\' WHEN "x" = \'-Infinity\' THEN \'-inf\' ELSE "x"::text END ' +
+        "CASE WHEN \"x\" = 'Infinity' THEN 'inf' WHEN \"x\" = '-Infinity' THEN '-inf' ELSE \"x\"::text END " +
         'FROM "Sales"."Order ""Items""" WHERE "id" >= 100 AND "id" < 200) TO STDOUT (FORMAT csv)',
       guarded: [],
     });
@@ -119,7 +163,7 @@ describe('PostgreSQL extract SQL', () => {
     expect(statement.sql).toContain(
       "CASE WHEN NOT (\"at\" BETWEEN '0001-01-01 00:00:00+00' AND '9999-12-31 23:59:59.999999+00') " +
         "THEN (CASE WHEN set_config('conduit.edges_4', (coalesce(nullif(current_setting('conduit.edges_4', true), ''), '0')::bigint + 1)::text, true) IS NULL THEN NULL END) " +
-        "ELSE (to_json(\"at\") #>> '{}')::text END",
+        'ELSE (to_json("at") #>> \'{}\')::text END',
     );
     expect(statement.sql).toContain(`CASE WHEN octet_length("raw ""bytes""") > 8388608 THEN`);
   });
@@ -127,7 +171,9 @@ describe('PostgreSQL extract SQL', () => {
   it('builds half-open range predicates and refuses bounds that are not numbers', () => {
     expect(rangePredicate({ strategy: 'key', column: 'id' })).toBe('true');
     expect(rangePredicate({ strategy: 'key', column: 'id', to: '-5' })).toBe('"id" < -5');
-    expect(rangePredicate({ strategy: 'ctid', from: 10, to: 20 })).toBe("ctid >= '(10,0)'::tid AND ctid < '(20,0)'::tid");
+    expect(rangePredicate({ strategy: 'ctid', from: 10, to: 20 })).toBe(
+      "ctid >= '(10,0)'::tid AND ctid < '(20,0)'::tid",
+    );
     expect(() => rangePredicate({ strategy: 'key', column: 'id', from: '1; DROP TABLE x' })).toThrow(/not an integer/);
     expect(() => rangePredicate({ strategy: 'ctid', from: -1 })).toThrow(/page number/);
   });
@@ -140,6 +186,8 @@ describe('partition ranges', () => {
       { strategy: 'key', column: 'id', from: '10', to: '20' },
       { strategy: 'key', column: 'id', from: '20', to: undefined },
     ]);
-    expect(partitionRanges({ strategy: 'ctid', bounds: [] })).toEqual([{ strategy: 'ctid', from: undefined, to: undefined }]);
+    expect(partitionRanges({ strategy: 'ctid', bounds: [] })).toEqual([
+      { strategy: 'ctid', from: undefined, to: undefined },
+    ]);
   });
 });

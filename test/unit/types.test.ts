@@ -11,7 +11,11 @@ describe('PostgreSQL type classification', () => {
     expect(classifyPgType(base('numeric', ((12 << 16) | 2) + 4))).toEqual({ kind: 'decimal', precision: 12, scale: 2 });
     expect(classifyPgType(base('numeric'))).toEqual({ kind: 'decimal', precision: 0, scale: 0 });
     // numeric(5,-2) (PostgreSQL 15): the scale is stored as a signed 16-bit number
-    expect(classifyPgType(base('numeric', ((5 << 16) | (0x10000 - 2)) + 4))).toEqual({ kind: 'decimal', precision: 5, scale: -2 });
+    expect(classifyPgType(base('numeric', ((5 << 16) | (0x10000 - 2)) + 4))).toEqual({
+      kind: 'decimal',
+      precision: 5,
+      scale: -2,
+    });
   });
 
   it('maps character types with their lengths', () => {
@@ -31,12 +35,16 @@ describe('PostgreSQL type classification', () => {
     expect(classifyPgType(base('jsonb'))).toEqual({ kind: 'json' });
     expect(classifyPgType(base('bytea'))).toEqual({ kind: 'binary' });
     expect(classifyPgType({ typname: 'mood', typtype: 'e', typcategory: 'E', typmod: -1 })).toEqual({ kind: 'text' });
-    expect(classifyPgType({ typname: '_int4', typtype: 'b', typcategory: 'A', typmod: -1, elementTypname: 'int4' })).toEqual({ kind: 'array' });
+    expect(
+      classifyPgType({ typname: '_int4', typtype: 'b', typcategory: 'A', typmod: -1, elementTypname: 'int4' }),
+    ).toEqual({ kind: 'array' });
   });
 
   it('refuses types it cannot carry exactly', () => {
     expect(classifyPgType(base('point'))).toBeUndefined();
     expect(classifyPgType(base('tsvector'))).toBeUndefined();
-    expect(classifyPgType({ typname: '_point', typtype: 'b', typcategory: 'A', typmod: -1, elementTypname: 'point' })).toBeUndefined();
+    expect(
+      classifyPgType({ typname: '_point', typtype: 'b', typcategory: 'A', typmod: -1, elementTypname: 'point' }),
+    ).toBeUndefined();
   });
 });

@@ -44,10 +44,16 @@ export async function describeTable(client: Client, table: QualifiedName): Promi
   );
   const found = relation.rows[0];
   if (!found) {
-    throw new PermanentError(`source table ${quoteTable(table.schema, table.name)} does not exist (or the user cannot see it)`, 'SourceTableNotFound');
+    throw new PermanentError(
+      `source table ${quoteTable(table.schema, table.name)} does not exist (or the user cannot see it)`,
+      'SourceTableNotFound',
+    );
   }
   if (!['r', 'p'].includes(found.relkind)) {
-    throw new PermanentError(`${quoteTable(table.schema, table.name)} is not a table (relkind ${found.relkind}); only tables can be partitioned and copied`, 'SourceNotATable');
+    throw new PermanentError(
+      `${quoteTable(table.schema, table.name)} is not a table (relkind ${found.relkind}); only tables can be partitioned and copied`,
+      'SourceNotATable',
+    );
   }
   // Domains are followed to their base type (a domain over a domain too) so values map by what they hold.
   const { rows } = await client.query<ColumnRow>(
@@ -73,7 +79,10 @@ export async function describeTable(client: Client, table: QualifiedName): Promi
     [found.oid],
   );
   if (rows.length === 0) {
-    throw new PermanentError(`source table ${quoteTable(table.schema, table.name)} has no columns`, 'SourceTableEmptyShape');
+    throw new PermanentError(
+      `source table ${quoteTable(table.schema, table.name)} has no columns`,
+      'SourceTableEmptyShape',
+    );
   }
   const columns = rows.map((row): SourceColumn => {
     const type: PgColumnType = {
@@ -83,10 +92,23 @@ export async function describeTable(client: Client, table: QualifiedName): Promi
       typmod: row.typmod,
       elementTypname: row.element_typname ?? undefined,
     };
-    return { name: row.attname, displayType: row.display, typname: row.typname, kind: classifyPgType(type), nullable: !row.attnotnull };
+    return {
+      name: row.attname,
+      displayType: row.display,
+      typname: row.typname,
+      kind: classifyPgType(type),
+      nullable: !row.attnotnull,
+    };
   });
-  const keyRow = rows.find((row) => row.is_key && row.key_columns === 1 && ['int2', 'int4', 'int8'].includes(row.typname));
-  return { name: table, columns, integerKey: keyRow?.attname, primaryKey: rows.filter((row) => row.is_key).map((row) => row.attname) };
+  const keyRow = rows.find(
+    (row) => row.is_key && row.key_columns === 1 && ['int2', 'int4', 'int8'].includes(row.typname),
+  );
+  return {
+    name: table,
+    columns,
+    integerKey: keyRow?.attname,
+    primaryKey: rows.filter((row) => row.is_key).map((row) => row.attname),
+  };
 }
 
 /**
@@ -99,7 +121,11 @@ export interface NumericSize {
   hasNaN: boolean;
 }
 
-export async function measureNumerics(client: Client, table: QualifiedName, columns: string[]): Promise<Map<string, NumericSize>> {
+export async function measureNumerics(
+  client: Client,
+  table: QualifiedName,
+  columns: string[],
+): Promise<Map<string, NumericSize>> {
   const result = new Map<string, NumericSize>();
   if (columns.length === 0) return result;
   const selects = columns.map((name, i) => {

@@ -22,7 +22,8 @@ const PERMANENT_CODES: Record<string, string> = {
   '28000': 'source authorization failed (pg_hba.conf or the role does not allow this login)',
   '3D000': 'source database does not exist (check source.database)',
   '42P01': 'source table does not exist',
-  '42501': "insufficient privilege on the source (grant the pipeline's user USAGE on the schema and SELECT on the table)",
+  '42501':
+    "insufficient privilege on the source (grant the pipeline's user USAGE on the schema and SELECT on the table)",
   '42703': 'source column does not exist',
 };
 
@@ -40,14 +41,20 @@ export async function connectPostgres(source: PostgresSource): Promise<Client> {
     for (const statement of SESSION_SETTINGS) await client.query(statement);
   } catch (error) {
     await client.end().catch(() => undefined);
-    throw classifyPostgresError(error, `connecting to PostgreSQL at ${source.host}:${source.port}/${source.database} as ${source.user}`);
+    throw classifyPostgresError(
+      error,
+      `connecting to PostgreSQL at ${source.host}:${source.port}/${source.database} as ${source.user}`,
+    );
   }
   return client;
 }
 
 function clientConfig(source: PostgresSource): ClientConfig {
   if (source.password === undefined) {
-    throw new PermanentError('the source password is not resolved: set the environment variable named in the pipeline file where the worker runs', 'MissingSecret');
+    throw new PermanentError(
+      'the source password is not resolved: set the environment variable named in the pipeline file where the worker runs',
+      'MissingSecret',
+    );
   }
   return {
     host: source.host,
@@ -55,7 +62,13 @@ function clientConfig(source: PostgresSource): ClientConfig {
     database: source.database,
     user: source.user,
     password: source.password,
-    ssl: source.ssl === 'disable' ? false : { rejectUnauthorized: source.ssl === 'verify-full', ca: source.sslRootCert ? readCa(source.sslRootCert) : undefined },
+    ssl:
+      source.ssl === 'disable'
+        ? false
+        : {
+            rejectUnauthorized: source.ssl === 'verify-full',
+            ca: source.sslRootCert ? readCa(source.sslRootCert) : undefined,
+          },
     connectionTimeoutMillis: 15_000,
   };
 }

@@ -9,7 +9,9 @@ import { quoteIdent, quoteLiteral, quoteTable } from './sql';
 
 /** The largest cursor value now, as PostgreSQL prints it; undefined when every row's cursor is NULL. */
 export async function maxCursor(client: Client, table: QualifiedName, column: string): Promise<string | undefined> {
-  const { rows } = await client.query<{ high: string | null }>(`SELECT max(${quoteIdent(column)})::text AS high FROM ${quoteTable(table.schema, table.name)}`);
+  const { rows } = await client.query<{ high: string | null }>(
+    `SELECT max(${quoteIdent(column)})::text AS high FROM ${quoteTable(table.schema, table.name)}`,
+  );
   return rows[0]?.high ?? undefined;
 }
 
@@ -17,7 +19,9 @@ export async function maxCursor(client: Client, table: QualifiedName, column: st
 function lowerBound(window: CursorWindow, low: string): string {
   const value = `${quoteLiteral(low)}::${window.sourceType}`;
   if (!window.lookback) return value;
-  return /^\d+$/.test(window.lookback) ? `(${value} - ${window.lookback})` : `(${value} - interval ${quoteLiteral(window.lookback)})`;
+  return /^\d+$/.test(window.lookback)
+    ? `(${value} - ${window.lookback})`
+    : `(${value} - interval ${quoteLiteral(window.lookback)})`;
 }
 
 /**

@@ -25,9 +25,15 @@ export function edgeRule(column: ColumnPlan): EdgeRule | undefined {
   const type = column.type;
   switch (type.kind) {
     case 'date':
-      return { condition: `NOT (${c} BETWEEN '0001-01-01' AND '9999-12-31')`, description: "dates outside years 1–9999 (including ±infinity and BC)" };
+      return {
+        condition: `NOT (${c} BETWEEN '0001-01-01' AND '9999-12-31')`,
+        description: 'dates outside years 1–9999 (including ±infinity and BC)',
+      };
     case 'timestamp':
-      return { condition: `NOT (${c} BETWEEN '0001-01-01' AND '9999-12-31 23:59:59.999999')`, description: 'timestamps outside years 1–9999 (including ±infinity and BC)' };
+      return {
+        condition: `NOT (${c} BETWEEN '0001-01-01' AND '9999-12-31 23:59:59.999999')`,
+        description: 'timestamps outside years 1–9999 (including ±infinity and BC)',
+      };
     case 'timestamptz':
       return {
         condition: `NOT (${c} BETWEEN '0001-01-01 00:00:00+00' AND '9999-12-31 23:59:59.999999+00')`,
@@ -44,7 +50,9 @@ export function edgeRule(column: ColumnPlan): EdgeRule | undefined {
       }
       return {
         condition: parts.join(' OR '),
-        description: column.sizedFromData ? `NaN or numbers that do not fit NUMBER(${type.precision},${type.scale})` : 'NaN',
+        description: column.sizedFromData
+          ? `NaN or numbers that do not fit NUMBER(${type.precision},${type.scale})`
+          : 'NaN',
       };
     }
     case 'text':

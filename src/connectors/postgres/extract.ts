@@ -30,7 +30,12 @@ export interface ExtractStatement {
  * destination cannot hold are written as NULL and counted (see edges.ts); the caller decides whether
  * that fails the table.
  */
-export function extractStatement(table: QualifiedName, columns: ColumnPlan[], range: PartitionRange, window?: CursorWindow): ExtractStatement {
+export function extractStatement(
+  table: QualifiedName,
+  columns: ColumnPlan[],
+  range: PartitionRange,
+  window?: CursorWindow,
+): ExtractStatement {
   const guarded: number[] = [];
   const select = columns.map((column, index) => {
     const expression = extractExpression(column.source, column.type, column.sourceTypname);
@@ -73,7 +78,13 @@ export async function extractToFile(
         callback(null, chunk);
       },
     });
-    await pipeline(copy, batchChunks(COMPRESSOR_INPUT_BATCH_BYTES), createCompressor(codec), counter, createWriteStream(file, { highWaterMark: 1024 * 1024 }));
+    await pipeline(
+      copy,
+      batchChunks(COMPRESSOR_INPUT_BATCH_BYTES),
+      createCompressor(codec),
+      counter,
+      createWriteStream(file, { highWaterMark: 1024 * 1024 }),
+    );
     progress.rows = copy.rowCount;
     const edges = await readEdgeCounters(client, statement.guarded);
     await client.query('COMMIT');

@@ -33,12 +33,15 @@ export async function planPartitions(
   window?: string,
 ): Promise<PartitionPlan> {
   const relation = quoteTable(table.schema, table.name);
-  const { rows: countRows } = await client.query<{ count: string }>(`SELECT count(*) AS count FROM ${relation}${window ? ` WHERE ${window}` : ''}`);
+  const { rows: countRows } = await client.query<{ count: string }>(
+    `SELECT count(*) AS count FROM ${relation}${window ? ` WHERE ${window}` : ''}`,
+  );
   const rows = Number(countRows[0].count);
   const partitions = Math.max(1, Math.ceil(rows / partitionRows));
 
   if (integerKey !== undefined) {
-    const bounds = partitions === 1 ? [] : await keyBounds(client, relation, quoteIdent(integerKey), rows, partitions, window);
+    const bounds =
+      partitions === 1 ? [] : await keyBounds(client, relation, quoteIdent(integerKey), rows, partitions, window);
     return { rows, partitioning: { strategy: 'key', column: integerKey, bounds } };
   }
   if (window) return { rows, partitioning: { strategy: 'ctid', bounds: [] } };
@@ -51,7 +54,8 @@ export async function planPartitions(
   const count = Math.min(partitions, Math.max(pages, 1));
   const pagesPerPartition = Math.ceil(pages / count);
   const bounds: number[] = [];
-  for (let page = pagesPerPartition; page < pages && bounds.length < count - 1; page += pagesPerPartition) bounds.push(page);
+  for (let page = pagesPerPartition; page < pages && bounds.length < count - 1; page += pagesPerPartition)
+    bounds.push(page);
   return { rows, partitioning: { strategy: 'ctid', bounds } };
 }
 
@@ -59,9 +63,18 @@ export async function planPartitions(
  * Keys at row positions step + 1, 2·step + 1, … (1-based, in key order), exactly or from a sample.
  * A window's rows are ranked exactly: a sample of the table's pages would hold few of them.
  */
-async function keyBounds(client: Client, relation: string, key: string, rows: number, partitions: number, window?: string): Promise<string[]> {
+async function keyBounds(
+  client: Client,
+  relation: string,
+  key: string,
+  rows: number,
+  partitions: number,
+  window?: string,
+): Promise<string[]> {
   const step = Math.ceil(rows / partitions);
-  const positions = Array.from({ length: partitions - 1 }, (_, i) => (i + 1) * step).filter((position) => position < rows);
+  const positions = Array.from({ length: partitions - 1 }, (_, i) => (i + 1) * step).filter(
+    (position) => position < rows,
+  );
   const where = window ? ` WHERE ${window}` : '';
   const { rows: range } = await client.query<{ low: string | null; high: string | null }>(
     `SELECT min(${key})::text AS low, max(${key})::text AS high FROM ${relation}${where}`,

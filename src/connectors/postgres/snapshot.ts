@@ -28,7 +28,10 @@ export async function importSnapshot(client: Client, id: string): Promise<void> 
     const err = error as Error & { code?: string };
     // 22023 invalid_parameter_value: the snapshot's exporting transaction is gone.
     if (err.code === '22023') {
-      throw new PermanentError(`the table's shared snapshot ${id} no longer exists (the transaction holding it ended): ${err.message}`, SNAPSHOT_LOST);
+      throw new PermanentError(
+        `the table's shared snapshot ${id} no longer exists (the transaction holding it ended): ${err.message}`,
+        SNAPSHOT_LOST,
+      );
     }
     throw error;
   }

@@ -14,11 +14,37 @@ export interface PgColumnType {
   elementTypname?: string;
 }
 
-const TEXT_TYPES = new Set(['text', 'varchar', 'bpchar', 'name', 'citext', 'inet', 'cidr', 'macaddr', 'macaddr8', 'xml', 'timetz']);
+const TEXT_TYPES = new Set([
+  'text',
+  'varchar',
+  'bpchar',
+  'name',
+  'citext',
+  'inet',
+  'cidr',
+  'macaddr',
+  'macaddr8',
+  'xml',
+  'timetz',
+]);
 /** Element types an array may have and still be sent as JSON. */
 const ARRAY_ELEMENTS = new Set([
-  'int2', 'int4', 'int8', 'numeric', 'float4', 'float8', 'bool', 'text', 'varchar', 'bpchar', 'uuid', 'date',
-  'timestamp', 'timestamptz', 'json', 'jsonb',
+  'int2',
+  'int4',
+  'int8',
+  'numeric',
+  'float4',
+  'float8',
+  'bool',
+  'text',
+  'varchar',
+  'bpchar',
+  'uuid',
+  'date',
+  'timestamp',
+  'timestamptz',
+  'json',
+  'jsonb',
 ]);
 
 /** Maps a PostgreSQL type to the neutral column kind; undefined when Conduit cannot carry it exactly. */

@@ -103,7 +103,10 @@ function endpoint(destination: SnowflakeDestination): string {
 }
 
 /** Opens a session, runs `work`, and always closes the session. */
-export async function withSnowflake<T>(destination: SnowflakeDestination, work: (session: SnowflakeSession) => Promise<T>): Promise<T> {
+export async function withSnowflake<T>(
+  destination: SnowflakeDestination,
+  work: (session: SnowflakeSession) => Promise<T>,
+): Promise<T> {
   const session = await connectSnowflake(destination);
   try {
     return await work(session);
@@ -119,7 +122,8 @@ function classifySnowflakeError(error: unknown, doing: string): Error {
   const err = error as Error & { code?: string | number; sqlState?: string };
   const code = err.code === undefined ? undefined : String(err.code);
   const message = `${doing}: ${err.message}`;
-  if (code !== undefined && PERMANENT_LOGIN_CODES.has(code)) return new PermanentError(`Snowflake login refused (${code}) ${message}`, 'SnowflakeLogin');
+  if (code !== undefined && PERMANENT_LOGIN_CODES.has(code))
+    return new PermanentError(`Snowflake login refused (${code}) ${message}`, 'SnowflakeLogin');
   // SQLSTATE class 42 is a compilation error: missing objects, privileges, syntax.
   if (err.sqlState?.startsWith('42')) return new PermanentError(message, 'SnowflakeCompilation');
   return new Error(message, { cause: error });

@@ -112,13 +112,16 @@ export function dropStageSql(stage: TableRef): string {
 
 /** The shadow table is created empty, typed, and marked with the run that owns it. */
 export function createShadowTableSql(shadow: TableRef, columns: ColumnPlan[], runMarker: string): string {
-  const definitions = columns.map((c) => `${quoteIdent(c.target)} ${snowflakeType(c.type)}${c.nullable ? '' : ' NOT NULL'}`);
+  const definitions = columns.map(
+    (c) => `${quoteIdent(c.target)} ${snowflakeType(c.type)}${c.nullable ? '' : ' NOT NULL'}`,
+  );
   return `CREATE OR REPLACE TABLE ${tableSql(shadow)} (${definitions.join(', ')}) COMMENT = ${quoteLiteral(runMarker)}`;
 }
 
 /** Uploads an already compressed local file; OVERWRITE makes a redone partition replace its earlier file. */
 export function putFileSql(localPath: string, codec: Codec, stage: TableRef): string {
-  if (/['\\]/.test(localPath)) throw new Error(`local staging path must not contain quotes or backslashes: ${localPath}`);
+  if (/['\\]/.test(localPath))
+    throw new Error(`local staging path must not contain quotes or backslashes: ${localPath}`);
   return `PUT 'file://${localPath}' @${tableSql(stage)} AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = ${CODEC_FORMAT[codec].snowflake} OVERWRITE = TRUE`;
 }
 
@@ -132,7 +135,8 @@ export const MAX_FILES_PER_COPY = 1000;
  * by workers with different codecs.
  */
 export function copyIntoSql(shadow: TableRef, columns: ColumnPlan[], stage: TableRef, files: string[]): string {
-  if (files.length === 0 || files.length > MAX_FILES_PER_COPY) throw new Error(`COPY takes 1 to ${MAX_FILES_PER_COPY} files, got ${files.length}`);
+  if (files.length === 0 || files.length > MAX_FILES_PER_COPY)
+    throw new Error(`COPY takes 1 to ${MAX_FILES_PER_COPY} files, got ${files.length}`);
   const targets = columns.map((c) => quoteIdent(c.target)).join(', ');
   const values = columns.map((c, i) => loadExpression(c.type, i + 1)).join(', ');
   const fileList = files.map(quoteLiteral).join(', ');

@@ -65,7 +65,13 @@ export function dropNotNullSql(table: TableRef, column: string): string {
  * rows from the batch's lowest cursor on (or without one) can match: Snowflake prunes the older
  * micro-partitions of an append-only table instead of scanning the whole target for every batch.
  */
-export function appendSql(target: TableRef, staging: TableRef, columns: ColumnPlan[], identity: string[], cursor: string): string {
+export function appendSql(
+  target: TableRef,
+  staging: TableRef,
+  columns: ColumnPlan[],
+  identity: string[],
+  cursor: string,
+): string {
   const list = columns.map((c) => quoteIdent(c.target)).join(', ');
   const values = columns.map((c) => `s.${quoteIdent(c.target)}`).join(', ');
   const same = identity.map((c) => `t.${quoteIdent(c)} IS NOT DISTINCT FROM s.${quoteIdent(c)}`).join(' AND ');
@@ -100,7 +106,10 @@ function deletedSql(deleteWhen: NonNullable<MergeShape['deleteWhen']>): string {
 export function mergeSql(target: TableRef, staging: TableRef, shape: MergeShape): string {
   const q = quoteIdent;
   const on = shape.key.map((k) => `t.${q(k)} = s.${q(k)}`).join(' AND ');
-  const sets = [...shape.columns.map((c) => `t.${q(c.target)} = s.${q(c.target)}`), ...shape.dropped.map((d) => `t.${q(d)} = NULL`)].join(', ');
+  const sets = [
+    ...shape.columns.map((c) => `t.${q(c.target)} = s.${q(c.target)}`),
+    ...shape.dropped.map((d) => `t.${q(d)} = NULL`),
+  ].join(', ');
   const list = shape.columns.map((c) => q(c.target)).join(', ');
   const values = shape.columns.map((c) => `s.${q(c.target)}`).join(', ');
   const deleted = shape.deleteWhen ? deletedSql(shape.deleteWhen) : undefined;

@@ -71,16 +71,21 @@ export function diffSchema(source: ColumnPlan[], target: TargetColumn[]): Schema
       changes.push({ kind: 'widen', column, from });
     } else if (column.type.kind === 'integer' || column.type.kind === 'decimal') {
       const [precision, scale] = wanted.match(/\d+/g)?.map(Number) ?? [];
-      if (scale !== existing.scale) incompatible.push(`"${column.source}" changed scale: ${from} to ${wanted} (Snowflake cannot change a NUMBER's scale)`);
+      if (scale !== existing.scale)
+        incompatible.push(
+          `"${column.source}" changed scale: ${from} to ${wanted} (Snowflake cannot change a NUMBER's scale)`,
+        );
       else if (precision > (existing.precision ?? 38)) changes.push({ kind: 'widen', column, from });
     }
-    if (column.nullable && !existing.nullable) changes.push({ kind: 'drop-not-null', column: column.target, reason: 'nullable in the source now' });
+    if (column.nullable && !existing.nullable)
+      changes.push({ kind: 'drop-not-null', column: column.target, reason: 'nullable in the source now' });
   }
   const sourceNames = new Set(source.map((c) => c.target));
   for (const existing of target) {
     if (sourceNames.has(existing.name)) continue;
     changes.push({ kind: 'source-dropped', column: existing.name });
-    if (!existing.nullable) changes.push({ kind: 'drop-not-null', column: existing.name, reason: 'dropped from the source' });
+    if (!existing.nullable)
+      changes.push({ kind: 'drop-not-null', column: existing.name, reason: 'dropped from the source' });
   }
   return { changes, incompatible };
 }

@@ -22,7 +22,9 @@ export function streamUploadsWithoutCopies(): void {
   let axios: AxiosInstanceLike;
   try {
     // The SDK's own copy of axios: the one whose default instance its GCS client uses.
-    axios = require(require.resolve('axios', { paths: [dirname(require.resolve('snowflake-sdk'))] })) as AxiosInstanceLike;
+    axios = require(
+      require.resolve('axios', { paths: [dirname(require.resolve('snowflake-sdk'))] }),
+    ) as AxiosInstanceLike;
   } catch {
     return;
   }
