@@ -1,3 +1,4 @@
+import './quiet-node-notice.js';
 import snowflake from 'snowflake-sdk';
 import type { SnowflakeDestination } from '../../config/pipeline';
 import { PermanentError } from '../errors';
