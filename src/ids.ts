@@ -39,6 +39,3 @@ export function scheduleActionWorkflowId(scheduleId: string): string {
 
 /** Signal by which a table's snapshot holder hands the exported snapshot's ID to its table workflow. */
 export const SNAPSHOT_READY_SIGNAL = 'snapshotReady';
-
-/** Failure type of an extract whose shared snapshot no longer exists: the table establishes a new one. */
-export const SNAPSHOT_LOST = 'SnapshotLost';

@@ -10,6 +10,7 @@ import { putFileSql, tableRef } from '../connectors/snowflake/dialect';
 import { faultPoint } from '../faults';
 import { qualifiedName, type ExtractPartitionInput, type PartitionResult } from '../shared';
 import { pipelineConfig, runActivity, type ActivityContext, type ReportProgress } from './context';
+import { FailureType } from '../failure-types';
 
 /**
  * Staged file of a partition: deterministic, so a redone partition overwrites its own earlier upload.
@@ -92,7 +93,7 @@ function checkUnrepresentable(
       : 'values over Snowflake\'s size limits have no text form; use "null" or exclude the column';
   throw new PermanentError(
     `${qualifiedName(input.job.source)} has values Snowflake cannot hold exactly: ${list.join('; ')}. Nothing was loaded; ${advice}`,
-    'UnrepresentableValue',
+    FailureType.UnrepresentableValue,
   );
 }
 

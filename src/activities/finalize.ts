@@ -13,6 +13,7 @@ import {
 import { faultPoint } from '../faults';
 import { qualifiedName, type PreparedTable, type QualifiedName, type TableJob } from '../shared';
 import { runActivity, pipelineConfig, type ActivityContext } from './context';
+import { FailureType } from '../failure-types';
 
 export interface FinalizeInput {
   job: TableJob;
@@ -38,7 +39,7 @@ export function swapTableActivity(context: ActivityContext) {
         if (shadowComment !== prepared.runMarker) {
           throw new PermanentError(
             `shadow table ${qualifiedName(prepared.shadow)} of this run is missing, so ${qualifiedName(job.target)} cannot be replaced; rerun the pipeline`,
-            'ShadowMissing',
+            FailureType.ShadowMissing,
           );
         }
         const target = tableRef(database, job.target);

@@ -4,6 +4,7 @@ import { copyIntoSql, countRowsSql, MAX_FILES_PER_COPY, tableRef } from '../conn
 import { faultPoint } from '../faults';
 import { qualifiedName, type PreparedTable, type TableJob } from '../shared';
 import { runActivity, pipelineConfig, type ActivityContext } from './context';
+import { FailureType } from '../failure-types';
 
 export interface LoadTableInput {
   job: TableJob;
@@ -42,7 +43,7 @@ export function loadTableActivity(context: ActivityContext) {
             else if (field(row, 'file') !== undefined) {
               throw new PermanentError(
                 `loading ${String(field(row, 'file'))} into ${qualifiedName(prepared.shadow)} ended with status ${status}: ${String(field(row, 'first_error') ?? '')}`,
-                'LoadFailed',
+                FailureType.LoadFailed,
               );
             }
           }
@@ -72,7 +73,7 @@ export function verifyTableActivity(context: ActivityContext) {
         if (loaded !== expectedRows) {
           throw new PermanentError(
             `verification failed for ${qualifiedName(job.source)}: extracted ${expectedRows} rows but ${qualifiedName(prepared.shadow)} holds ${loaded}; the target was left untouched`,
-            'VerificationFailed',
+            FailureType.VerificationFailed,
           );
         }
         return loaded;

@@ -7,6 +7,7 @@ import { classifyPostgresError, connectPostgres } from '../connectors/postgres/c
 import { quoteTable } from '../connectors/postgres/sql';
 import { qualifiedName, type PipelinePlan, type PipelineRunInput, type TableJob } from '../shared';
 import { runActivity, pipelineConfig, type ActivityContext } from './context';
+import { FailureType } from '../failure-types';
 
 /** Resolves the pipeline's table selection against the source catalog into one job per table. */
 export function planPipelineActivity(context: ActivityContext) {
@@ -41,7 +42,7 @@ async function resolveTables(client: Client, config: PipelineConfig): Promise<Ta
       if (!existing.includes(selection.name)) {
         throw new PermanentError(
           `table ${quoteTable(selection.schema, selection.name)} named in ${config.file} does not exist in the source (or the user cannot see it)`,
-          'SourceTableNotFound',
+          FailureType.SourceTableNotFound,
         );
       }
       addJob(jobs, config, selection, selection.name, selection.target);
@@ -62,7 +63,7 @@ async function resolveTables(client: Client, config: PipelineConfig): Promise<Ta
   if (jobs.size === 0) {
     throw new PermanentError(
       `pipeline "${config.name}" selects no tables: check the schemas and include/exclude patterns in ${config.file}`,
-      'NoTables',
+      FailureType.NoTables,
     );
   }
   return [...jobs.values()];
@@ -113,7 +114,7 @@ function markFullRefresh(jobs: TableJob[], requested: string[], pipeline: string
           .join(', ') || 'none';
       throw new PermanentError(
         `--full-refresh "${raw}": not an incremental table of this run of pipeline "${pipeline}" (incremental tables: ${known})`,
-        'UnknownTable',
+        FailureType.UnknownTable,
       );
     }
     job.fullRefresh = true;
@@ -129,7 +130,7 @@ function filterTables(jobs: TableJob[], requested: string[] | undefined, pipelin
       const known = jobs.map((j) => qualifiedName(j.source)).join(', ');
       throw new PermanentError(
         `table "${raw}" is not part of pipeline "${pipeline}" (its tables: ${known})`,
-        'UnknownTable',
+        FailureType.UnknownTable,
       );
     }
     return job;
@@ -145,7 +146,7 @@ function checkTargetCollisions(jobs: TableJob[]): void {
     if (other) {
       throw new PermanentError(
         `source tables ${other} and ${qualifiedName(job.source)} would both load into ${key}: give one a different \`target\` name`,
-        'TargetCollision',
+        FailureType.TargetCollision,
       );
     }
     seen.set(key, qualifiedName(job.source));

@@ -41,6 +41,7 @@ import {
 import { pipelineConfig, runActivity, type ActivityContext } from './context';
 import { planColumns, type PrepareTableInput } from './prepare';
 import { readState } from './state';
+import { FailureType } from '../failure-types';
 
 /** Column kinds whose order is the order rows are written in: usable as a cursor. */
 const ORDERABLE = new Set(['integer', 'decimal', 'date', 'timestamp', 'timestamptz']);
@@ -80,7 +81,7 @@ export function prepareIncrementalActivity(context: ActivityContext) {
             throw new PermanentError(
               `${qualifiedName(job.source)} changed incompatibly with ${qualifiedName(job.target)}: ${diff.incompatible.join('; ')}. ` +
                 `Nothing was loaded; reload the table whole with: conduit run --config <file> --full-refresh ${qualifiedName(job.source)}`,
-              'IncompatibleSchemaChange',
+              FailureType.IncompatibleSchemaChange,
             );
           }
           for (const change of diff.changes) await applyChange(session, target, change);
@@ -130,7 +131,7 @@ export function incrementalSpec(job: TableJob): IncrementalSpec {
   if (!job.incremental)
     throw new PermanentError(
       `${qualifiedName(job.source)} is in mode ${job.mode} but has no cursor column configured`,
-      'InvalidConfig',
+      FailureType.InvalidConfig,
     );
   return job.incremental;
 }
@@ -145,28 +146,29 @@ async function readSource(
   const columns = await planColumns(client, job, table.columns, identifierCase);
   const where = quoteTable(job.source.schema, job.source.name);
   const cursor = columns.find((c) => c.source === spec.cursor);
-  if (!cursor) throw new PermanentError(`cursor column "${spec.cursor}" does not exist in ${where}`, 'InvalidCursor');
+  if (!cursor)
+    throw new PermanentError(`cursor column "${spec.cursor}" does not exist in ${where}`, FailureType.InvalidCursor);
   if (!ORDERABLE.has(cursor.type.kind)) {
     throw new PermanentError(
       `cursor column "${spec.cursor}" of ${where} is ${cursor.sourceType}; use an integer, numeric, date or timestamp column`,
-      'InvalidCursor',
+      FailureType.InvalidCursor,
     );
   }
   const primaryKey = spec.primaryKey ?? table.primaryKey;
   for (const name of primaryKey) {
     if (!columns.some((c) => c.source === name))
-      throw new PermanentError(`primaryKey column "${name}" does not exist in ${where}`, 'InvalidKey');
+      throw new PermanentError(`primaryKey column "${name}" does not exist in ${where}`, FailureType.InvalidKey);
   }
   if (job.mode === 'incremental_merge' && primaryKey.length === 0) {
     throw new PermanentError(
       `${where} has no primary key; incremental_merge needs one: set primaryKey in the table's entry`,
-      'InvalidKey',
+      FailureType.InvalidKey,
     );
   }
   if (spec.softDelete && !columns.some((c) => c.source === spec.softDelete?.column)) {
     throw new PermanentError(
       `softDelete column "${spec.softDelete.column}" does not exist in ${where}`,
-      'InvalidConfig',
+      FailureType.InvalidConfig,
     );
   }
   return { columns, primaryKey, integerKey: table.integerKey, high: await maxCursor(client, job.source, spec.cursor) };

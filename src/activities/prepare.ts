@@ -23,6 +23,7 @@ import {
   type UnrepresentablePolicy,
 } from '../shared';
 import { runActivity, pipelineConfig, type ActivityContext } from './context';
+import { FailureType } from '../failure-types';
 
 /** Snowflake's NUMBER holds at most this many digits. */
 const MAX_NUMBER_PRECISION = 38;
@@ -86,7 +87,7 @@ export async function planColumns(
     const list = unsupported.map((c) => `"${c.name}" ${c.displayType}`).join(', ');
     throw new PermanentError(
       `table ${table} has columns of types Conduit cannot carry exactly: ${list}; exclude the table or change the column types`,
-      'UnsupportedType',
+      FailureType.UnsupportedType,
     );
   }
 
@@ -123,7 +124,7 @@ export async function planColumns(
     if (other !== undefined) {
       throw new PermanentError(
         `columns "${other}" and "${plan.source}" of ${table} both become "${plan.target}" in Snowflake; use identifierCase: preserve`,
-        'TargetCollision',
+        FailureType.TargetCollision,
       );
     }
     seen.set(plan.target, plan.source);
@@ -156,7 +157,7 @@ function sizeFromData(plan: ColumnPlan, size: NumericSize, policy: Unrepresentab
   if (policy === 'fail') {
     throw new PermanentError(
       `column "${plan.source}" of ${table} (${plan.sourceType}) ${problem}. Nothing was loaded; set settings.onUnrepresentable to "null" or "string"`,
-      'UnrepresentableValue',
+      FailureType.UnrepresentableValue,
     );
   }
   // Keep the fraction digits the values have (up to 37) and NULL the outliers too large for the rest.

@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import { Duplex, type Readable, type Writable } from 'node:stream';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
 import { PermanentError } from './errors';
+import { FailureType } from '../failure-types';
 
 /**
  * How staged files are compressed. Both are formats Snowflake's PUT and COPY read natively.
@@ -45,7 +46,7 @@ export function codecFor(setting: CompressionSetting, zstdPresent: boolean): Cod
   if (setting === 'auto') return 'gzip';
   throw new PermanentError(
     'settings.compression is "zstd" but this worker cannot run the zstd program: install it (Debian/Ubuntu: apt-get install zstd) or set settings.compression to "auto" or "gzip"',
-    'CompressionUnavailable',
+    FailureType.CompressionUnavailable,
   );
 }
 

@@ -1,3 +1,5 @@
+import type { FailureType } from '../failure-types';
+
 /**
  * An error that retrying cannot fix (bad credentials, a missing table, an unsupported type).
  * Connectors throw it; the activity layer turns it into a non-retryable Temporal failure.
@@ -6,7 +8,7 @@ export class PermanentError extends Error {
   constructor(
     message: string,
     /** A short stable name for the cause, shown as the failure type in Temporal. */
-    readonly kind: string,
+    readonly kind: FailureType,
   ) {
     super(message);
     this.name = 'PermanentError';

@@ -25,13 +25,7 @@ export const planning = proxyActivities<Pick<ConduitActivities, 'planPipeline'>>
   retry,
 });
 
-export function preparing(job: TableJob) {
-  return proxyActivities<Pick<ConduitActivities, 'prepareTable' | 'prepareIncremental'>>({
-    startToCloseTimeout: '30m',
-    heartbeatTimeout: heartbeatTimeout(job),
-    retry,
-  });
-}
+export const preparing = (job: TableJob) => forTable<'prepareTable' | 'prepareIncremental'>(job, '30m');
 
 export function extracting(job: TableJob) {
   return proxyActivities<Pick<ConduitActivities, 'extractPartition'>>({
@@ -41,18 +35,23 @@ export function extracting(job: TableJob) {
   });
 }
 
-export function loading(job: TableJob) {
-  return proxyActivities<
-    Pick<
-      ConduitActivities,
-      'loadTable' | 'verifyTable' | 'swapTable' | 'settleFullLoad' | 'commitIncremental' | 'cleanupTable'
-    >
-  >({
-    startToCloseTimeout: '4h',
+/** A table's activities with the table's heartbeat timeout and the shared retry policy. */
+function forTable<Names extends keyof ConduitActivities>(job: TableJob, startToCloseTimeout: string) {
+  return proxyActivities<Pick<ConduitActivities, Names>>({
+    startToCloseTimeout,
     heartbeatTimeout: heartbeatTimeout(job),
     retry,
   });
 }
+
+/** Staged files into the shadow or staging table, and the row count checked there. */
+export const loading = (job: TableJob) => forTable<'loadTable' | 'verifyTable'>(job, '4h');
+
+/** What readers see change: the swap, a full reload's dedupe, and the batch committed with its cursor. */
+export const publishing = (job: TableJob) => forTable<'swapTable' | 'settleFullLoad' | 'commitIncremental'>(job, '4h');
+
+/** Drops the run's shadow or staging table and stage, on every path out of a table. */
+export const cleaningUp = (job: TableJob) => forTable<'cleanupTable'>(job, '4h');
 
 /**
  * The snapshot holder runs as long as the table's extraction and is never retried: a new holder

@@ -6,10 +6,10 @@ import {
   type PartitionRange,
   type PartitionResult,
 } from '../shared';
-import { SNAPSHOT_LOST } from '../ids';
 import { extracting } from './activities';
 import { mapWithConcurrency } from './concurrency';
 import { failureType, failWith } from './failures';
+import { FailureType } from '../failure-types';
 
 export const batchProgressQuery = defineQuery<BatchProgress>('progress');
 
@@ -43,7 +43,7 @@ export async function extractBatch(input: ExtractBatchInput): Promise<PartitionR
       // An operator's cancel stays a cancellation all the way up, so the run ends CANCELLED, not FAILED.
       if (isCancellation(error)) throw error;
       // A lost shared snapshot keeps its type: the table workflow reacts to it by establishing a new one.
-      const type = failureType(error) === SNAPSHOT_LOST ? SNAPSHOT_LOST : 'PartitionFailed';
+      const type = failureType(error) === FailureType.SnapshotLost ? FailureType.SnapshotLost : 'PartitionFailed';
       throw failWith(
         `partition ${partition} (${describeRange(range)}) of ${table} in ${workflowInfo().workflowId}`,
         error,

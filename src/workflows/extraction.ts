@@ -9,7 +9,7 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import { extractBatchWorkflowId, SNAPSHOT_LOST, SNAPSHOT_READY_SIGNAL } from '../ids';
+import { extractBatchWorkflowId, SNAPSHOT_READY_SIGNAL } from '../ids';
 import {
   qualifiedName,
   type CursorWindow,
@@ -23,6 +23,7 @@ import {
 import { snapshotting } from './activities';
 import { extractBatch } from './extract-batch';
 import { failureType, failWith, mayPassOnRetry, rootMessage } from './failures';
+import { FailureType } from '../failure-types';
 
 /** Partitions per extract batch workflow: about 1,500 history events each, far below the limits. */
 export const PARTITIONS_PER_BATCH = 500;
@@ -92,18 +93,18 @@ export async function extractPartitions(
         throw failWith(
           `exporting a snapshot of ${source}`,
           holderFailure ?? 'the snapshot holder ended without one',
-          lost ? SNAPSHOT_LOST : 'SnapshotFailed',
+          lost ? FailureType.SnapshotLost : FailureType.SnapshotFailed,
         );
       }
       return await extractBatches(job, prepared, ranges, progress, window, snapshot);
     } catch (error) {
-      if (failureType(error) !== SNAPSHOT_LOST) throw error;
+      if (failureType(error) !== FailureType.SnapshotLost) throw error;
       if (generation + 1 >= MAX_SNAPSHOT_GENERATIONS) {
         const advice = `check what ends the holder's transaction (backend "conduit snapshot ${source}"): idle_in_transaction_session_timeout, restarts, killed sessions`;
         throw failWith(
           `the shared snapshot of ${source} was lost ${MAX_SNAPSHOT_GENERATIONS} times; ${advice}`,
           error,
-          SNAPSHOT_LOST,
+          FailureType.SnapshotLost,
         );
       }
       log.warn(

@@ -1,4 +1,5 @@
 import { ApplicationFailure, isCancellation, TemporalFailure } from '@temporalio/workflow';
+import type { FailureType } from '../failure-types';
 
 /** The innermost message of a failure chain: the cause a person needs, not the wrapper. */
 export function rootMessage(error: unknown): string {
@@ -30,6 +31,6 @@ export function mayPassOnRetry(error: unknown): boolean {
 }
 
 /** Fails the workflow with a message that says where (table, partition) and why. */
-export function failWith(where: string, error: unknown, type: string): ApplicationFailure {
+export function failWith(where: string, error: unknown, type: FailureType): ApplicationFailure {
   return ApplicationFailure.nonRetryable(`${where}: ${rootMessage(error)}`, type);
 }

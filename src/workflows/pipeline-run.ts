@@ -23,6 +23,7 @@ import { mapWithConcurrency } from './concurrency';
 import { failWith, rootMessage } from './failures';
 import { tableIncremental } from './table-incremental';
 import { tableRefresh } from './table-refresh';
+import { FailureType } from '../failure-types';
 
 export const pipelineStatusQuery = defineQuery<PipelineStatus>('status');
 
@@ -51,7 +52,7 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
     plan = await planning.planPipeline.executeWithOptions({ summary: `plan pipeline ${input.pipeline}` }, [input]);
   } catch (error) {
     finish(isCancellation(error) ? 'cancelled' : 'failed', `planning failed`);
-    throw failWith(`planning pipeline ${input.pipeline}`, error, 'PlanningFailed');
+    throw failWith(`planning pipeline ${input.pipeline}`, error, FailureType.PlanningFailed);
   }
   // Names this run's shadow tables and stages; the same after a resume, different for every run.
   const runKey = info.runId.replace(/-/g, '').slice(0, 12);
@@ -118,7 +119,7 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
     const lines = failed.map((t) => `${t.source}: ${t.error}`).join('; ');
     throw ApplicationFailure.create({
       message: `${failed.length} of ${tables.length} tables failed: ${lines}`,
-      type: 'TablesFailed',
+      type: FailureType.TablesFailed,
       nonRetryable: true,
       details: [result],
     });

@@ -1,5 +1,5 @@
 import { partitionRanges, type TableResult } from '../shared';
-import { loading as loadingFor, preparing } from './activities';
+import { preparing, publishing } from './activities';
 import { finishTable, prepareOrFail, stageAndLoad, trackTable, type TableRefreshInput } from './table-refresh';
 
 /**
@@ -10,7 +10,7 @@ import { finishTable, prepareOrFail, stageAndLoad, trackTable, type TableRefresh
 export async function tableIncremental({ job, runKey }: TableRefreshInput): Promise<TableResult> {
   const tracked = trackTable(job);
   const { progress, enter, summary } = tracked;
-  const loading = loadingFor(job);
+  const publish = publishing(job);
 
   const prepared = await prepareOrFail(tracked, () =>
     preparing(job).prepareIncremental.executeWithOptions(summary('prepare'), [{ job, runKey }]),
@@ -21,13 +21,13 @@ export async function tableIncremental({ job, runKey }: TableRefreshInput): Prom
     const partitions = await stageAndLoad(job, prepared, progress, enter, prepared.window);
     enter('swapping');
     if (prepared.full && job.mode === 'incremental_merge') {
-      await loading.settleFullLoad.executeWithOptions(summary('keep one row per key in the full reload of'), [
+      await publish.settleFullLoad.executeWithOptions(summary('keep one row per key in the full reload of'), [
         { job, prepared },
       ]);
     }
     if (prepared.full)
-      await loading.swapTable.executeWithOptions(summary('swap the full reload into place'), [{ job, prepared }]);
-    await loading.commitIncremental.executeWithOptions(
+      await publish.swapTable.executeWithOptions(summary('swap the full reload into place'), [{ job, prepared }]);
+    await publish.commitIncremental.executeWithOptions(
       summary(prepared.full ? 'record the cursor of' : 'commit the batch and cursor of'),
       [{ job, prepared }],
     );

@@ -17,9 +17,10 @@ import {
   type TableResult,
   type TableState,
 } from '../shared';
-import { loading as loadingFor, preparing } from './activities';
+import { cleaningUp, loading, preparing, publishing } from './activities';
 import { extractPartitions } from './extraction';
 import { failWith } from './failures';
+import { FailureType } from '../failure-types';
 
 export const tableProgressQuery = defineQuery<TableProgress>('progress');
 
@@ -36,7 +37,6 @@ export interface TableRefreshInput {
 export async function tableRefresh({ job, runKey }: TableRefreshInput): Promise<TableResult> {
   const tracked = trackTable(job);
   const { progress, enter, summary } = tracked;
-  const loading = loadingFor(job);
 
   const prepared = await prepareOrFail(tracked, () =>
     preparing(job).prepareTable.executeWithOptions(summary('prepare'), [{ job, runKey }]),
@@ -48,7 +48,7 @@ export async function tableRefresh({ job, runKey }: TableRefreshInput): Promise<
   return finishTable(job, prepared, tracked, 'target left unchanged', async () => {
     const partitions = await stageAndLoad(job, prepared, progress, enter);
     enter('swapping');
-    await loading.swapTable.executeWithOptions(summary('swap into place'), [{ job, prepared }]);
+    await publishing(job).swapTable.executeWithOptions(summary('swap into place'), [{ job, prepared }]);
     return partitions;
   });
 }
@@ -66,7 +66,7 @@ export async function finishTable(
   steps: () => Promise<PartitionResult[]>,
 ): Promise<TableResult> {
   const source = qualifiedName(job.source);
-  const loading = loadingFor(job);
+  const cleanup = cleaningUp(job);
   let partitions: PartitionResult[];
   try {
     partitions = await steps();
@@ -74,14 +74,14 @@ export async function finishTable(
     enter('failed');
     progress.error = String(error instanceof Error ? error.message : error);
     await CancellationScope.nonCancellable(() =>
-      loading.cleanupTable.executeWithOptions(summary('clean up after'), [{ job, prepared }]),
+      cleanup.cleanupTable.executeWithOptions(summary('clean up after'), [{ job, prepared }]),
     );
     if (isCancellation(error)) throw error;
-    throw failWith(`${source} (${unchanged})`, error, 'TableFailed');
+    throw failWith(`${source} (${unchanged})`, error, FailureType.TableFailed);
   }
 
   enter('cleaning');
-  await loading.cleanupTable.executeWithOptions(summary('clean up'), [{ job, prepared }]);
+  await cleanup.cleanupTable.executeWithOptions(summary('clean up'), [{ job, prepared }]);
   enter('succeeded');
   const unrepresentable = job.onUnrepresentable === 'string' ? textColumns(prepared) : sumUnrepresentable(partitions);
   return {
@@ -104,7 +104,7 @@ export async function prepareOrFail<T>(tracked: TrackedTable, prepare: () => Pro
     return await prepare();
   } catch (error) {
     tracked.enter('failed');
-    throw failWith(`preparing ${tracked.progress.source}`, error, 'TableFailed');
+    throw failWith(`preparing ${tracked.progress.source}`, error, FailureType.TableFailed);
   }
 }
 
@@ -150,7 +150,7 @@ export async function stageAndLoad(
 ): Promise<PartitionResult[]> {
   const source = qualifiedName(job.source);
   const summary = (what: string) => ({ summary: `${what} ${source}` });
-  const loading = loadingFor(job);
+  const load = loading(job);
   const ranges = partitionRanges(prepared.partitioning);
   enter('extracting');
   const partitions = await extractPartitions(job, prepared, ranges, progress, window);
@@ -158,10 +158,10 @@ export async function stageAndLoad(
   enter('loading');
   const files = partitions.flatMap((p) => (p.file ? [p.file] : []));
   if (files.length > 0)
-    await loading.loadTable.executeWithOptions(summary(`load ${files.length} files into`), [{ job, prepared, files }]);
+    await load.loadTable.executeWithOptions(summary(`load ${files.length} files into`), [{ job, prepared, files }]);
 
   enter('verifying');
-  await loading.verifyTable.executeWithOptions(summary(`verify ${progress.rows} rows of`), [
+  await load.verifyTable.executeWithOptions(summary(`verify ${progress.rows} rows of`), [
     { job, prepared, expectedRows: progress.rows },
   ]);
   return partitions;

@@ -3,6 +3,7 @@ import type { ColumnKind, QualifiedName } from '../../shared';
 import { PermanentError } from '../errors';
 import { quoteIdent, quoteTable } from './sql';
 import { classifyPgType, type PgColumnType } from './types';
+import { FailureType } from '../../failure-types';
 
 export interface SourceColumn {
   name: string;
@@ -46,13 +47,13 @@ export async function describeTable(client: Client, table: QualifiedName): Promi
   if (!found) {
     throw new PermanentError(
       `source table ${quoteTable(table.schema, table.name)} does not exist (or the user cannot see it)`,
-      'SourceTableNotFound',
+      FailureType.SourceTableNotFound,
     );
   }
   if (!['r', 'p'].includes(found.relkind)) {
     throw new PermanentError(
       `${quoteTable(table.schema, table.name)} is not a table (relkind ${found.relkind}); only tables can be partitioned and copied`,
-      'SourceNotATable',
+      FailureType.SourceNotATable,
     );
   }
   // Domains are followed to their base type (a domain over a domain too) so values map by what they hold.
@@ -81,7 +82,7 @@ export async function describeTable(client: Client, table: QualifiedName): Promi
   if (rows.length === 0) {
     throw new PermanentError(
       `source table ${quoteTable(table.schema, table.name)} has no columns`,
-      'SourceTableEmptyShape',
+      FailureType.SourceTableEmptyShape,
     );
   }
   const columns = rows.map((row): SourceColumn => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Client, type ClientConfig } from 'pg';
 import type { PostgresSource } from '../../config/pipeline';
 import { PermanentError } from '../errors';
+import { FailureType } from '../../failure-types';
 
 /**
  * Session settings that make PostgreSQL's text output what the load side expects, whatever the
@@ -53,7 +54,7 @@ function clientConfig(source: PostgresSource): ClientConfig {
   if (source.password === undefined) {
     throw new PermanentError(
       'the source password is not resolved: set the environment variable named in the pipeline file where the worker runs',
-      'MissingSecret',
+      FailureType.MissingSecret,
     );
   }
   return {
@@ -77,7 +78,10 @@ function readCa(file: string): Buffer {
   try {
     return readFileSync(file);
   } catch (error) {
-    throw new PermanentError(`cannot read source.sslRootCert ${file}: ${(error as Error).message}`, 'SslRootCert');
+    throw new PermanentError(
+      `cannot read source.sslRootCert ${file}: ${(error as Error).message}`,
+      FailureType.SslRootCert,
+    );
   }
 }
 
@@ -88,7 +92,7 @@ export function classifyPostgresError(error: unknown, doing: string): Error {
   if (err.code && TLS_REFUSED.test(err.code)) {
     return new PermanentError(
       `the source's TLS certificate was not accepted while ${doing}: ${err.message} (check source.sslRootCert and that source.host is a name the certificate is for)`,
-      'PostgresTls',
+      FailureType.PostgresTls,
     );
   }
   const known = err.code ? PERMANENT_CODES[err.code] : undefined;

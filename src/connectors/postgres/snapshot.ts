@@ -1,7 +1,7 @@
 import type { Client } from 'pg';
-import { SNAPSHOT_LOST } from '../../ids';
 import { PermanentError } from '../errors';
 import { quoteLiteral } from './sql';
+import { FailureType } from '../../failure-types';
 
 /**
  * Opens the transaction whose snapshot a table's partitions share and exports it. The snapshot lives
@@ -30,7 +30,7 @@ export async function importSnapshot(client: Client, id: string): Promise<void> 
     if (err.code === '22023') {
       throw new PermanentError(
         `the table's shared snapshot ${id} no longer exists (the transaction holding it ended): ${err.message}`,
-        SNAPSHOT_LOST,
+        FailureType.SnapshotLost,
       );
     }
     throw error;

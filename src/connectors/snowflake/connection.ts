@@ -3,6 +3,7 @@ import snowflake from 'snowflake-sdk';
 import type { SnowflakeDestination } from '../../config/pipeline';
 import { PermanentError } from '../errors';
 import { streamUploadsWithoutCopies } from './streamed-uploads';
+import { FailureType } from '../../failure-types';
 
 export type Row = Record<string, unknown>;
 
@@ -30,7 +31,7 @@ export async function connectSnowflake(destination: SnowflakeDestination): Promi
   if (destination.password === undefined) {
     throw new PermanentError(
       'the destination password is not resolved: set the environment variable named in the pipeline file where the worker runs',
-      'MissingSecret',
+      FailureType.MissingSecret,
     );
   }
   configureSdk();
@@ -124,9 +125,9 @@ function classifySnowflakeError(error: unknown, doing: string): Error {
   const code = err.code === undefined ? undefined : String(err.code);
   const message = `${doing}: ${err.message}`;
   if (code !== undefined && PERMANENT_LOGIN_CODES.has(code))
-    return new PermanentError(`Snowflake login refused (${code}) ${message}`, 'SnowflakeLogin');
+    return new PermanentError(`Snowflake login refused (${code}) ${message}`, FailureType.SnowflakeLogin);
   // SQLSTATE class 42 is a compilation error: missing objects, privileges, syntax.
-  if (err.sqlState?.startsWith('42')) return new PermanentError(message, 'SnowflakeCompilation');
+  if (err.sqlState?.startsWith('42')) return new PermanentError(message, FailureType.SnowflakeCompilation);
   return new Error(message, { cause: error });
 }
 
