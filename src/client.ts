@@ -10,7 +10,6 @@ import type { TemporalSettings } from './config/pipeline';
 import { pipelineWorkflowId } from './ids';
 import { ConduitPipeline, ConduitStatus } from './search-attributes';
 import type {
-  BatchProgress,
   ExtractPartitionInput,
   PartitionRange,
   PipelineRunInput,
@@ -19,6 +18,8 @@ import type {
   TableProgress,
 } from './shared';
 import { temporalConnectionOptions } from './temporal-connection';
+// Definitions only: loading the workflow modules here runs no workflow code.
+import { batchProgressQuery, pipelineRun, pipelineStatusQuery, tableProgressQuery } from './workflows';
 
 export type { PipelineRunInput, PipelineRunResult } from './shared';
 export { pipelineWorkflowId } from './ids';
@@ -39,7 +40,7 @@ export async function startPipelineRun(
   options: { startedBy?: string } = {},
 ): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const what = input.tables?.length ? input.tables.join(', ') : 'all tables';
-  return client.workflow.start('pipelineRun', {
+  return client.workflow.start(pipelineRun, {
     taskQueue: temporal.taskQueue,
     workflowId: pipelineWorkflowId(input.pipeline),
     args: [input],
@@ -88,17 +89,17 @@ export interface RunProgress {
 
 /** Live progress of a run: the run's table list, each table's state and the partitions extracting now. */
 export async function runProgress(client: Client, workflowId: string): Promise<RunProgress> {
-  const status = await client.workflow.getHandle(workflowId).query<PipelineStatus>('status');
+  const status = await client.workflow.getHandle(workflowId).query(pipelineStatusQuery);
   const tables = await Promise.all(
     status.tables
       .filter((t) => t.state !== 'pending')
       .map(async (t) => {
         try {
-          const table = await client.workflow.getHandle(t.workflowId).query<TableProgress>('progress');
+          const table = await client.workflow.getHandle(t.workflowId).query(tableProgressQuery);
           for (const batchId of table.activeBatches) {
             const batch = await client.workflow
               .getHandle(batchId)
-              .query<BatchProgress>('progress')
+              .query(batchProgressQuery)
               .catch(() => undefined);
             if (batch) {
               table.partitionsDone += batch.partitionsDone;

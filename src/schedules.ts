@@ -22,6 +22,7 @@ import type { TemporalSettings } from './config/pipeline';
 import { defaultScheduleId, scheduleActionWorkflowId } from './ids';
 import { ConduitPipeline } from './search-attributes';
 import type { PipelineRunInput } from './shared';
+import { scheduledPipelineRun } from './workflows/scheduled-run';
 
 /** Overlap policies offered: the two that never run two triggers of one schedule at once. */
 export type OverlapOption = 'skip' | 'buffer-one';
@@ -83,7 +84,7 @@ export function pipelineScheduleOptions(temporal: TemporalSettings, options: Pip
     },
     action: {
       type: 'startWorkflow',
-      workflowType: 'scheduledPipelineRun',
+      workflowType: scheduledPipelineRun,
       workflowId: scheduleActionWorkflowId(scheduleId),
       taskQueue: temporal.taskQueue,
       args: [input],
