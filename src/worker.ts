@@ -12,15 +12,8 @@ import { activityLogging } from './logging';
 import { temporalConnectionOptions } from './temporal-connection';
 
 /**
- * How to start a process that hosts a worker (measured in docs/performance.md): Node flags
- * (`node FLAGS bin/conduit.js worker …`, or NODE_OPTIONS) and environment variables.
- *
- * - `MALLOC_ARENA_MAX=2`: glibc otherwise gives each thread that allocates (libuv's pool running
- *   gzip and file I/O, Temporal core's threads) an arena of its own, and the fragments they keep
- *   cost 20–30 MB of RSS; no measurable CPU cost.
- * - No V8 flags: a smaller young generation (`--max-semi-space-size=1|2|4`) or
- *   `--optimize-for-size` save 20–40 MB with one partition but cost 15–35% of extract throughput,
- *   and with four partitions at once they even raise the peak (in-flight buffers get promoted).
+ * Node flags and environment for a process that hosts a worker: `MALLOC_ARENA_MAX=2` saves 20–30 MB of
+ * RSS; V8 heap flags were measured and rejected (docs/performance.md, "Worker process settings").
  */
 export const WORKER_PROCESS_SETTINGS: {
   readonly nodeFlags: readonly string[];

@@ -91,10 +91,8 @@ export async function extractToFile(
     return { ...progress, edges };
   } catch (error) {
     if (copy && !copy.readableEnded) {
-      // The COPY was cut short (the compressor or the file failed): pg-copy-streams holds the
-      // connection mid-protocol, so a ROLLBACK would wait behind it forever, and so would a plain
-      // end() (pg reads the rest of the COPY first). Ending the client and closing its socket at
-      // once ends the transaction, and pg treats the close as asked for rather than as an error.
+      // Cut short mid-protocol: ROLLBACK or end() would wait behind the COPY for ever, so end the
+      // client and close its socket at once (docs/reliability.md, "A COPY cut short").
       const ended = client.end().catch(() => undefined);
       client.connection.stream.destroy();
       await ended;
@@ -109,14 +107,8 @@ export async function extractToFile(
 const COMPRESSOR_INPUT_BATCH_BYTES = 1024 * 1024;
 
 /**
- * Joins the COPY stream's chunks (one per socket read, at most 64 KB) into buffers of about `size`
- * bytes before the compressor. With gzip, every chunk written to a zlib stream is one job on
- * libuv's thread pool and a round trip back to the event loop, and gzip's 16 KB write buffer made
- * the socket reader wait on each: PostgreSQL and the compressor took turns instead of running side
- * by side. With 1 MB batches the reader runs ahead by up to a batch and zlib gets 16× fewer, larger
- * jobs: one stream of 1M rows goes from ~1.03 s to ~0.85 s (see docs/performance.md); a zstd child
- * process likewise gets 16× fewer pipe writes. Costs one copy of the CSV (~2% CPU) and about 2 MB
- * of memory per partition.
+ * Joins the COPY stream's ~64 KB chunks into ~`size`-byte buffers so PostgreSQL and the compressor run
+ * side by side instead of taking turns (docs/performance.md, "1 MB batches").
  */
 function batchChunks(size: number): Transform {
   let pending: Buffer[] = [];

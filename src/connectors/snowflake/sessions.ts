@@ -13,14 +13,9 @@ interface Idle {
 }
 
 /**
- * Snowflake sessions a worker keeps open between activities, per pipeline (connection) name: a login
- * costs a round trip or more each time (~6 ms of CPU on the emulator, hundreds of ms against a real
- * account), and a run used to log in once per activity, each partition included. A session serves
- * one activity at a time, so statements never interleave on one connection; one that failed
- * (error, cancellation, a transaction left open) is closed, never reused, and so are the
- * pipeline's idle ones: the SDK does not notice a server that went away (an outage, a restarted
- * endpoint), and each dead session handed out would cost an activity one of its bounded retries.
- * Sessions live in the worker's memory only; nothing about them reaches workflow data.
+ * Snowflake sessions a worker keeps between activities, per pipeline: a login costs hundreds of ms on a
+ * real account. One activity at a time per session; a session whose work failed is closed with the
+ * pipeline's idle ones (docs/performance.md, "Snowflake sessions kept between activities").
  */
 export class SnowflakeSessions {
   private readonly idle = new Map<string, Idle[]>();
