@@ -9,6 +9,7 @@ import type { PipelineConfig, TemporalSettings } from './config/pipeline';
 import { SnowflakeSessions } from './connectors/snowflake/sessions';
 import { FAULT_ENV, parseFaultSpec } from './faults';
 import { activityLogging } from './logging';
+import { activityMetrics } from './observability/metrics';
 import { temporalConnectionOptions } from './temporal-connection';
 
 /**
@@ -70,8 +71,9 @@ export async function createConduitWorker(options: ConduitWorkerOptions): Promis
     activities: createActivities({ pipelines, workDir, snowflake }),
     ...workflowCode(options.workflowBundle, options.prebuiltBundle ?? true),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 8,
-    // Every activity log line (ours and the SDK's) carries pipeline/table/partition fields.
-    interceptors: { activity: [activityLogging] },
+    // Every activity log line (ours and the SDK's) carries pipeline/table/partition fields; metrics
+    // cost nothing unless the runtime exports them (conduit worker --metrics-port).
+    interceptors: { activity: [activityLogging, activityMetrics] },
     shutdownGraceTime: options.shutdownGraceTime ?? '30s',
     // Activities heartbeat every 5 s, but the SDK would send at most one heartbeat per 24 s (80% of
     // the timeout), and cancellations arrive with heartbeat answers: a released snapshot holder kept

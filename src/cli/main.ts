@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import { Runtime, type LogLevel } from '@temporalio/worker';
 import { ConfigError, loadPipelineFile } from '../config/load';
+import { freePort } from '../dev/ports';
 import { createLogger, logFormatFromEnv, logLevelFromEnv } from '../logging';
+import { prometheusTelemetry } from '../observability/metrics';
 import { demoCommand } from './demo';
 import { devCommand } from './dev';
 import { preflight } from './preflight';
@@ -20,10 +22,12 @@ Usage:
       --full-refresh reloads an incremental table whole and resets its cursor (repeatable).
   ${STATE_USAGE}
   conduit worker --config FILE [--config FILE ...] [--max-activities N] [--shutdown-grace SECONDS]
+                 [--metrics-port PORT [--metrics-host ADDRESS]]
       Run a worker serving these pipelines until SIGINT/SIGTERM (in-flight work is finished first,
       for up to --shutdown-grace, default 30). --max-activities caps activities at once on this
       worker (each partition extract is one; default 8). Checks Temporal, PostgreSQL and Snowflake
-      at start-up and prints what it reached.
+      at start-up and prints what it reached. --metrics-port serves /metrics (Prometheus: Temporal's
+      worker metrics and Conduit's), /healthz and /readyz on ADDRESS (default 0.0.0.0).
   conduit status (--config FILE | --pipeline NAME) [--watch]
       The pipeline's current or last run: state, partitions, rows and bytes per table, and the
       partitions in flight. --watch redraws every 2 s until the run ends.
@@ -59,6 +63,8 @@ export async function main(argv: string[]): Promise<number> {
       watch: { type: 'boolean', default: false },
       'max-activities': { type: 'string' },
       'shutdown-grace': { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: false,
@@ -70,7 +76,13 @@ export async function main(argv: string[]): Promise<number> {
   const configs = values.config ?? [];
   // A long-running worker logs its life; commands that embed one keep the terminal for progress.
   const defaultLevel: LogLevel = command === 'worker' ? 'INFO' : 'WARN';
-  Runtime.install({ logger: createLogger(logLevelFromEnv(defaultLevel), logFormatFromEnv()) });
+  const metricsPort = command === 'worker' ? port('--metrics-port', values['metrics-port']) : undefined;
+  // The runtime's exporter listens on loopback only; the worker's metrics port relays it (/metrics).
+  const exporterAddress = metricsPort !== undefined ? `127.0.0.1:${await freePort()}` : undefined;
+  Runtime.install({
+    logger: createLogger(logLevelFromEnv(defaultLevel), logFormatFromEnv()),
+    ...(exporterAddress ? { telemetryOptions: prometheusTelemetry(exporterAddress) } : {}),
+  });
   switch (command) {
     case 'run': {
       const file = single(configs);
@@ -91,6 +103,14 @@ export async function main(argv: string[]): Promise<number> {
         pipelines: configs.map((file) => loadPipelineFile(file)),
         maxActivities: positiveInt('--max-activities', values['max-activities']),
         shutdownGraceSeconds: positiveInt('--shutdown-grace', values['shutdown-grace']),
+        metrics:
+          metricsPort !== undefined && exporterAddress
+            ? {
+                host: values['metrics-host'] ?? '0.0.0.0',
+                port: metricsPort,
+                temporalMetricsUrl: `http://${exporterAddress}/metrics`,
+              }
+            : undefined,
       });
     }
     case 'status': {
@@ -123,6 +143,14 @@ function positiveInt(flag: string, value: string | undefined): number | undefine
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a whole number ≥ 1, not "${value}"`);
+  return n;
+}
+
+function port(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new UsageError(`${flag} must be a port from 0 to 65535, not "${value}"`);
   return n;
 }
 

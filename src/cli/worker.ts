@@ -1,13 +1,17 @@
 import type { PipelineConfig } from '../config/pipeline';
 import { checkWorkerHealth, formatHealth, type HealthCheck } from '../health';
 import { logFormatFromEnv } from '../logging';
+import { startObservabilityServer, type ObservabilityServer } from '../observability/server';
 import { createConduitWorker } from '../worker';
+import { workerReadiness } from './readiness';
 
 export interface WorkerCommandOptions {
   pipelines: PipelineConfig[];
   maxActivities?: number;
   shutdownGraceSeconds?: number;
   out?: NodeJS.WritableStream;
+  /** Serve /metrics, /healthz and /readyz (the runtime must export to temporalMetricsUrl). */
+  metrics?: { host: string; port: number; temporalMetricsUrl: string };
 }
 
 /**
@@ -58,10 +62,19 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
     if (worker.getState() === 'RUNNING') worker.shutdown();
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, onSignal);
+  let observability: ObservabilityServer | undefined;
   try {
+    if (options.metrics) {
+      observability = await startObservabilityServer({
+        ...options.metrics,
+        readiness: workerReadiness(worker, pipelines, temporal),
+      });
+      say(`metrics on ${observability.url}/metrics, health on /healthz and /readyz`, { metrics: observability.url });
+    }
     await worker.run();
   } finally {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, onSignal);
+    await observability?.close();
     await close();
   }
   say('worker stopped');

@@ -22,6 +22,7 @@ import { planning } from './activities';
 import { mapWithConcurrency } from './concurrency';
 import { failWith, rootMessage } from './failures';
 import { tableIncremental } from './table-incremental';
+import { recordRunOutcome, recordTableOutcome } from './run-metrics';
 import { tableRefresh } from './table-refresh';
 import { FailureType } from '../failure-types';
 
@@ -87,10 +88,12 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
           staticSummary: `${job.fullRefresh ? 'full reload, ' : ''}${job.mode} ${entry.source} → ${qualifiedName(job.target)}`,
         });
         entry.state = 'succeeded';
+        recordTableOutcome(input.pipeline, job, 'succeeded', (Date.now() - tableStarted) / 1000);
         return result;
       } catch (error) {
         if (isCancellation(error)) throw error;
         entry.state = 'failed';
+        recordTableOutcome(input.pipeline, job, 'failed', (Date.now() - tableStarted) / 1000);
         return {
           source: entry.source,
           target: qualifiedName(job.target),
@@ -111,6 +114,7 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
   const result: PipelineRunResult = { pipeline: plan.pipeline, tables, seconds: (Date.now() - started) / 1000 };
   const failed = tables.filter((t) => t.status === 'failed');
   const rows = tables.reduce((sum, t) => sum + t.rows, 0);
+  recordRunOutcome(input.pipeline, failed.length > 0 ? 'failed' : 'succeeded', result.seconds);
   finish(
     failed.length > 0 ? 'failed' : 'succeeded',
     `${tables.length - failed.length}/${tables.length} tables succeeded, ${rows} rows in ${Math.round(result.seconds)} s`,
