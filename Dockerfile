@@ -22,5 +22,9 @@ COPY bin ./bin
 USER node
 # Node runs as PID 1 and handles SIGTERM itself: it stops polling, lets in-flight activities
 # finish for up to 30 s (--shutdown-grace), then exits 0.
+# /metrics, /healthz and /readyz (docs/operations.md, "Metrics and health").
+EXPOSE 9464
+HEALTHCHECK --interval=30s --timeout=5s \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:9464/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "bin/conduit.js"]
-CMD ["worker", "--config", "/config/pipeline.yaml"]
+CMD ["worker", "--config", "/config/pipeline.yaml", "--metrics-port", "9464"]

@@ -12,6 +12,9 @@ import { activityLogging } from './logging';
 import { activityMetrics } from './observability/metrics';
 import { temporalConnectionOptions } from './temporal-connection';
 
+export { prometheusTelemetry } from './observability/metrics';
+export { startObservabilityServer, type ObservabilityServer, type Readiness } from './observability/server';
+
 /**
  * Node flags and environment for a process that hosts a worker: `MALLOC_ARENA_MAX=2` saves 20–30 MB of
  * RSS; V8 heap flags were measured and rejected (docs/performance.md, "Worker process settings").

@@ -3,6 +3,8 @@
  * and Conduit's, with values checked against a real run), /healthz and /readyz over HTTP.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPipelineRun, waitForRun } from '../../src/client';
 import type { TemporalSettings } from '../../src/config/pipeline';
@@ -144,6 +146,18 @@ describe('the worker metrics port', () => {
     // The SDK's own worker metrics share the endpoint.
     expect(samples.some((s) => s.name === 'temporal_worker_task_slots_available')).toBe(true);
     expect(samples.some((s) => s.name.startsWith('temporal_activity_execution_latency_seconds'))).toBe(true);
+
+    // Every metric the alert rules and the dashboard query is one this worker exports.
+    const exported = new Set(samples.map((s) => s.name));
+    for (const file of ['deploy/prometheus/alerts.yml', 'deploy/grafana/dashboards/conduit.json']) {
+      const text = readFileSync(resolve(__dirname, '../..', file), 'utf8');
+      const referenced = [...new Set(text.match(/\b(conduit|temporal)_[a-z0-9_]+/g) ?? [])];
+      expect(referenced.length, file).toBeGreaterThan(3);
+      expect(
+        referenced.filter((name) => !exported.has(name)),
+        file,
+      ).toEqual([]);
+    }
 
     // Bounded labels: no run, workflow or partition identifiers. The workflow meter adds the SDK's
     // own (camelCase) task queue and workflow type.

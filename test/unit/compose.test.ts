@@ -75,7 +75,7 @@ describe('docker-compose.yml', () => {
       };
       expect(worker.build.dockerfile).toBe('Dockerfile');
       expect(worker.deploy.replicas).toBeGreaterThanOrEqual(2);
-      expect(worker.command).toEqual(['worker', '--config', '/config/pipeline.yaml']);
+      expect(worker.command).toEqual(['worker', '--config', '/config/pipeline.yaml', '--metrics-port', '9464']);
       expect(worker.environment).toMatchObject({
         ...snowflakeEnv,
         TEMPORAL_ADDRESS: 'temporal:7233',
@@ -99,7 +99,9 @@ describe('Dockerfile', () => {
     expect(text).toMatch(/^RUN npm ci\b/m);
     expect(text).toContain('npx tsc -p tsconfig.json');
     expect(text).toContain('ENTRYPOINT ["node", "bin/conduit.js"]');
-    expect(text).toContain('CMD ["worker", "--config", "/config/pipeline.yaml"]');
+    expect(text).toContain('CMD ["worker", "--config", "/config/pipeline.yaml", "--metrics-port", "9464"]');
+    expect(text).toMatch(/^EXPOSE 9464$/m);
+    expect(text).toMatch(/^HEALTHCHECK .*\n\s+CMD .*127\.0\.0\.1:9464\/healthz/m);
     expect(text).toMatch(/^USER node$/m);
   });
 
@@ -122,5 +124,65 @@ describe('Dockerfile', () => {
       temporal: { address: 'temporal:7233', taskQueue: 'conduit' },
       source: { host: 'source-postgres', ssl: 'disable' },
     });
+  });
+});
+
+/** promtool from PROMTOOL, or Debian's prometheus package via scripts/provision-promtool.sh (cached). */
+function findPromtool(): { path?: string; why?: string } {
+  if (process.env.PROMTOOL) return { path: process.env.PROMTOOL };
+  const found = spawnSync('bash', [resolve(root, 'scripts/provision-promtool.sh')], { encoding: 'utf8' });
+  return found.status === 0 ? { path: found.stdout.trim() } : { why: found.stderr.trim() };
+}
+const promtool = findPromtool();
+// CI must run these checks; elsewhere a machine without Debian's package skips them, saying why.
+if (!promtool.path && process.env.CI) throw new Error(`promtool is required in CI: ${promtool.why}`);
+if (!promtool.path) console.log(`compose.test: skipping the promtool checks: ${promtool.why}`);
+
+describe('monitoring (deploy/)', () => {
+  const prometheusDir = resolve(root, 'deploy/prometheus');
+  const run = (args: string[]) =>
+    spawnSync(promtool.path ?? 'promtool', args, { cwd: prometheusDir, encoding: 'utf8' });
+
+  it.skipIf(!promtool.path)('has a valid Prometheus config whose alert rules pass their unit tests', () => {
+    const config = run(['check', 'config', 'prometheus.yml']);
+    expect(config.stderr + config.stdout).toContain('SUCCESS: 5 rules found');
+    expect(config.status).toBe(0);
+    const tests = run(['test', 'rules', 'alerts.test.yml']);
+    expect(tests.stdout + tests.stderr).toContain('SUCCESS');
+    expect(tests.status).toBe(0);
+  });
+
+  it('has a dashboard on the provisioned Prometheus data source, where Grafana is told to look', () => {
+    const dashboard = JSON.parse(readFileSync(resolve(root, 'deploy/grafana/dashboards/conduit.json'), 'utf8')) as {
+      uid: string;
+      panels: { title: string; datasource: { uid: string }; targets: { expr: string }[] }[];
+    };
+    const source = parse(
+      readFileSync(resolve(root, 'deploy/grafana/provisioning/datasources/prometheus.yml'), 'utf8'),
+    ) as {
+      datasources: { uid: string; url: string }[];
+    };
+    expect(source.datasources[0]?.url).toBe('http://prometheus:9090');
+    expect(dashboard.panels.length).toBeGreaterThan(5);
+    for (const panel of dashboard.panels) {
+      expect(panel.datasource.uid, panel.title).toBe(source.datasources[0]?.uid);
+      expect(panel.targets.length, panel.title).toBeGreaterThan(0);
+    }
+  });
+
+  it.skipIf(!available)("runs Prometheus and Grafana on deploy/, scraping the workers' metrics port", () => {
+    const result = compose(['config'], snowflakeEnv);
+    expect(result.status).toBe(0);
+    const config = parse(result.stdout) as { services: Record<string, { volumes?: string[] }> };
+    // docker-compose prints volumes as source:target[:mode]; bind mounts with absolute sources.
+    const mounts = (service: string) =>
+      (config.services[service]?.volumes ?? []).map((v) => v.replace(root, '.').split(':').slice(0, 2));
+    expect(mounts('prometheus')).toContainEqual(['./deploy/prometheus', '/etc/prometheus']);
+    expect(mounts('grafana')).toContainEqual(['./deploy/grafana/provisioning', '/etc/grafana/provisioning']);
+    expect(mounts('grafana')).toContainEqual(['./deploy/grafana/dashboards', '/var/lib/grafana/dashboards']);
+    const scrape = parse(readFileSync(resolve(root, 'deploy/prometheus/prometheus.yml'), 'utf8')) as {
+      scrape_configs: { dns_sd_configs: { names: string[]; port: number }[] }[];
+    };
+    expect(scrape.scrape_configs[0]?.dns_sd_configs[0]).toMatchObject({ names: ['conduit-worker'], port: 9464 });
   });
 });
