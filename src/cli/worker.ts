@@ -1,6 +1,7 @@
 import type { PipelineConfig } from '../config/pipeline';
 import { checkWorkerHealth, formatHealth, type HealthCheck } from '../health';
 import { logFormatFromEnv } from '../logging';
+import { startProcessMetrics } from '../observability/process-metrics';
 import { startObservabilityServer, type ObservabilityServer } from '../observability/server';
 import { createConduitWorker } from '../worker';
 import { workerReadiness } from './readiness';
@@ -63,8 +64,10 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, onSignal);
   let observability: ObservabilityServer | undefined;
+  let stopProcessMetrics: (() => void) | undefined;
   try {
     if (options.metrics) {
+      stopProcessMetrics = startProcessMetrics();
       observability = await startObservabilityServer({
         ...options.metrics,
         readiness: workerReadiness(worker, pipelines, temporal),
@@ -74,6 +77,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
     await worker.run();
   } finally {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.off(signal, onSignal);
+    stopProcessMetrics?.();
     await observability?.close();
     await close();
   }

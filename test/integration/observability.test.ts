@@ -147,11 +147,17 @@ describe('the worker metrics port', () => {
     expect(samples.some((s) => s.name === 'temporal_worker_task_slots_available')).toBe(true);
     expect(samples.some((s) => s.name.startsWith('temporal_activity_execution_latency_seconds'))).toBe(true);
 
+    // The process's own health gauges.
+    expect(sum(samples, 'process_resident_memory_bytes', {})).toBeGreaterThan(50e6);
+    expect(sum(samples, 'nodejs_heap_used_bytes', {})).toBeGreaterThan(1e6);
+    expect(sum(samples, 'nodejs_active_resources', {})).toBeGreaterThan(0);
+    expect(samples.some((s) => s.name === 'nodejs_eventloop_delay_p99_seconds')).toBe(true);
+
     // Every metric the alert rules and the dashboard query is one this worker exports.
     const exported = new Set(samples.map((s) => s.name));
     for (const file of ['deploy/prometheus/alerts.yml', 'deploy/grafana/dashboards/conduit.json']) {
       const text = readFileSync(resolve(__dirname, '../..', file), 'utf8');
-      const referenced = [...new Set(text.match(/\b(conduit|temporal)_[a-z0-9_]+/g) ?? [])];
+      const referenced = [...new Set(text.match(/\b(conduit|temporal|process|nodejs)_[a-z0-9_]+/g) ?? [])];
       expect(referenced.length, file).toBeGreaterThan(3);
       expect(
         referenced.filter((name) => !exported.has(name)),
