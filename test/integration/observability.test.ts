@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPipelineRun, waitForRun } from '../../src/client';
 import type { TemporalSettings } from '../../src/config/pipeline';
 import { freePort } from '../../src/dev/ports';
+import { parsePrometheusText, sumOf as sum } from '../../src/observability/prometheus-text';
 import { CliWorkers, writePipelineFile, type CliWorker } from '../support/cli-worker';
 import { Harness } from '../support/harness';
 import { sharedServices } from '../support/services';
@@ -22,32 +23,6 @@ const tables = [
 ];
 const harness = new Harness(sharedServices(), { sourceSchema: S, pipeline: { tables } });
 const workers = new CliWorkers();
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Prometheus text format → samples (no escaped quotes occur in our label values). */
-function parseMetrics(text: string): Sample[] {
-  return text
-    .split('\n')
-    .filter((line) => line !== '' && !line.startsWith('#'))
-    .map((line) => {
-      const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-      if (!match) throw new Error(`not a Prometheus sample line: ${line}`);
-      const [, name = '', labelText = '', value = ''] = match;
-      const labels = Object.fromEntries([...labelText.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-      return { name, labels, value: Number(value) };
-    });
-}
-
-function sum(samples: Sample[], name: string, labels: Record<string, string>): number {
-  return samples
-    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((total, s) => total + s.value, 0);
-}
 
 interface StartedWorker {
   worker: CliWorker;
@@ -114,7 +89,7 @@ describe('the worker metrics port', () => {
 
     const response = await fetch(`${main.url}/metrics`);
     expect(response.status).toBe(200);
-    const samples = parseMetrics(await response.text());
+    const samples = parsePrometheusText(await response.text());
     const orders = { pipeline: main.name, table: `${S}.orders` };
     const events = { pipeline: main.name, table: `${S}.events` };
 
