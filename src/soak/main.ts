@@ -50,7 +50,16 @@ function soakPipeline(): Record<string, unknown> {
       port: '${SNOWFLAKE_PORT}',
       protocol: 'http',
     },
-    tables: [{ name: `${SOAK_TABLE.schema}.${SOAK_TABLE.name}`, mode: 'incremental_merge', cursor: 'updated_at' }],
+    // A look-back covers the writer's transactions that commit just after a run reads its high-water
+    // (the soak measures stability; late commits have their own tests).
+    tables: [
+      {
+        name: `${SOAK_TABLE.schema}.${SOAK_TABLE.name}`,
+        mode: 'incremental_merge',
+        cursor: 'updated_at',
+        lookback: '1 minute',
+      },
+    ],
   };
 }
 
