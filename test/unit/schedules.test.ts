@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CONDUIT_SEARCH_ATTRIBUTES as DEV_SERVER_ATTRIBUTES } from '../../src/dev/temporal';
 import { defaultScheduleId, pipelineWorkflowId, scheduleActionWorkflowId } from '../../src/ids';
 import { pipelineScheduleOptions, ScheduleOptionsError } from '../../src/schedules';
+import { scheduledPipelineRun } from '../../src/workflows/scheduled-run';
 import {
   CONDUIT_SEARCH_ATTRIBUTES,
   ConduitPipeline,
@@ -20,7 +21,7 @@ describe('pipelineScheduleOptions', () => {
       spec: { intervals: [{ every: '1h' }] },
       action: {
         type: 'startWorkflow',
-        workflowType: 'scheduledPipelineRun',
+        workflowType: scheduledPipelineRun,
         workflowId: 'conduit-schedule/demo/trigger',
         taskQueue: 'conduit',
         args: [{ pipeline: 'demo' }],
