@@ -28,6 +28,13 @@ function workflowsEntry(folder: string): string | undefined {
   return existsSync(entry) ? entry : undefined;
 }
 
+/** The workflow interceptors bundled with the workflows (tracing), `.js` in a build, `.ts` under vitest. */
+export function workflowInterceptorModules(folder: string = __dirname): string[] {
+  const found = ['interceptors.js', 'interceptors.ts'].map((f) => join(folder, 'workflows', f)).find(existsSync);
+  if (!found) throw new Error(`no workflow interceptor module in ${join(folder, 'workflows')}`);
+  return [found];
+}
+
 /** Version of the workflow SDK that the bundle embeds; a different one needs a new bundle. */
 function sdkVersion(): string {
   const manifest = JSON.parse(readFileSync(require.resolve('@temporalio/workflow/package.json'), 'utf8')) as {
@@ -62,7 +69,7 @@ function localModules(entry: string): string[] {
 
 function currentManifest(folder: string, entry: string): BundleManifest {
   const modules: Record<string, string> = {};
-  for (const file of localModules(entry))
+  for (const file of [entry, ...workflowInterceptorModules(folder)].flatMap(localModules))
     modules[relative(folder, file)] = createHash('sha256').update(readFileSync(file)).digest('hex');
   return { sdk: sdkVersion(), modules };
 }
@@ -116,7 +123,11 @@ export async function buildWorkflowBundle(
     error: (message: string) => console.error(message),
     log() {},
   };
-  const { code } = await bundleWorkflowCode({ workflowsPath: entry, logger: quiet });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: entry,
+    workflowInterceptorModules: workflowInterceptorModules(folder),
+    logger: quiet,
+  });
   const suffix = `.${process.pid}.tmp`;
   writeFileSync(codePath + suffix, code);
   writeFileSync(join(folder, MANIFEST_FILE) + suffix, `${JSON.stringify(manifest, null, 2)}\n`);

@@ -6,6 +6,7 @@ import {
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import type { TemporalSettings } from './config/pipeline';
 import { pipelineWorkflowId } from './ids';
 import { ConduitPipeline, ConduitStatus } from './search-attributes';
@@ -26,7 +27,12 @@ export { pipelineWorkflowId } from './ids';
 
 export async function connectClient(temporal: TemporalSettings): Promise<Client> {
   const connection = await Connection.connect(temporalConnectionOptions(temporal));
-  return new Client({ connection, namespace: temporal.namespace });
+  // Starts carry the caller's trace context to the workflow (a no-op without a tracer provider).
+  return new Client({
+    connection,
+    namespace: temporal.namespace,
+    interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
+  });
 }
 
 /**

@@ -4,15 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
-import { prebuiltWorkflowBundle } from './build-bundle';
+import { prebuiltWorkflowBundle, workflowInterceptorModules } from './build-bundle';
 import type { PipelineConfig, TemporalSettings } from './config/pipeline';
 import { SnowflakeSessions } from './connectors/snowflake/sessions';
 import { FAULT_ENV, parseFaultSpec } from './faults';
 import { activityLogging } from './logging';
 import { activityMetrics } from './observability/metrics';
+import { activityTracing, workflowSpanSinks, type Tracing } from './observability/tracing';
 import { temporalConnectionOptions } from './temporal-connection';
 
 export { prometheusTelemetry } from './observability/metrics';
+export { startTracingFromEnv, type Tracing } from './observability/tracing';
 export { startObservabilityServer, type ObservabilityServer, type Readiness } from './observability/server';
 
 /**
@@ -46,6 +48,8 @@ export interface ConduitWorkerOptions {
   maxConcurrentActivities?: number;
   /** How long in-flight activities get to finish after a shutdown request. */
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  /** Where workflow and activity spans go (startTracingFromEnv); none are exported without it. */
+  tracing?: Tracing;
 }
 
 export interface ConduitWorker {
@@ -76,7 +80,11 @@ export async function createConduitWorker(options: ConduitWorkerOptions): Promis
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 8,
     // Every activity log line (ours and the SDK's) carries pipeline/table/partition fields; metrics
     // cost nothing unless the runtime exports them (conduit worker --metrics-port).
-    interceptors: { activity: [activityLogging, activityMetrics] },
+    interceptors: {
+      activity: [activityLogging, activityMetrics, activityTracing],
+      workflowModules: workflowInterceptorModules(),
+    },
+    sinks: workflowSpanSinks(options.tracing),
     shutdownGraceTime: options.shutdownGraceTime ?? '30s',
     // Activities heartbeat every 5 s, but the SDK would send at most one heartbeat per 24 s (80% of
     // the timeout), and cancellations arrive with heartbeat answers: a released snapshot holder kept

@@ -4,6 +4,7 @@ import { ConfigError, loadPipelineFile } from '../config/load';
 import { freePort } from '../dev/ports';
 import { createLogger, logFormatFromEnv, logLevelFromEnv } from '../logging';
 import { prometheusTelemetry } from '../observability/metrics';
+import { startTracingFromEnv, type Tracing } from '../observability/tracing';
 import { demoCommand } from './demo';
 import { devCommand } from './dev';
 import { preflight } from './preflight';
@@ -47,7 +48,7 @@ Exit codes: 0 success, 1 the run failed (the message names the table and why), 2
 pipeline file, 3 a service could not be reached or refused the login (with --worker this is
 checked before the run starts).`;
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], tracing?: Tracing): Promise<number> {
   const [command, ...rest] = argv;
   // Has subcommands and options of its own.
   if (command === 'schedule') return scheduleCommand(rest);
@@ -93,6 +94,7 @@ export async function main(argv: string[]): Promise<number> {
         tables: values.table,
         fullRefresh: values['full-refresh'],
         embeddedWorker: values.worker,
+        tracing,
       });
       return ok ? 0 : 1;
     }
@@ -111,6 +113,7 @@ export async function main(argv: string[]): Promise<number> {
                 temporalMetricsUrl: `http://${exporterAddress}/metrics`,
               }
             : undefined,
+        tracing,
       });
     }
     case 'status': {
@@ -161,25 +164,29 @@ function single(configs: string[]): string {
 
 /** Runs the CLI and exits with its code; errors become a message and the exit codes listed in the usage. */
 export function runCli(argv: string[]): void {
-  main(argv).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      if (error instanceof ConfigError) {
-        process.stderr.write(`${error.message}\n`);
-        process.exit(2);
-      }
-      if (
-        error instanceof UsageError ||
-        error instanceof CommandUsageError ||
-        (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-      ) {
-        process.stderr.write(`conduit: ${(error as Error).message}\n\n${USAGE}\n`);
-        process.exit(2);
-      }
-      process.stderr.write(`conduit: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exit(3);
-    },
-  );
+  let tracing: Tracing | undefined;
+  try {
+    tracing = startTracingFromEnv(argv[0] === 'worker' ? 'conduit-worker' : 'conduit');
+  } catch (error) {
+    process.stderr.write(`conduit: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+  // Buffered spans are exported before the process ends.
+  const exit = (code: number) => void (tracing?.shutdown() ?? Promise.resolve()).finally(() => process.exit(code));
+  main(argv, tracing).then(exit, (error: unknown) => {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return exit(2);
+    }
+    if (
+      error instanceof UsageError ||
+      error instanceof CommandUsageError ||
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
+      process.stderr.write(`conduit: ${(error as Error).message}\n\n${USAGE}\n`);
+      return exit(2);
+    }
+    process.stderr.write(`conduit: ${error instanceof Error ? error.message : String(error)}\n`);
+    return exit(3);
+  });
 }
-
-if (require.main === module) runCli(process.argv.slice(2));

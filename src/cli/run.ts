@@ -1,6 +1,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { connectClient, runProgress, startPipelineRun, waitForRun, type RunOutcome } from '../client';
 import type { PipelineConfig } from '../config/pipeline';
+import type { Tracing } from '../observability/tracing';
 import { createConduitWorker } from '../worker';
 import { progressRenderer } from './progress';
 import { formatSummary } from './summary';
@@ -17,13 +18,17 @@ export interface RunCommandOptions {
   /** Without a terminal: at most one line per table this often, besides state changes. */
   plainEveryMs?: number;
   out?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Spans of the embedded worker's workflows and activities go here (OTEL_* variables). */
+  tracing?: Tracing;
 }
 
 /** `conduit run`: start (or join) the pipeline's run, show progress, print the summary; true when it succeeded. */
 export async function runCommand(options: RunCommandOptions): Promise<boolean> {
   const out = options.out ?? process.stdout;
   const { config } = options;
-  const embedded = options.embeddedWorker ? await createConduitWorker({ pipelines: [config] }) : undefined;
+  const embedded = options.embeddedWorker
+    ? await createConduitWorker({ pipelines: [config], tracing: options.tracing })
+    : undefined;
   const workerRun = embedded?.worker.run();
   const client = await connectClient(config.temporal);
   try {

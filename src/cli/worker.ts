@@ -2,6 +2,7 @@ import type { PipelineConfig } from '../config/pipeline';
 import { checkWorkerHealth, formatHealth, type HealthCheck } from '../health';
 import { logFormatFromEnv } from '../logging';
 import { startProcessMetrics } from '../observability/process-metrics';
+import type { Tracing } from '../observability/tracing';
 import { startObservabilityServer, type ObservabilityServer } from '../observability/server';
 import { createConduitWorker } from '../worker';
 import { workerReadiness } from './readiness';
@@ -13,6 +14,8 @@ export interface WorkerCommandOptions {
   out?: NodeJS.WritableStream;
   /** Serve /metrics, /healthz and /readyz (the runtime must export to temporalMetricsUrl). */
   metrics?: { host: string; port: number; temporalMetricsUrl: string };
+  /** Spans of the worker's workflows and activities go here (OTEL_* variables). */
+  tracing?: Tracing;
 }
 
 /**
@@ -45,6 +48,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
     pipelines,
     maxConcurrentActivities: options.maxActivities,
     shutdownGraceTime: options.shutdownGraceSeconds !== undefined ? options.shutdownGraceSeconds * 1000 : undefined,
+    tracing: options.tracing,
   });
   const names = pipelines.map((p) => p.name);
   say(

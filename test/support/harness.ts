@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
+import { workflowInterceptorModules } from '../../src/build-bundle';
 import { bundleWorkflowCode, NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import { Client as PgClient } from 'pg';
 import snowflake from 'snowflake-sdk';
@@ -54,6 +55,7 @@ let bundle: Promise<WorkflowBundle> | undefined;
 export function workflowBundle(): Promise<WorkflowBundle> {
   bundle ??= bundleWorkflowCode({
     workflowsPath: resolve(__dirname, '../../src/workflows/index.ts'),
+    workflowInterceptorModules: workflowInterceptorModules(resolve(__dirname, '../../src')),
     logger: quietLogger,
   });
   return bundle;

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { SNAPSHOT_READY_SIGNAL } from '../../src/ids';
+import { workflowInterceptorModules } from '../../src/build-bundle';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { ConduitActivities } from '../../src/activities';
 import type { TemporalSettings } from '../../src/config/pipeline';
@@ -16,7 +17,11 @@ import type { PartitionResult, PipelinePlan, PreparedTable, SnapshotMode, TableJ
 let bundle: Promise<WorkflowBundle> | undefined;
 function workflowBundle(): Promise<WorkflowBundle> {
   const quiet = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
-  bundle ??= bundleWorkflowCode({ workflowsPath: resolve(__dirname, '../../src/workflows/index.ts'), logger: quiet });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: resolve(__dirname, '../../src/workflows/index.ts'),
+    workflowInterceptorModules: workflowInterceptorModules(resolve(__dirname, '../../src')),
+    logger: quiet,
+  });
   return bundle;
 }
 
