@@ -457,8 +457,6 @@ class _Check:
             if isinstance(target, exp.Table) and isinstance(target.this, exp.Identifier):
                 written.append(target)
                 self.need("TABLE", self.table(target), "INSERT")
-                if isinstance(expression, exp.Insert) and expression.args.get("overwrite"):
-                    self.need("TABLE", self.table(target), "DELETE")
         elif isinstance(expression, (exp.Delete, exp.Update)):
             written.append(expression.this)
             privilege = "DELETE" if isinstance(expression, exp.Delete) else "UPDATE"
@@ -474,6 +472,7 @@ class _Check:
         elif isinstance(expression, exp.Put):
             self.need("STAGE", self.stage(expression.args["target"].name), "WRITE")
         elif isinstance(expression, exp.Use) and isinstance(expression.this, exp.Table):
+            written.append(expression.this)  # names a database or schema, not a table read
             use_kind = expression.args.get("kind")
             if use_kind is not None and use_kind.name.upper() == "SCHEMA":
                 self.need("SCHEMA", self.schema(expression.this), "USAGE")
@@ -481,6 +480,8 @@ class _Check:
                 self.need("DATABASE", (conduit_ddl._ident(expression.this.this) or "",), "USAGE")
         elif isinstance(expression, exp.Show):
             scope = expression.args.get("scope")
+            if isinstance(scope, exp.Table):
+                written.append(scope)
             if isinstance(scope, exp.Table) and (expression.args.get("scope_kind") or "").upper() == "SCHEMA":
                 self.need("SCHEMA", self.schema(scope), "USAGE")
         self.reads(expression, written)

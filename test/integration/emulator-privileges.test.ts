@@ -78,6 +78,11 @@ describe('emulator roles and privileges', () => {
       message: expect.stringMatching(/Requested role 'READER' is not assigned to the executing user/),
     });
     expect(await refusal(byDefault.query('USE ROLE ACCOUNTADMIN'))).toMatchObject({ code: '003013' });
+    // A login names a database and schema; unlike fakesnow's, it never creates them.
+    const elsewhere = await connectSnowflake({ ...emulatorDestination(service), database: 'P', schema: 'NOT_YET' });
+    open.push(elsewhere);
+    const sql = 'SELECT SCHEMA_NAME AS "name" FROM P.INFORMATION_SCHEMA.SCHEMATA WHERE SCHEMA_NAME = ?';
+    expect(await admin.query(sql, ['NOT_YET'])).toEqual([]);
   });
 
   it('CREATE SCHEMA needs CREATE SCHEMA on the database, even when IF NOT EXISTS finds the schema', async () => {
