@@ -5,12 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PermanentError } from '../../src/connectors/errors';
+import { FailureType } from '../../src/failure-types';
 import type { SnowflakeSession } from '../../src/connectors/snowflake/connection';
 import { withPrivilege, type Need } from '../../src/connectors/snowflake/privileges';
 
 function refused(code: string, message: string): PermanentError {
   const cause = Object.assign(new Error(message), { code });
-  return new PermanentError(`running X: ${message}`, 'SnowflakeCompilation', { cause });
+  return new PermanentError(`running X: ${message}`, FailureType.SnowflakeCompilation, { cause });
 }
 
 function session(role: string): SnowflakeSession {

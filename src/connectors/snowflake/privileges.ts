@@ -4,6 +4,7 @@
  * through `withPrivilege` that is refused fails instead as a PermanentError naming the privilege,
  * the object, the session's role and the GRANT that fixes it (docs/security.md).
  */
+import { FailureType } from '../../failure-types';
 import { PermanentError } from '../errors';
 import { DOES_NOT_EXIST_OR_NOT_AUTHORIZED, field, type SnowflakeSession } from './connection';
 
@@ -39,7 +40,7 @@ export async function withPrivilege<T>(session: SnowflakeSession, need: Need, st
     throw new PermanentError(
       `the Snowflake role ${role.name} lacks ${missing.privilege} on ${object}; ` +
         `grant it: ${grant}${otherwise} (docs/security.md). Snowflake said: ${refusal.message}`,
-      'SnowflakePrivilege',
+      FailureType.SnowflakePrivilege,
       { cause: error },
     );
   }
