@@ -9,6 +9,8 @@ What it changes on the wire (each item is in docs/snowflake-emulator.md):
 - login: CLIENT_STAGE_ARRAY_BINDING_THRESHOLD gets Snowflake's default instead of fakesnow's 0;
   passwords are checked once users are registered, and CREATE/DROP USER … PASSWORD register them
   (conduit_users);
+- roles and privileges: CREATE ROLE, GRANT/REVOKE, USE ROLE and the login's role run here, and a
+  session with a role is checked as Snowflake checks it before its statement runs (conduit_privileges);
 - DDL: `ALTER TABLE .. SWAP WITH` and `ALTER TABLE .. RENAME TO` (qualified names) run here, and
   CREATE/DROP/TRUNCATE TABLE keep comments and load history with the table object (conduit_ddl);
 - COPY INTO: files skipped by load metadata are not listed, as in Snowflake;
@@ -31,7 +33,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
 import duckdb
 import snowflake.connector.errors
@@ -45,6 +47,7 @@ from fakesnow.statement_type import statement_type_id
 
 import conduit_ddl
 from conduit_ddl import SnowflakeError, TableName
+from conduit_privileges import Privileges
 from conduit_rowset import decode_arrow_rowset
 from conduit_users import WRONG_CREDENTIALS, Users
 
@@ -147,6 +150,7 @@ class SnowflakeAdapter:
     def __init__(self, app: ASGIApp, users: Users | None = None):
         self.app = app
         self.users = users or Users()
+        self.privileges = Privileges(self.users)
         self.lock = ReadWriteLock()
         self.session_parameters: dict[str, dict[str, Any]] = {}
         self.session_locks: dict[str, asyncio.Lock] = {}
@@ -173,6 +177,7 @@ class SnowflakeAdapter:
         elif path == "/session" and b"delete=true" in scope.get("query_string", b""):
             self.session_parameters.pop(session_token(scope) or "", None)
             self.session_locks.pop(session_token(scope) or "", None)
+            self.privileges.end_session(session_token(scope) or "")
             await self.forward(scope, await read_body(receive), send)
         else:
             await self.forward(scope, await read_body(receive), send)
@@ -228,6 +233,12 @@ class SnowflakeAdapter:
         if not self.users.accepts(credentials.get("LOGIN_NAME"), credentials.get("PASSWORD")):
             await respond_json(send, WRONG_CREDENTIALS)
             return
+        requested_role = (parse_qs(scope.get("query_string", b"").decode("latin-1")).get("roleName") or [None])[0]
+        try:
+            role = self.privileges.login_role(credentials.get("LOGIN_NAME"), requested_role)
+        except SnowflakeError as e:
+            await respond_json(send, {"data": None, "code": e.code, "message": e.message, "success": False})
+            return
         captured = await self.call_app(scope, raw)
         try:
             response = captured.json()
@@ -239,6 +250,7 @@ class SnowflakeAdapter:
             requested = (request.get("data") or {}).get("SESSION_PARAMETERS") or {}
             token = data.get("token")
             if isinstance(token, str):
+                self.privileges.start_session(token, credentials.get("LOGIN_NAME"), role)
                 self.session_parameters[token] = {
                     k.upper(): v for k, v in requested.items() if k.upper() in ECHOED_SESSION_PARAMETERS
                 }
@@ -276,6 +288,38 @@ class SnowflakeAdapter:
         await respond_json(send, payload)
 
     async def run_statement(
+        self,
+        scope: Scope,
+        raw: bytes,
+        token: str | None,
+        sql_text: str,
+        expression: exp.Expr | None,
+        request: dict[str, Any],
+    ) -> Any:
+        """Role and grant statements run here; any other statement of a session with a role first
+        passes the privilege check, and what it created, dropped or moved is recorded once it succeeded."""
+        conn = fakesnow.server.sessions.get(token) if token else None
+        if conn is None:
+            return await self.run_checked_statement(scope, raw, token, sql_text, expression, request)
+        current_role = self.privileges.current_role(sql_text, token)
+        if current_role is not None:
+            column, role = current_role
+            payload = status_payload(role, expression or exp.Command(this="SELECT"), conn)
+            payload["data"]["rowtype"] = [text_column(column)]
+            return self.finish(payload, token, expression)
+        message = await run_in_threadpool(self.privileges.run, sql_text, conn, token)
+        if message is not None:
+            payload = status_payload(message, expression or exp.Command(this="GRANT"), conn)
+            return self.finish(payload, token, expression)
+        effect = None
+        if expression is not None:
+            effect = await run_in_threadpool(self.privileges.authorize, conn, token, expression)
+        payload = await self.run_checked_statement(scope, raw, token, sql_text, expression, request)
+        if effect is not None and isinstance(payload, dict) and payload.get("success"):
+            await run_in_threadpool(effect)
+        return payload
+
+    async def run_checked_statement(
         self,
         scope: Scope,
         raw: bytes,

@@ -67,6 +67,10 @@ def main(argv: list[str]) -> int:
     fakesnow.server.logger.setLevel(args.log_level.upper())
     fakesnow.server.logger.propagate = False  # it already logs through uvicorn's handlers
     create_defaults(args.database, args.schema)
+    # A Snowflake login never creates the database or schema it names; fakesnow's would, which
+    # hides a missing schema (and the privilege creating it needs) from every test.
+    fakesnow.server.shared_fs.create_database_on_connect = False
+    fakesnow.server.shared_fs.create_schema_on_connect = False
 
     users = Users()
     if args.user:

@@ -32,6 +32,7 @@ export const FailureType = {
   // The destination.
   SnowflakeLogin: 'SnowflakeLogin',
   SnowflakeCompilation: 'SnowflakeCompilation',
+  SnowflakePrivilege: 'SnowflakePrivilege',
   IncompatibleSchemaChange: 'IncompatibleSchemaChange',
   ShadowMissing: 'ShadowMissing',
   LoadFailed: 'LoadFailed',

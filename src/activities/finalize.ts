@@ -9,7 +9,9 @@ import {
   swapSql,
   tableCommentSql,
   tableRef,
+  tableSql,
 } from '../connectors/snowflake/dialect';
+import { withPrivilege } from '../connectors/snowflake/privileges';
 import { faultPoint } from '../faults';
 import { qualifiedName, type PreparedTable, type QualifiedName, type TableJob } from '../shared';
 import { runActivity, pipelineConfig, type ActivityContext } from './context';
@@ -46,7 +48,11 @@ export function swapTableActivity(context: ActivityContext) {
         const shadow = tableRef(database, prepared.shadow);
         faultPoint('swap.before');
         const outcome = targetComment === undefined ? 'renamed' : 'swapped';
-        await session.query(outcome === 'renamed' ? renameSql(shadow, target) : swapSql(target, shadow));
+        // SWAP needs OWNERSHIP of both tables and RENAME of the shadow; this run's role created the shadow.
+        const owned = outcome === 'renamed' ? shadow : target;
+        await withPrivilege(session, { privilege: 'OWNERSHIP', kind: 'TABLE', object: tableSql(owned) }, () =>
+          session.query(outcome === 'renamed' ? renameSql(shadow, target) : swapSql(target, shadow)),
+        );
         faultPoint('swap.after');
         return outcome;
       }),

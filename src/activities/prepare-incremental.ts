@@ -7,23 +7,16 @@ import { maxCursor, windowPredicate } from '../connectors/postgres/cursor';
 import { planPartitions } from '../connectors/postgres/partitioning';
 import { quoteTable } from '../connectors/postgres/sql';
 import { field, type SnowflakeSession } from '../connectors/snowflake/connection';
-import {
-  createSchemaSql,
-  createShadowTableSql,
-  createStageSql,
-  shadowTableName,
-  stageName,
-  tableRef,
-  type TableRef,
-} from '../connectors/snowflake/dialect';
+import { shadowTableName, stageName, tableRef, tableSql, type TableRef } from '../connectors/snowflake/dialect';
 import {
   addColumnSql,
-  createStateTableSql,
   dropNotNullSql,
   STATE_TABLE,
   targetColumnsSql,
   widenColumnSql,
 } from '../connectors/snowflake/incremental-sql';
+import { withPrivilege } from '../connectors/snowflake/privileges';
+import { createRunObjects, createStateTable, ensureSchema } from '../connectors/snowflake/run-objects';
 import {
   describeChange,
   diffSchema,
@@ -69,9 +62,9 @@ export function prepareIncrementalActivity(context: ActivityContext) {
       try {
         const shape = await readSource(client, job, spec, config.settings.identifierCase);
         return await context.snowflake.use(config, async (session) => {
-          await session.query(createSchemaSql(database, job.target.schema));
+          await ensureSchema(session, database, job.target.schema);
           const state = tableRef(database, { schema: job.target.schema, name: STATE_TABLE });
-          await session.query(createStateTableSql(state));
+          await createStateTable(session, state);
           const committed = await readState(session, state, job.target.name);
           const target = tableRef(database, job.target);
           const existing = await targetColumns(session, target);
@@ -114,10 +107,7 @@ export function prepareIncrementalActivity(context: ActivityContext) {
             dropped: diff.changes.flatMap((c) => (c.kind === 'source-dropped' ? [c.column] : [])),
             schemaChanges: diff.changes.map(describeChange),
           };
-          await session.query(createStageSql(tableRef(database, prepared.stage)));
-          await session.query(
-            createShadowTableSql(tableRef(database, prepared.shadow), shape.columns, prepared.runMarker),
-          );
+          await createRunObjects(session, database, prepared, shape.columns);
           return prepared;
         });
       } finally {
@@ -191,9 +181,24 @@ async function targetColumns(session: SnowflakeSession, table: TableRef): Promis
   }));
 }
 
-/** Each ALTER is idempotent in effect: a retried prepare diffs again and finds it done. */
+/** Each ALTER is idempotent in effect: a retried prepare diffs again and finds it done. ALTER TABLE needs OWNERSHIP. */
 async function applyChange(session: SnowflakeSession, target: TableRef, change: SchemaChange): Promise<void> {
-  if (change.kind === 'add') await session.query(addColumnSql(target, change.column));
-  else if (change.kind === 'widen') await session.query(widenColumnSql(target, change.column));
-  else if (change.kind === 'drop-not-null') await session.query(dropNotNullSql(target, change.column));
+  const sql = changeSql(target, change);
+  if (sql === undefined) return;
+  await withPrivilege(session, { privilege: 'OWNERSHIP', kind: 'TABLE', object: tableSql(target) }, () =>
+    session.query(sql),
+  );
+}
+
+function changeSql(target: TableRef, change: SchemaChange): string | undefined {
+  switch (change.kind) {
+    case 'add':
+      return addColumnSql(target, change.column);
+    case 'widen':
+      return widenColumnSql(target, change.column);
+    case 'drop-not-null':
+      return dropNotNullSql(target, change.column);
+    case 'source-dropped':
+      return undefined; // the column stays; rows written from now on hold NULL in it
+  }
 }

@@ -6,14 +6,8 @@ import { edgeRule } from '../connectors/postgres/edges';
 import { classifyPostgresError, connectPostgres } from '../connectors/postgres/connect';
 import { planPartitions } from '../connectors/postgres/partitioning';
 import { quoteTable } from '../connectors/postgres/sql';
-import {
-  createSchemaSql,
-  createShadowTableSql,
-  createStageSql,
-  shadowTableName,
-  stageName,
-  tableRef,
-} from '../connectors/snowflake/dialect';
+import { shadowTableName, stageName } from '../connectors/snowflake/dialect';
+import { createRunObjects, ensureSchema } from '../connectors/snowflake/run-objects';
 import {
   qualifiedName,
   type ColumnKind,
@@ -66,9 +60,8 @@ export function prepareTableActivity(context: ActivityContext) {
       };
       const database = config.destination.database;
       await context.snowflake.use(config, async (session) => {
-        await session.query(createSchemaSql(database, job.target.schema));
-        await session.query(createStageSql(tableRef(database, prepared.stage)));
-        await session.query(createShadowTableSql(tableRef(database, prepared.shadow), columns, prepared.runMarker));
+        await ensureSchema(session, database, job.target.schema);
+        await createRunObjects(session, database, prepared, columns);
       });
       return prepared;
     });

@@ -9,8 +9,9 @@ export class PermanentError extends Error {
     message: string,
     /** A short stable name for the cause, shown as the failure type in Temporal. */
     readonly kind: FailureType,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'PermanentError';
   }
 }

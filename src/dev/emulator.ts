@@ -246,7 +246,7 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 /** A pipeline destination pointing at the emulator (same shape as a real Snowflake account's). */
-export function emulatorDestination(service: SnowflakeEmulatorService): SnowflakeDestination {
+export function emulatorDestination(service: Omit<SnowflakeEmulatorService, 'stop'>): SnowflakeDestination {
   return {
     type: 'snowflake',
     account: service.account,

@@ -120,14 +120,19 @@ export async function withSnowflake<T>(
 /** Login codes Snowflake answers for credentials or accounts that will not start working on retry. */
 const PERMANENT_LOGIN_CODES = new Set(['390100', '390101', '390102', '390103', '390144', '390201', '390189', '390422']);
 
+/** Snowflake's error code for "… does not exist or not authorized". */
+export const DOES_NOT_EXIST_OR_NOT_AUTHORIZED = '002003';
+
 function classifySnowflakeError(error: unknown, doing: string): Error {
   const err = error as Error & { code?: string | number; sqlState?: string };
   const code = err.code === undefined ? undefined : String(err.code);
   const message = `${doing}: ${err.message}`;
   if (code !== undefined && PERMANENT_LOGIN_CODES.has(code))
     return new PermanentError(`Snowflake login refused (${code}) ${message}`, FailureType.SnowflakeLogin);
-  // SQLSTATE class 42 is a compilation error: missing objects, privileges, syntax.
-  if (err.sqlState?.startsWith('42')) return new PermanentError(message, FailureType.SnowflakeCompilation);
+  // SQLSTATE class 42 is a compilation error: missing objects, privileges, syntax; 002003 is an
+  // object that does not exist or that the role may not see (a schema or database: SQLSTATE 02000).
+  if (err.sqlState?.startsWith('42') || code === DOES_NOT_EXIST_OR_NOT_AUTHORIZED)
+    return new PermanentError(message, FailureType.SnowflakeCompilation, { cause: error });
   return new Error(message, { cause: error });
 }
 

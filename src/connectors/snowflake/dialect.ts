@@ -98,6 +98,15 @@ export function loadExpression(kind: ColumnKind, position: number): string {
   }
 }
 
+/**
+ * Finds a schema by its exact name; binds: schema name. Needs only USAGE on the database (the view
+ * lists the schemas the role has any privilege on), unlike CREATE SCHEMA IF NOT EXISTS.
+ */
+export function schemaExistsSql(database: string): string {
+  return `SELECT SCHEMA_NAME AS "name" FROM ${quoteIdent(database)}.INFORMATION_SCHEMA.SCHEMATA WHERE SCHEMA_NAME = ?`;
+}
+
+/** Needs CREATE SCHEMA on the database even when the schema exists: run it only for a missing one. */
 export function createSchemaSql(database: string, schema: string): string {
   return `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(database)}.${quoteIdent(schema)}`;
 }

@@ -1,0 +1,77 @@
+/**
+ * The destination objects a table's prepare creates, each through `withPrivilege` so a role missing
+ * a grant fails at once naming it: the schema (only when missing), the run's stage and shadow table,
+ * and the incremental modes' state table.
+ */
+import type { ColumnPlan, QualifiedName } from '../../shared';
+import type { SnowflakeSession } from './connection';
+import {
+  createSchemaSql,
+  createShadowTableSql,
+  createStageSql,
+  quoteIdent,
+  schemaExistsSql,
+  tableRef,
+  type TableRef,
+} from './dialect';
+import { createStateTableSql } from './incremental-sql';
+import { withPrivilege } from './privileges';
+
+/** What the loading role needs on an existing schema (examples/snowflake-grants.sql). */
+const SCHEMA_GRANTS = 'USAGE, CREATE TABLE and CREATE STAGE';
+
+function schemaSql(database: string, schema: string): string {
+  return `${quoteIdent(database)}.${quoteIdent(schema)}`;
+}
+
+/**
+ * Creates the schema only when it is missing: CREATE SCHEMA IF NOT EXISTS needs CREATE SCHEMA on the
+ * database even when the schema exists, which a loader granted only on its schema does not hold.
+ */
+export async function ensureSchema(session: SnowflakeSession, database: string, schema: string): Promise<void> {
+  const found = await withPrivilege(
+    session,
+    { privilege: 'USAGE', kind: 'DATABASE', object: quoteIdent(database) },
+    () => session.query(schemaExistsSql(database), [schema]),
+  );
+  if (found.length > 0) return;
+  await withPrivilege(
+    session,
+    {
+      privilege: 'CREATE SCHEMA',
+      kind: 'DATABASE',
+      object: quoteIdent(database),
+      otherwise: `or create schema ${schemaSql(database, schema)} and grant the role ${SCHEMA_GRANTS} on it`,
+    },
+    () => session.query(createSchemaSql(database, schema)),
+  );
+}
+
+export interface RunObjects {
+  stage: QualifiedName;
+  shadow: QualifiedName;
+  runMarker: string;
+}
+
+/** The run's stage and its empty, typed shadow table (marked with the run). */
+export async function createRunObjects(
+  session: SnowflakeSession,
+  database: string,
+  run: RunObjects,
+  columns: ColumnPlan[],
+): Promise<void> {
+  const schema = schemaSql(database, run.stage.schema);
+  await withPrivilege(session, { privilege: 'CREATE STAGE', kind: 'SCHEMA', object: schema }, () =>
+    session.query(createStageSql(tableRef(database, run.stage))),
+  );
+  await withPrivilege(session, { privilege: 'CREATE TABLE', kind: 'SCHEMA', object: schema }, () =>
+    session.query(createShadowTableSql(tableRef(database, run.shadow), columns, run.runMarker)),
+  );
+}
+
+export async function createStateTable(session: SnowflakeSession, state: TableRef): Promise<void> {
+  const schema = schemaSql(state.database, state.schema);
+  await withPrivilege(session, { privilege: 'CREATE TABLE', kind: 'SCHEMA', object: schema }, () =>
+    session.query(createStateTableSql(state)),
+  );
+}
