@@ -46,6 +46,7 @@ from fakesnow.dialect import parse_one
 from fakesnow.statement_type import statement_type_id
 
 import conduit_ddl
+import conduit_strict
 from conduit_ddl import SnowflakeError, TableName
 from conduit_privileges import Privileges
 from conduit_rowset import decode_arrow_rowset
@@ -329,6 +330,8 @@ class SnowflakeAdapter:
         request: dict[str, Any],
     ) -> Any:
         conn = fakesnow.server.sessions.get(token) if token else None
+        if expression is not None:
+            conduit_strict.check_number_types(expression)
         if conn is not None:
             created_or_dropped = self.users.run(sql_text)
             if created_or_dropped is not None:

@@ -97,7 +97,10 @@ export interface ColumnPlan {
   sourceTypname: string;
   type: ColumnKind;
   nullable: boolean;
-  /** A numeric whose precision and scale were measured from the data (unconstrained or wider than 38). */
+  /**
+   * A numeric whose NUMBER(38,s) is narrower than what its declared type allows (sized from the data, or
+   * declared with a scale or precision Snowflake lacks): each value is checked while extracting.
+   */
   sizedFromData?: boolean;
   /** The column lands as text because this many of its values have no exact typed form (policy `string`). */
   asText?: number;

@@ -1,7 +1,7 @@
 import type { Client } from 'pg';
 import type { IdentifierCase } from '../config/pipeline';
 import { PermanentError } from '../connectors/errors';
-import { describeTable, measureNumerics, type NumericSize, type SourceColumn } from '../connectors/postgres/catalog';
+import { describeTable, measureNumerics, type SourceColumn } from '../connectors/postgres/catalog';
 import { edgeRule } from '../connectors/postgres/edges';
 import { classifyPostgresError, connectPostgres } from '../connectors/postgres/connect';
 import { planPartitions } from '../connectors/postgres/partitioning';
@@ -14,13 +14,11 @@ import {
   type ColumnPlan,
   type PreparedTable,
   type TableJob,
-  type UnrepresentablePolicy,
 } from '../shared';
+import { MAX_NUMBER_PRECISION } from '../connectors/snowflake/limits';
 import { runActivity, pipelineConfig, type ActivityContext } from './context';
 import { FailureType } from '../failure-types';
-
-/** Snowflake's NUMBER holds at most this many digits. */
-const MAX_NUMBER_PRECISION = 38;
+import { declaredNumber, sizedNumber } from './numbers';
 
 export interface PrepareTableInput {
   job: TableJob;
@@ -94,7 +92,8 @@ export async function planColumns(
     unsized.map((c) => c.name),
   );
 
-  const plans = columns.map((column): ColumnPlan => {
+  const plans: ColumnPlan[] = [];
+  for (const column of columns) {
     const plan: ColumnPlan = {
       source: column.name,
       target: identifierCase === 'upper' ? column.name.toUpperCase() : column.name,
@@ -103,11 +102,11 @@ export async function planColumns(
       type: column.kind as ColumnKind,
       nullable: column.nullable,
     };
-    if (plan.type.kind !== 'decimal') return plan;
     const size = measured.get(column.name);
-    if (!size) return { ...plan, type: declaredDecimal(plan.type.precision, plan.type.scale) };
-    return sizeFromData(plan, size, job.onUnrepresentable, table);
-  });
+    if (plan.type.kind !== 'decimal') plans.push(plan);
+    else if (!size) plans.push(declaredNumber(plan, plan.type.precision, plan.type.scale));
+    else plans.push(await sizedNumber(client, job, plan, size, table));
+  }
 
   if (job.onUnrepresentable === 'string') await landEdgeColumnsAsText(client, job, plans);
 
@@ -123,39 +122,6 @@ export async function planColumns(
     seen.set(plan.target, plan.source);
   }
   return plans;
-}
-
-/** numeric(p,s) as NUMBER: negative scales round to tens, hundreds…; a scale above the precision is all fraction. */
-function declaredDecimal(precision: number, scale: number): ColumnKind {
-  return { kind: 'decimal', precision: Math.max(precision - Math.min(scale, 0), scale), scale: Math.max(scale, 0) };
-}
-
-/**
- * NUMBER(38, s) for a numeric sized from its values. When the values need more than 38 digits the
- * policy decides: fail now, or keep the scale and let the values too large for it be NULLed (`null`)
- * or found by the scan that lands such columns as text (`string`).
- */
-function sizeFromData(plan: ColumnPlan, size: NumericSize, policy: UnrepresentablePolicy, table: string): ColumnPlan {
-  const needed = size.integerDigits + size.scale;
-  const fits = needed <= MAX_NUMBER_PRECISION;
-  if (fits && !size.hasNaN)
-    return {
-      ...plan,
-      type: { kind: 'decimal', precision: MAX_NUMBER_PRECISION, scale: size.scale },
-      sizedFromData: true,
-    };
-  const problem = fits
-    ? 'holds NaN'
-    : `needs ${needed} digits (${size.integerDigits} before the point, ${size.scale} after); NUMBER holds ${MAX_NUMBER_PRECISION}`;
-  if (policy === 'fail') {
-    throw new PermanentError(
-      `column "${plan.source}" of ${table} (${plan.sourceType}) ${problem}. Nothing was loaded; set settings.onUnrepresentable to "null" or "string"`,
-      FailureType.UnrepresentableValue,
-    );
-  }
-  // Keep the fraction digits the values have (up to 37) and NULL the outliers too large for the rest.
-  const scale = Math.min(size.scale, MAX_NUMBER_PRECISION - 1);
-  return { ...plan, type: { kind: 'decimal', precision: MAX_NUMBER_PRECISION, scale }, sizedFromData: true };
 }
 
 /** Policy `string`: columns holding any value without an exact typed form land as text, whole. */

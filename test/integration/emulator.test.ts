@@ -313,9 +313,10 @@ describe('Snowflake emulator', () => {
     const copyColumns = `("id","Name","doc","raw","ts")`;
     const fileFormat =
       `FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '"' ESCAPE_UNENCLOSED_FIELD = NONE ` +
-      `NULL_IF = () EMPTY_FIELD_AS_NULL = TRUE COMPRESSION = AUTO) ON_ERROR = ABORT_STATEMENT`;
+      `NULL_IF = () EMPTY_FIELD_AS_NULL = TRUE BINARY_FORMAT = HEX COMPRESSION = AUTO) ON_ERROR = ABORT_STATEMENT`;
+    // as the product loads: strict PARSE_JSON, binary decoded by the FILE_FORMAT's BINARY_FORMAT
     const copy = (files: string[]): string =>
-      `COPY INTO ${shadow} ${copyColumns} FROM (SELECT $1, $2, PARSE_JSON($3), TO_BINARY($4, 'HEX'), $5 ` +
+      `COPY INTO ${shadow} ${copyColumns} FROM (SELECT $1, $2, PARSE_JSON($3), $4, $5 ` +
       `FROM @${stage}/orders/) FILES = (${files.map((f) => `'${f}'`).join(',')}) ${fileFormat}`;
     const put = (path: string): string =>
       `PUT 'file://${path}' @${stage}/orders/ AUTO_COMPRESS=FALSE SOURCE_COMPRESSION=${path.endsWith('.zst') ? 'ZSTD' : 'GZIP'} OVERWRITE=TRUE`;
@@ -513,7 +514,8 @@ describe('Snowflake emulator', () => {
       );
       const loaded = await run(
         sf,
-        `COPY INTO ${schema}."P" ("id", "raw", "tags") FROM (SELECT $1, $2, PARSE_JSON($3)::ARRAY FROM @${productStage}) ` +
+        `COPY INTO ${schema}."P" ("id", "raw", "tags") ` +
+          `FROM (SELECT $1, $2, PARSE_JSON($3)::ARRAY FROM @${productStage}) ` +
           `FILES = ('p-00000.csv.gz') ${fileFormat}`,
         { fetchAsString: ['Number'] },
       );
@@ -539,6 +541,71 @@ describe('Snowflake emulator', () => {
       expect(await run(sf, `DROP STAGE IF EXISTS ${stage}`)).toHaveLength(1);
       const listed = await failure(run(sf, `LIST @${stage}`));
       expect(listed.message).toMatch(/does not exist or not authorized/);
+    });
+  });
+
+  describe('as strict as Snowflake', () => {
+    it('refuses NUMBER types outside precision 1–38 and scale 0–37 (at most the precision)', async () => {
+      await run(sf, 'CREATE SCHEMA IF NOT EXISTS "DB"."Strict"');
+      for (const [type, problem] of [
+        ['NUMBER(38,38)', /scale 38 is out of range \[0, 37\]/],
+        ['NUMBER(43,0)', /precision 43 is out of range \[1, 38\]/],
+        ['DECIMAL(5,6)', /scale 6 is out of range \[0, 5\]/],
+        ['NUMERIC(0,0)', /precision 0 is out of range \[1, 38\]/],
+      ] as const) {
+        const error = await failure(run(sf, `CREATE OR REPLACE TABLE "DB"."Strict"."N" ("n" ${type})`));
+        expect(error.message).toMatch(/^SQL compilation error:/);
+        expect(error.message).toMatch(problem);
+        expect(error.code).toBe('002040');
+      }
+      expect((await failure(run(sf, 'SELECT 1::NUMBER(39,2) AS "n"'))).message).toMatch(/precision 39/);
+      await run(sf, 'CREATE OR REPLACE TABLE "DB"."Strict"."N" ("n" NUMBER(38,37), "m" NUMBER(38,0), "d" NUMBER)');
+      const fraction = `0.${'1234567890'.repeat(3)}1234567`;
+      await run(sf, `INSERT INTO "DB"."Strict"."N" VALUES (${fraction}, 12345678901234567890123456789012345678, 1)`);
+      expect(await run(sf, 'SELECT "n", "m" FROM "DB"."Strict"."N"', { fetchAsString: ['Number'] })).toEqual([
+        { n: fraction, m: '12345678901234567890123456789012345678' },
+      ]);
+    });
+
+    it("PARSE_JSON is strict by default: a duplicate key fails, also nested; 'd' accepts it", async () => {
+      for (const doc of ['{"a": 1, "a": 2}', '[1, {"b": {"c": 1, "c": 1}}]']) {
+        const error = await failure(run(sf, `SELECT PARSE_JSON('${doc}') AS "v"`));
+        expect(error.message).toMatch(/Error parsing JSON: duplicate object attribute/);
+        expect(error.code).toBe('100069');
+        expect((await failure(run(sf, `SELECT PARSE_JSON('${doc}', 's') AS "v"`))).code).toBe('100069');
+        expect(await run(sf, `SELECT PARSE_JSON('${doc}', 'd') IS NOT NULL AS "ok"`)).toEqual([{ ok: true }]);
+      }
+      expect(await run(sf, `SELECT PARSE_JSON('{"a": {"a": 1}, "b": [{"a": 2}, {"a": 3}]}') AS "v"`)).toEqual([
+        { v: { a: { a: 1 }, b: [{ a: 2 }, { a: 3 }] } },
+      ]);
+    });
+
+    it("a strict PARSE_JSON in a COPY aborts the whole COPY on one duplicate key; 'd' loads it", async () => {
+      const stage = '"DB"."Strict"."_conduit_stage_j"';
+      await run(sf, `CREATE STAGE IF NOT EXISTS ${stage}`);
+      const file = join(scratch, 'dup-00000.csv.gz');
+      writeFileSync(
+        file,
+        gzipSync(
+          pgCsv([
+            ['1', '{"a": 1}'],
+            ['2', '{"k": "x", "k": "y"}'],
+          ]),
+        ),
+      );
+      await run(sf, `PUT 'file://${file}' @${stage} AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = GZIP OVERWRITE = TRUE`);
+      await run(sf, 'CREATE OR REPLACE TABLE "DB"."Strict"."J" ("id" NUMBER(10,0), "doc" VARIANT)');
+      const load = (parse: string): Promise<Row[]> =>
+        run(
+          sf,
+          `COPY INTO "DB"."Strict"."J" ("id", "doc") FROM (SELECT $1, ${parse} FROM @${stage}) ` +
+            `FILES = ('dup-00000.csv.gz') FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '"') ` +
+            'ON_ERROR = ABORT_STATEMENT',
+        );
+      expect((await failure(load('PARSE_JSON($2)'))).message).toMatch(/duplicate object attribute/);
+      expect(await session.query('SELECT COUNT(*) AS "n" FROM "DB"."Strict"."J"')).toEqual([{ n: '0' }]);
+      expect(await load("PARSE_JSON($2, 'd')")).toEqual([expect.objectContaining({ status: 'LOADED' })]);
+      expect(await session.query('SELECT COUNT(*) AS "n" FROM "DB"."Strict"."J"')).toEqual([{ n: '2' }]);
     });
   });
 
@@ -672,9 +739,10 @@ describe('Snowflake emulator', () => {
     started = Date.now();
     const result = await run(
       sf,
-      `COPY INTO "DB"."Bench"."Bench" FROM (SELECT $1, $2, $3, $4, $5, $6, $7, $8, PARSE_JSON($9), TO_BINARY($10, 'HEX'), $11 ` +
+      `COPY INTO "DB"."Bench"."Bench" FROM (SELECT $1, $2, $3, $4, $5, $6, $7, $8, PARSE_JSON($9), $10, $11 ` +
         `FROM @"DB"."Bench"."_conduit_stage_bench") FILES = ('bench-00000.csv.gz') ` +
-        `FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '"' ESCAPE_UNENCLOSED_FIELD = NONE NULL_IF = () EMPTY_FIELD_AS_NULL = TRUE COMPRESSION = GZIP) ON_ERROR = ABORT_STATEMENT`,
+        `FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '"' ESCAPE_UNENCLOSED_FIELD = NONE NULL_IF = () ` +
+        `EMPTY_FIELD_AS_NULL = TRUE BINARY_FORMAT = HEX COMPRESSION = GZIP) ON_ERROR = ABORT_STATEMENT`,
       { fetchAsString: ['Number'] },
     );
     const copyMs = Date.now() - started;

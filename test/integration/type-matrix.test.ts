@@ -18,7 +18,23 @@ const asString = new Harness(services, {
   pipeline: { settings: { onUnrepresentable: 'string' } },
 });
 const failing = new Harness(services, { sourceSchema: 'edges_fail_src' });
-const all = [exact, asNull, asString, failing];
+const numbers = new Harness(services, { sourceSchema: 'numbers_src' });
+const numbersAsNull = new Harness(services, {
+  sourceSchema: 'numbers_null_src',
+  pipeline: { settings: { onUnrepresentable: 'null' } },
+});
+const all = [exact, asNull, asString, failing, numbers, numbersAsNull];
+
+/** NUMBER(precision,scale) of each column of a target table, by name. */
+async function numberTypes(h: Harness, table: string): Promise<Record<string, string>> {
+  const rows = await h.snowflake.query<{ name: string; precision: string | null; scale: string | null }>(
+    `SELECT COLUMN_NAME AS "name", NUMERIC_PRECISION AS "precision", NUMERIC_SCALE AS "scale"
+     FROM "${h.config.destination.database}".INFORMATION_SCHEMA.COLUMNS
+     WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND DATA_TYPE = 'NUMBER' ORDER BY ORDINAL_POSITION`,
+    [h.targetSchema, table],
+  );
+  return Object.fromEntries(rows.map((r) => [r.name, `NUMBER(${r.precision},${r.scale})`]));
+}
 
 beforeAll(async () => {
   await Promise.all(all.map((h) => h.start()));
@@ -216,5 +232,108 @@ describe('values Snowflake cannot hold', () => {
       [asString.targetSchema],
     );
     expect(types.map((t) => t.type)).toEqual(['NUMBER', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT', 'TEXT']);
+  });
+});
+
+describe('numerics NUMBER cannot declare as they are', () => {
+  const digits38 = `0.${'12345678901234567890123456789012345678'}`;
+
+  it('numeric(38,38), a negative scale and 38 fraction digits land in valid NUMBER types, values exact', async () => {
+    await numbers.pg.query(`CREATE TABLE numbers_src.shapes (id int PRIMARY KEY, all_fraction numeric(38,38),
+      tens numeric(38,-5), tiny numeric(2,5), padded numeric)`);
+    // padded: PostgreSQL keeps 38 fraction digits of display scale; the value needs one
+    await numbers.pg.query(`INSERT INTO numbers_src.shapes VALUES
+      (1, 0.1234567890123456789012345678901234567, 12300000, 0.00099, 0.10000000000000000000000000000000000000),
+      (2, -0.5, -99999999999999999999999999999999900000, -0.00001, 0.5),
+      (3, NULL, NULL, NULL, NULL)`);
+    const outcome = await numbers.runOk(['numbers_src.shapes']);
+    expect(outcome.result.tables[0]).toMatchObject({ status: 'succeeded', rows: 3 });
+    expect(await numberTypes(numbers, 'shapes')).toEqual({
+      id: 'NUMBER(10,0)',
+      all_fraction: 'NUMBER(38,37)',
+      tens: 'NUMBER(38,0)',
+      tiny: 'NUMBER(5,5)',
+      padded: 'NUMBER(38,1)',
+    });
+    await numbers.expectSameContent('shapes');
+  });
+
+  it('fail: a value with a 38th fraction digit fails the table, naming the column and the ways out', async () => {
+    await numbers.pg.query(`CREATE TABLE numbers_src.too_fine (id int PRIMARY KEY, f numeric(38,38))`);
+    await numbers.pg.query(`INSERT INTO numbers_src.too_fine VALUES (1, 0.5), (2, ${digits38})`);
+    const outcome = await numbers.run(['numbers_src.too_fine']);
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.message).toContain('1 in "f" (numeric(38,38)): NaN or numbers that do not fit NUMBER(38,37)');
+    expect(outcome.message).toContain('set settings.onUnrepresentable to "null"');
+    expect(outcome.message).toContain('"string"');
+  });
+
+  it('fail: numbers needing over 38 digits are refused while preparing, naming digits and ways out', async () => {
+    await numbers.pg.query(`CREATE TABLE numbers_src.too_wide (id int PRIMARY KEY, n numeric)`);
+    await numbers.pg.query(`INSERT INTO numbers_src.too_wide VALUES (1, 1e40), (2, 1.5), (3, 0.${'0'.repeat(39)}1)`);
+    const outcome = await numbers.run(['numbers_src.too_wide']);
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.message).toContain(
+      'column "n" of "numbers_src"."too_wide" (numeric) needs 81 digits (41 before the point, 40 after)',
+    );
+    expect(outcome.message).toContain('NUMBER(38,1) would hold 1 of its 3 values exactly');
+    expect(outcome.message).toContain('settings.onUnrepresentable to "null"');
+    expect(outcome.message).toContain('"string" (the column lands as VARCHAR');
+    expect((await numbers.destinationObjects()).tables).not.toContain('too_wide');
+  });
+
+  it('null: the scale keeping the most values is chosen; the rest load as NULL, counted, none rounded', async () => {
+    await numbersAsNull.pg.query(
+      `CREATE TABLE numbers_null_src.mixed (id int PRIMARY KEY, n numeric, f numeric(38,38))`,
+    );
+    await numbersAsNull.pg.query(`INSERT INTO numbers_null_src.mixed VALUES
+      (1, 1e40, 0.5), (2, 1e-40, ${digits38}), (3, 1.5, NULL), (4, 2.5, NULL),
+      (5, 12345678901234567890123456789012345.5, NULL)`);
+    const outcome = await numbersAsNull.runOk(['numbers_null_src.mixed']);
+    const table = outcome.result.tables[0];
+    expect(table?.unrepresentable).toEqual({ policy: 'null', columns: { n: 2, f: 1 } });
+    expect(await numberTypes(numbersAsNull, 'mixed')).toEqual({
+      id: 'NUMBER(10,0)',
+      n: 'NUMBER(38,1)',
+      f: 'NUMBER(38,37)',
+    });
+    const rows = await numbersAsNull.snowflake.query<Record<string, string | null>>(
+      `SELECT "id", TO_VARCHAR("n") AS "n", TO_VARCHAR("f") AS "f"
+       FROM "${numbersAsNull.targetSchema}"."mixed" ORDER BY "id"`,
+    );
+    expect(rows).toEqual([
+      { id: '1', n: null, f: `0.5${'0'.repeat(36)}` },
+      { id: '2', n: null, f: null },
+      { id: '3', n: '1.5', f: null },
+      { id: '4', n: '2.5', f: null },
+      { id: '5', n: '12345678901234567890123456789012345.5', f: null },
+    ]);
+  });
+});
+
+describe('json with duplicate keys', () => {
+  it('loads a json value with a duplicate key, keeping its last value as jsonb does', async () => {
+    await numbers.pg.query(`CREATE TABLE numbers_src.docs (id int PRIMARY KEY, doc json, docs json[])`);
+    // a strict PARSE_JSON of row 1 or 2 as written would abort the whole COPY
+    await numbers.pg.query(`INSERT INTO numbers_src.docs VALUES
+      (1, '{"a": 1, "n": {"b": 1, "b": [2]}, "a": "last"}', ARRAY['{"k": "x", "k": "y"}', '[]']::json[]),
+      (2, '{"b": [1, {"c": true, "c": false}]}', NULL),
+      (3, '{"e": "\\ud83d\\ude00", "q": "a\\"b"}', ARRAY['{"s": "\\ud83d\\ude00"}']::json[])`);
+    const outcome = await numbers.runOk(['numbers_src.docs']);
+    expect(outcome.result.tables[0]).toMatchObject({ status: 'succeeded', rows: 3 });
+    const rows = await numbers.snowflake.query<Record<string, string | null>>(
+      `SELECT "id", "doc":a::VARCHAR AS "a", TO_JSON("doc":n) AS "n", "doc":b[1]:c::VARCHAR AS "c",
+              "docs"[0]:k::VARCHAR AS "k", "doc":e::VARCHAR AS "e"
+       FROM "${numbers.targetSchema}"."docs" ORDER BY "id"`,
+    );
+    expect(rows).toEqual([
+      { id: '1', a: 'last', n: '{"b":[2]}', c: null, k: 'y', e: null },
+      { id: '2', a: null, n: null, c: 'false', k: null, e: null },
+      { id: '3', a: null, n: null, c: null, k: null, e: '😀' },
+    ]);
+    // JSON.parse keeps a duplicated key's last value too, so the comparison checks exactly that
+    await numbers.expectSameContent('docs');
   });
 });

@@ -90,7 +90,8 @@ describe('Snowflake SQL', () => {
 
   it('creates typed shadow tables marked with the run', () => {
     expect(createShadowTableSql(shadow, columns, 'conduit run r1')).toBe(
-      'CREATE OR REPLACE TABLE "RAW"."Shop"."orders__conduit_r1" ("id" NUMBER(19,0) NOT NULL, "Doc" VARIANT, "raw ""bytes""" BINARY, "tags" ARRAY, "at" TIMESTAMP_TZ(6), "x" FLOAT) COMMENT = \'conduit run r1\'',
+      'CREATE OR REPLACE TABLE "RAW"."Shop"."orders__conduit_r1" ("id" NUMBER(19,0) NOT NULL, "Doc" VARIANT, ' +
+        '"raw ""bytes""" BINARY(67108864), "tags" ARRAY, "at" TIMESTAMP_TZ(6), "x" FLOAT) COMMENT = \'conduit run r1\'',
     );
   });
 
@@ -98,9 +99,11 @@ describe('Snowflake SQL', () => {
     const sql = copyIntoSql(shadow, columns, stage, ['part-000000.csv.gz', 'part-000001.csv.gz']);
     expect(sql).toBe(
       'COPY INTO "RAW"."Shop"."orders__conduit_r1" ("id", "Doc", "raw ""bytes""", "tags", "at", "x") ' +
-        'FROM (SELECT $1, PARSE_JSON($2), TO_BINARY($3, \'HEX\'), PARSE_JSON($4)::ARRAY, $5, $6 FROM @"RAW"."Shop"."_conduit_stage_r1_x") ' +
+        `FROM (SELECT $1, PARSE_JSON($2), $3, PARSE_JSON($4)::ARRAY, $5, $6 ` +
+        `FROM @"RAW"."Shop"."_conduit_stage_r1_x") ` +
         "FILES = ('part-000000.csv.gz', 'part-000001.csv.gz') " +
-        "FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '\"' ESCAPE_UNENCLOSED_FIELD = NONE NULL_IF = () EMPTY_FIELD_AS_NULL = TRUE COMPRESSION = AUTO) " +
+        "FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '\"' ESCAPE_UNENCLOSED_FIELD = NONE NULL_IF = () " +
+        'EMPTY_FIELD_AS_NULL = TRUE BINARY_FORMAT = HEX COMPRESSION = AUTO) ' +
         'ON_ERROR = ABORT_STATEMENT',
     );
     expect(() => copyIntoSql(shadow, columns, stage, [])).toThrow(/1 to 1000 files/);
@@ -135,7 +138,18 @@ describe('Snowflake SQL', () => {
     expect(snowflakeType({ kind: 'integer', bytes: 4 })).toBe('NUMBER(10,0)');
     expect(snowflakeType({ kind: 'decimal', precision: 12, scale: 2 })).toBe('NUMBER(12,2)');
     expect(snowflakeType({ kind: 'text', maxLength: 20 })).toBe('VARCHAR(20)');
-    expect(snowflakeType({ kind: 'text' })).toBe('VARCHAR');
+    expect(snowflakeType({ kind: 'text' })).toBe('VARCHAR(134217728)');
+    expect(snowflakeType({ kind: 'binary' })).toBe('BINARY(67108864)');
+    expect(snowflakeType({ kind: 'decimal', precision: 38, scale: 37 })).toBe('NUMBER(38,37)');
+    for (const [precision, scale] of [
+      [38, 38],
+      [43, 0],
+      [0, 0],
+      [5, 6],
+      [10, -2],
+    ] as const) {
+      expect(() => snowflakeType({ kind: 'decimal', precision, scale })).toThrow(/is not a Snowflake type/);
+    }
     expect(snowflakeType({ kind: 'timestamp' })).toBe('TIMESTAMP_NTZ(6)');
     expect(snowflakeType({ kind: 'time' })).toBe('TIME(6)');
     expect(snowflakeType({ kind: 'boolean' })).toBe('BOOLEAN');
@@ -158,14 +172,14 @@ describe('PostgreSQL extract SQL', () => {
 
   it('writes values the destination cannot hold as NULL and counts them per column', () => {
     const statement = extractStatement({ schema: 's', name: 't' }, columns, { strategy: 'key', column: 'id' });
-    // bytea may exceed 8 MB, timestamptz may be infinite or outside years 1–9999.
+    // bytea may exceed 64 MB, timestamptz may be infinite or outside years 1–9999.
     expect(statement.guarded).toEqual([2, 4]);
     expect(statement.sql).toContain(
       "CASE WHEN NOT (\"at\" BETWEEN '0001-01-01 00:00:00+00' AND '9999-12-31 23:59:59.999999+00') " +
         "THEN (CASE WHEN set_config('conduit.edges_4', (coalesce(nullif(current_setting('conduit.edges_4', true), ''), '0')::bigint + 1)::text, true) IS NULL THEN NULL END) " +
         'ELSE (to_json("at") #>> \'{}\')::text END',
     );
-    expect(statement.sql).toContain(`CASE WHEN octet_length("raw ""bytes""") > 8388608 THEN`);
+    expect(statement.sql).toContain(`CASE WHEN octet_length("raw ""bytes""") > 67108864 THEN`);
   });
 
   it('builds half-open range predicates and refuses bounds that are not numbers', () => {

@@ -152,6 +152,36 @@ export async function measureNumerics(
   return result;
 }
 
+/** How many of a column's numbers NUMBER(38, s) holds exactly, for each scale s from 0 to 37. */
+export interface NumericFits {
+  /** Values other than NULL and NaN. */
+  values: number;
+  /** Index s: values with at most s fraction digits and at most 38 - s before the point. */
+  byScale: number[];
+}
+
+export async function countNumericFits(
+  client: Client,
+  table: QualifiedName,
+  column: string,
+  maxPrecision: number,
+  maxScale: number,
+): Promise<NumericFits> {
+  const c = quoteIdent(column);
+  const scales = Array.from({ length: maxScale + 1 }, (_, s) => s);
+  const number = `${c} <> 'NaN'`;
+  const fits = scales.map((s) => {
+    const held = `${number} AND abs(${c}) < 1e${maxPrecision - s} AND ${c} = round(${c}, ${s})`;
+    return `count(*) FILTER (WHERE ${held}) AS s${s}`;
+  });
+  const from = quoteTable(table.schema, table.name);
+  const { rows } = await client.query<Record<string, string>>(
+    `SELECT count(*) FILTER (WHERE ${number}) AS n, ${fits.join(', ')} FROM ${from}`,
+  );
+  const row = rows[0] ?? {};
+  return { values: Number(row.n ?? 0), byScale: scales.map((s) => Number(row[`s${s}`] ?? 0)) };
+}
+
 /** Tables and views of a schema, by name. */
 export async function listTables(client: Client, schema: string): Promise<string[]> {
   const { rows } = await client.query<{ relname: string }>(

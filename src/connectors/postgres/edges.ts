@@ -1,16 +1,13 @@
 /**
  * Values PostgreSQL holds that the destination column cannot: `infinity` and dates outside years
- * 1–9999, `24:00:00`, numeric NaN or numbers wider than Snowflake's NUMBER(38), text over 16 MB and
- * binary over 8 MB. Each column with such a possibility gets a SQL condition; the extract applies
- * the pipeline's policy to matching values and counts them.
+ * 1–9999, `24:00:00`, numeric NaN or numbers that do not fit the column's NUMBER(38,s), text over
+ * 128 MB and binary over 64 MB (limits in ../snowflake/limits.ts). Each column with such a
+ * possibility gets a SQL condition; the extract applies the pipeline's policy to matching values
+ * and counts them.
  */
 import type { ColumnPlan } from '../../shared';
+import { MAX_BINARY_BYTES, MAX_NUMBER_PRECISION, MAX_VARCHAR_BYTES, megabytes } from '../snowflake/limits';
 import { quoteIdent } from './sql';
-
-/** Snowflake's largest VARCHAR and BINARY values, in bytes. */
-export const MAX_VARCHAR_BYTES = 16 * 1024 * 1024;
-export const MAX_BINARY_BYTES = 8 * 1024 * 1024;
-const MAX_NUMBER_DIGITS = 38;
 
 export interface EdgeRule {
   /** PostgreSQL boolean expression, true for a value the destination cannot hold. */
@@ -44,9 +41,9 @@ export function edgeRule(column: ColumnPlan): EdgeRule | undefined {
     case 'decimal': {
       if (column.sourceTypname !== 'numeric') return undefined;
       const parts = [`${c} = 'NaN'`];
-      // Only numbers from an unconstrained or wider-than-38 column can overflow or carry extra fraction.
+      // Only a column whose NUMBER is narrower than its declared type can overflow or carry extra fraction.
       if (column.sizedFromData) {
-        parts.push(`abs(${c}) >= 1e${MAX_NUMBER_DIGITS - type.scale}`, `${c} <> round(${c}, ${type.scale})`);
+        parts.push(`abs(${c}) >= 1e${MAX_NUMBER_PRECISION - type.scale}`, `${c} <> round(${c}, ${type.scale})`);
       }
       return {
         condition: parts.join(' OR '),
@@ -58,9 +55,15 @@ export function edgeRule(column: ColumnPlan): EdgeRule | undefined {
     case 'text':
       if (type.maxLength !== undefined && type.maxLength * 4 <= MAX_VARCHAR_BYTES) return undefined;
       if (!['text', 'varchar', 'bpchar', 'citext', 'xml'].includes(column.sourceTypname)) return undefined;
-      return { condition: `octet_length(${c}) > ${MAX_VARCHAR_BYTES}`, description: 'text longer than 16 MB' };
+      return {
+        condition: `octet_length(${c}) > ${MAX_VARCHAR_BYTES}`,
+        description: `text longer than ${megabytes(MAX_VARCHAR_BYTES)}`,
+      };
     case 'binary':
-      return { condition: `octet_length(${c}) > ${MAX_BINARY_BYTES}`, description: 'binary values longer than 8 MB' };
+      return {
+        condition: `octet_length(${c}) > ${MAX_BINARY_BYTES}`,
+        description: `binary values longer than ${megabytes(MAX_BINARY_BYTES)}`,
+      };
     default:
       return undefined;
   }

@@ -103,9 +103,20 @@ export function classifyPgType(type: PgColumnType): ColumnKind | undefined {
 function numericKind(typmod: number): ColumnKind {
   if (typmod < 4) return { kind: 'decimal', precision: 0, scale: 0 };
   const precision = ((typmod - 4) >> 16) & 0xffff;
-  let scale = (typmod - 4) & 0xffff;
-  if (scale > 0x7fff) scale -= 0x10000; // PostgreSQL 15 allows negative scales
+  // PostgreSQL 15+ keeps the scale as an 11-bit signed number (-1000 to 1000): numeric_typmod_scale()
+  const scale = (((typmod - 4) & 0x7ff) ^ 1024) - 1024;
   return { kind: 'decimal', precision, scale };
+}
+
+/**
+ * PostgreSQL's json keeps duplicate keys, which Snowflake's strict PARSE_JSON refuses (aborting the
+ * whole COPY): through jsonb each key keeps its last value. jsonb refuses \u0000 and lone surrogate
+ * escapes, so a document with such an escape goes as written. See docs/type-mapping.md, "JSON".
+ */
+function lastKeyWins(column: string, viaJsonb: string, asWritten: string): string {
+  // chr(92) is a backslash: the pattern \\u(0000|d[89a-f]), whatever standard_conforming_strings says
+  const escape = `repeat(chr(92), 2) || 'u(0000|d[89a-f])'`;
+  return `CASE WHEN ${column}::text ~* (${escape}) THEN ${asWritten} ELSE ${viaJsonb} END`;
 }
 
 /**
@@ -124,8 +135,12 @@ export function extractExpression(column: string, kind: ColumnKind, sourceTypnam
     case 'timestamptz':
       // ISO 8601 with an explicit offset, which Snowflake parses without a format string.
       return `to_json(${c}) #>> '{}'`;
+    case 'json':
+      return sourceTypname === 'json' ? lastKeyWins(c, `${c}::jsonb::text`, `${c}::text`) : c;
     case 'array':
-      return `to_json(${c})`;
+      return sourceTypname === '_json'
+        ? lastKeyWins(c, `to_jsonb(${c})::text`, `to_json(${c})::text`)
+        : `to_json(${c})`;
     case 'binary':
       return `encode(${c}, 'hex')`;
     default:

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { ColumnKind, ColumnPlan, QualifiedName } from '../../shared';
 import { CODEC_FORMAT, type Codec } from '../compression';
+import { MAX_BINARY_BYTES, MAX_NUMBER_PRECISION, MAX_NUMBER_SCALE, MAX_VARCHAR_BYTES } from './limits';
 
 export interface TableRef {
   database: string;
@@ -55,13 +56,14 @@ export function snowflakeType(kind: ColumnKind): string {
     case 'integer':
       return kind.bytes === 2 ? 'NUMBER(5,0)' : kind.bytes === 4 ? 'NUMBER(10,0)' : 'NUMBER(19,0)';
     case 'decimal':
-      return `NUMBER(${kind.precision},${kind.scale})`;
+      return numberType(kind.precision, kind.scale);
     case 'float':
       return 'FLOAT';
     case 'boolean':
       return 'BOOLEAN';
     case 'text':
-      return kind.maxLength ? `VARCHAR(${kind.maxLength})` : 'VARCHAR';
+      // Without a length Snowflake's VARCHAR holds 16,777,216 characters; the explicit maximum holds 128 MB.
+      return `VARCHAR(${kind.maxLength ?? MAX_VARCHAR_BYTES})`;
     case 'date':
       return 'DATE';
     case 'time':
@@ -79,11 +81,31 @@ export function snowflakeType(kind: ColumnKind): string {
     case 'array':
       return 'ARRAY';
     case 'binary':
-      return 'BINARY';
+      // BINARY without a length is BINARY(8388608); the maximum is 64 MB.
+      return `BINARY(${MAX_BINARY_BYTES})`;
   }
 }
 
-/** How the staged CSV field at `position` (1-based) becomes the column's value in a transforming COPY. */
+/** NUMBER(p,s) within Snowflake's limits; the mapping must never produce anything else. */
+function numberType(precision: number, scale: number): string {
+  const valid =
+    Number.isInteger(precision) &&
+    Number.isInteger(scale) &&
+    precision >= 1 &&
+    precision <= MAX_NUMBER_PRECISION &&
+    scale >= 0 &&
+    scale <= Math.min(MAX_NUMBER_SCALE, precision);
+  if (!valid) throw new Error(`NUMBER(${precision},${scale}) is not a Snowflake type (precision 1–38, scale 0–37)`);
+  return `NUMBER(${precision},${scale})`;
+}
+
+/**
+ * How the staged CSV field at `position` (1-based) becomes the column's value in a transforming COPY.
+ * COPY transformations accept only some functions, and some without their optional arguments
+ * (https://docs.snowflake.com/en/user-guide/data-load-transform): JSON uses PARSE_JSON with one
+ * argument (duplicate keys are resolved in the extract, see types.ts), and binary is a plain field
+ * that the FILE_FORMAT's BINARY_FORMAT = HEX decodes, with no conversion function at all.
+ */
 export function loadExpression(kind: ColumnKind, position: number): string {
   const field = `$${position}`;
   switch (kind.kind) {
@@ -91,8 +113,6 @@ export function loadExpression(kind: ColumnKind, position: number): string {
       return `PARSE_JSON(${field})`;
     case 'array':
       return `PARSE_JSON(${field})::ARRAY`;
-    case 'binary':
-      return `TO_BINARY(${field}, 'HEX')`;
     default:
       return field;
   }
@@ -152,7 +172,8 @@ export function copyIntoSql(shadow: TableRef, columns: ColumnPlan[], stage: Tabl
   return (
     `COPY INTO ${tableSql(shadow)} (${targets}) FROM (SELECT ${values} FROM @${tableSql(stage)}) ` +
     `FILES = (${fileList}) ` +
-    `FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '"' ESCAPE_UNENCLOSED_FIELD = NONE NULL_IF = () EMPTY_FIELD_AS_NULL = TRUE COMPRESSION = AUTO) ` +
+    `FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '"' ESCAPE_UNENCLOSED_FIELD = NONE NULL_IF = () ` +
+    `EMPTY_FIELD_AS_NULL = TRUE BINARY_FORMAT = HEX COMPRESSION = AUTO) ` +
     `ON_ERROR = ABORT_STATEMENT`
   );
 }

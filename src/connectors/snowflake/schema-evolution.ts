@@ -5,6 +5,7 @@
  */
 import type { ColumnPlan } from '../../shared';
 import { snowflakeType } from './dialect';
+import { DEFAULT_VARCHAR_LENGTH, MAX_VARCHAR_BYTES } from './limits';
 
 /** A target column as INFORMATION_SCHEMA.COLUMNS describes it. */
 export interface TargetColumn {
@@ -42,11 +43,8 @@ function expectedFamily(column: ColumnPlan): string {
   return family(snowflakeType(column.type).replace(/\(.*$/, ''));
 }
 
-/** Snowflake's VARCHAR without a length holds 16 MB. */
-const MAX_VARCHAR = 16_777_216;
-
 function describe(target: TargetColumn): string {
-  if (family(target.type) === 'TEXT') return `VARCHAR(${target.length ?? MAX_VARCHAR})`;
+  if (family(target.type) === 'TEXT') return `VARCHAR(${target.length ?? DEFAULT_VARCHAR_LENGTH})`;
   if (family(target.type) === 'NUMBER') return `NUMBER(${target.precision},${target.scale})`;
   return target.type;
 }
@@ -67,7 +65,9 @@ export function diffSchema(source: ColumnPlan[], target: TargetColumn[]): Schema
       incompatible.push(`"${column.source}" changed from ${from} to ${column.sourceType} (${wanted})`);
       continue;
     }
-    if (column.type.kind === 'text' && (column.type.maxLength ?? MAX_VARCHAR) > (existing.length ?? MAX_VARCHAR)) {
+    // Unbounded text is VARCHAR(134217728) now; a target made as VARCHAR (16,777,216) is widened to it.
+    const length = existing.length ?? DEFAULT_VARCHAR_LENGTH;
+    if (column.type.kind === 'text' && (column.type.maxLength ?? MAX_VARCHAR_BYTES) > length) {
       changes.push({ kind: 'widen', column, from });
     } else if (column.type.kind === 'integer' || column.type.kind === 'decimal') {
       const [precision, scale] = wanted.match(/\d+/g)?.map(Number) ?? [];
