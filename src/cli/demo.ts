@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { loadPipelineFile } from '../config/load';
+import { provisionLocalTools } from '../dev/provision';
 import { startLocalServices, toEnv } from '../dev/services';
 import { createDemoTables } from './demo-data';
 import { runCommand } from './run';
@@ -15,6 +16,7 @@ const DEMO_ROWS = 300_000;
  */
 export async function demoCommand(): Promise<number> {
   const out = process.stdout;
+  await provisionLocalTools();
   out.write('starting Temporal, PostgreSQL and the Snowflake emulator…\n');
   const services = await startLocalServices();
   try {
