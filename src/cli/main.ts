@@ -14,6 +14,7 @@ import { stateCommand } from './state';
 import { statusCommand } from './status';
 import { commandUsage, isCommand, packageVersion, USAGE } from './usage';
 import { workerCommand } from './worker';
+import { WorkerLog } from './worker-log';
 
 const HELP_FLAGS = ['--help', '-h'];
 
@@ -55,13 +56,18 @@ export async function main(argv: string[], tracing?: Tracing): Promise<number> {
     allowPositionals: false,
   });
   const configs = values.config ?? [];
-  // A long-running worker logs its life; commands that embed one keep the terminal for progress.
+  const format = logFormatFromEnv();
+  // A long-running worker logs its life. A worker inside a command (run --worker, demo) logs to a
+  // file, and the terminal keeps the progress with one line per warning.
+  const workerLog = (command === 'run' && values.worker) || command === 'demo' ? new WorkerLog() : undefined;
   const defaultLevel: LogLevel = command === 'worker' ? 'INFO' : 'WARN';
   const metricsPort = command === 'worker' ? port('--metrics-port', values['metrics-port']) : undefined;
   // The runtime's exporter listens on loopback only; the worker's metrics port relays it (/metrics).
   const exporterAddress = metricsPort !== undefined ? `127.0.0.1:${await freePort()}` : undefined;
   Runtime.install({
-    logger: createLogger(logLevelFromEnv(defaultLevel), logFormatFromEnv()),
+    logger: workerLog
+      ? workerLog.logger(logLevelFromEnv('INFO'), format)
+      : createLogger(logLevelFromEnv(defaultLevel), format),
     ...(exporterAddress ? { telemetryOptions: prometheusTelemetry(exporterAddress) } : {}),
   });
   switch (command) {
@@ -75,6 +81,7 @@ export async function main(argv: string[], tracing?: Tracing): Promise<number> {
         fullRefresh: values['full-refresh'],
         embeddedWorker: values.worker,
         tracing,
+        workerLog,
       });
       return ok ? 0 : 1;
     }
@@ -114,7 +121,7 @@ export async function main(argv: string[], tracing?: Tracing): Promise<number> {
     case 'dev':
       return devCommand();
     case 'demo':
-      return demoCommand();
+      return demoCommand(workerLog);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
