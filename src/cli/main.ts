@@ -19,7 +19,8 @@ import { WorkerLog } from './worker-log';
 const HELP_FLAGS = ['--help', '-h'];
 
 export async function main(argv: string[], tracing?: Tracing): Promise<number> {
-  const [command, ...rest] = argv;
+  const command = argv.at(0);
+  const rest = argv.slice(1);
   if (command === '--version' || command === '-V' || command === 'version') {
     process.stdout.write(`${packageVersion()}\n`);
     return 0;

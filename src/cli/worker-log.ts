@@ -59,7 +59,7 @@ function textLogLine(entry: LogEntry): string {
 
 /** One line: level, message, which activity and table, and the first line of the error's message. */
 export function noticeLine(entry: Pick<LogEntry, 'level' | 'message' | 'meta'>): string {
-  const meta = entry.meta ?? {};
+  const meta: Record<string, unknown> = entry.meta ?? {};
   const parts = [meta['activityType'], meta['table']].filter((p): p is string => typeof p === 'string' && p !== '');
   const partition = meta['partition'];
   if (typeof partition === 'number') parts.push(`partition ${partition}`);
