@@ -5,9 +5,10 @@
  * services; slow (a full build, webpack, an install), hence a project of its own.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { temporalCliPath } from '../../src/dev/temporal';
 import { scratchDir } from '../support/scratch';
 
 const ROOT = resolve(__dirname, '../..');
@@ -96,11 +97,12 @@ export const worker = createConduitWorker({ pipelines: 'orders.yaml' });
 
 describe('npm package', () => {
   let packed: Packed;
+  let work: string;
   let app: string;
   let conduit: string;
 
   beforeAll(async () => {
-    const work = scratchDir('package');
+    work = scratchDir('package');
     const checkout = join(work, 'checkout');
     copyCheckout(checkout);
     const pack = await exec('npm', ['pack', '--json', '--pack-destination', work], checkout);
@@ -244,5 +246,36 @@ describe('npm package', () => {
     );
     expect(refused.code).not.toBe(0);
     expect(refused.stdout).toMatch(/misuse\.ts.*error TS2322.*not assignable to type 'PipelineConfig\[\]'/s);
+  });
+
+  it('provisions the tools of conduit dev/demo into the per-user cache, not the package folder', async () => {
+    const installed = join(app, 'node_modules', 'conduit-core');
+    const cache = join(work, 'cache');
+    // The per-user cache as a checkout leaves it (building the CLI with Go takes minutes).
+    mkdirSync(join(cache, 'temporal-cli-v1.5.1'), { recursive: true });
+    copyFileSync(temporalCliPath(), join(cache, 'temporal-cli-v1.5.1', 'temporal'));
+    const paths = join(installed, 'dist', 'dev', 'paths.js');
+    const where = await exec(
+      process.execPath,
+      [
+        '-e',
+        `const p = require(${JSON.stringify(paths)});` +
+          'process.stdout.write(JSON.stringify([p.projectRoot(), p.isCheckout(), p.localToolsDir()]))',
+      ],
+      app,
+      { CONDUIT_CACHE_DIR: cache },
+    );
+    expect(where.code, where.stderr).toBe(0);
+    expect(JSON.parse(where.stdout)).toEqual([installed, false, cache]);
+
+    // What conduit dev runs first (src/dev/provision.ts), with a PATH that has no temporal on it.
+    const provision = await exec('bash', [join(installed, 'scripts', 'provision-temporal.sh')], app, {
+      CONDUIT_TOOLS_DIR: cache,
+      TEMPORAL_CLI: '',
+      PATH: '/usr/bin:/bin',
+    });
+    expect(provision.code, provision.stderr).toBe(0);
+    expect(existsSync(join(cache, 'bin', 'temporal'))).toBe(true);
+    expect(existsSync(join(installed, '.conduit'))).toBe(false);
   });
 });
