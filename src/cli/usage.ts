@@ -41,8 +41,9 @@ export const COMMAND_USAGE = {
 export type CommandName = keyof typeof COMMAND_USAGE;
 
 const FOOTER = `Environment: CONDUIT_LOG_LEVEL (TRACE…ERROR) sets the log level; CONDUIT_LOG_FORMAT=json writes
-JSON lines (with pipeline/table/partition fields on activity lines) to stdout. Without --config:
-TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, CONDUIT_TASK_QUEUE.
+JSON lines (with pipeline/table/partition fields on activity lines) to stdout; CONDUIT_LOG_DIR is
+where run --worker and demo write their worker's log (default: conduit-logs in the OS temp folder).
+Without --config: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, CONDUIT_TASK_QUEUE.
 
 Exit codes: 0 success, 1 the run failed (the message names the table and why), 2 bad usage or
 pipeline file, 3 a service could not be reached or refused the login (with --worker this is

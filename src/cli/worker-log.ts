@@ -20,7 +20,7 @@ export class WorkerLog {
   private readonly fd: number;
   private notify: (line: string) => void;
 
-  /** Opens `<OS temp>/conduit-logs/run-<time>-<pid>.log`; notices go to `fallback` until `onNotice`. */
+  /** Opens `defaultWorkerLogPath()` unless told a path; notices go to `fallback` until `onNotice`. */
   constructor(
     readonly path: string = defaultWorkerLogPath(),
     fallback: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
@@ -45,15 +45,17 @@ export class WorkerLog {
   }
 }
 
-export function defaultWorkerLogPath(now: Date = new Date()): string {
+/** `$CONDUIT_LOG_DIR/run-<time>-<pid>.log`, the folder `<OS temp>/conduit-logs` by default. */
+export function defaultWorkerLogPath(now: Date = new Date(), env: NodeJS.ProcessEnv = process.env): string {
   const stamp = now.toISOString().replace(/[:.]/g, '-');
-  return join(tmpdir(), 'conduit-logs', `run-${stamp}-${process.pid}.log`);
+  return join(env['CONDUIT_LOG_DIR'] || join(tmpdir(), 'conduit-logs'), `run-${stamp}-${process.pid}.log`);
 }
 
-/** Temporal's text format (time, level, message, fields with stack traces), without colours. */
+/** Temporal's text format (time, level, message, fields), no colours; one line per entry but for stack traces. */
 function textLogLine(entry: LogEntry): string {
   const time = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
-  const fields = entry.meta === undefined ? '' : ` ${formatWithOptions({ colors: false }, entry.meta)}`;
+  const fields =
+    entry.meta === undefined ? '' : ` ${formatWithOptions({ colors: false, breakLength: Infinity }, entry.meta)}`;
   return `${time} [${entry.level}] ${entry.message}${fields}`;
 }
 

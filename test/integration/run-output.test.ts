@@ -4,8 +4,8 @@
  * the worker's log file, which holds them.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Harness } from '../support/harness';
 import { scratchDir } from '../support/scratch';
@@ -14,7 +14,8 @@ import { sharedServices } from '../support/services';
 const S = 'runout_src';
 const harness = new Harness(sharedServices(), { sourceSchema: S, inProcessWorker: false });
 const STACK_FRAME = /^\s+at .+:\d+:\d+\)?$/m;
-let logFile: string | undefined;
+// Removed after the file, with the other scratch folders.
+const LOG_DIR = scratchDir('run-output-logs');
 
 beforeAll(async () => {
   await harness.start();
@@ -23,7 +24,6 @@ beforeAll(async () => {
   await harness.pg.query(`CREATE TABLE ${S}.shapes (id int PRIMARY KEY, p point)`);
 });
 afterAll(async () => {
-  if (logFile) rmSync(logFile, { force: true });
   await harness.stop();
 });
 
@@ -32,7 +32,7 @@ function conduit(args: string[]): Promise<{ code: number | null; stdout: string;
     execFile(
       process.execPath,
       [resolve(__dirname, '../../bin/conduit.js'), ...args],
-      { env: { ...process.env, ...harness.env }, timeout: 170_000 },
+      { env: { ...process.env, ...harness.env, CONDUIT_LOG_DIR: LOG_DIR }, timeout: 170_000 },
       (error, stdout, stderr) =>
         done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
     );
@@ -55,9 +55,8 @@ describe('conduit run --worker output', () => {
     expect(notices, output).toHaveLength(1);
     expect(notices[0]).toMatch(/^worker WARN: Activity failed \(prepareTable runout_src\.shapes\): .*"p" point/);
 
-    const named = /^worker log: (.+)$/m.exec(stdout)?.[1];
-    expect(named, output).toBeDefined();
-    logFile = named!;
+    const logFile = /^worker log: (.+)$/m.exec(stdout)?.[1] ?? '';
+    expect(dirname(logFile), output).toBe(LOG_DIR);
     expect(existsSync(logFile)).toBe(true);
     const log = readFileSync(logFile, 'utf8');
     expect(log).toMatch(/\[WARN\] Activity failed/);

@@ -73,9 +73,9 @@ const PIPELINE_ENV = {
 };
 
 /** Uses the library as a TypeScript project would; `typeof` lines prove the imports resolve at run time too. */
-const CONSUMER = `import { createConduitWorker, loadPipelineFile, startPipelineRun, type ConduitWorker } from 'conduit-core';
+const CONSUMER = `import { createConduitWorker, loadPipelineFile, startPipelineRun } from 'conduit-core';
+import type { ConduitWorker, PipelineConfig } from 'conduit-core';
 import { connectClient, type RunOutcome } from 'conduit-core/client';
-import type { PipelineConfig } from 'conduit-core';
 
 export async function serve(file: string): Promise<ConduitWorker> {
   const config: PipelineConfig = loadPipelineFile(file);

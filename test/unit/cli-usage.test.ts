@@ -1,4 +1,4 @@
-/** `conduit --help`, `conduit COMMAND --help`, `conduit help COMMAND` and `--version`, answered before option parsing. */
+/** `conduit --help`, `conduit COMMAND --help`, `conduit help COMMAND` and `--version`, before option parsing. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';

@@ -1,9 +1,10 @@
 /** The embedded worker's log: everything to the file, one line per warning for the terminal. */
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LogTimestamp } from '@temporalio/worker';
-import { noticeLine, WorkerLog } from '../../src/cli/worker-log';
+import { defaultWorkerLogPath, noticeLine, WorkerLog } from '../../src/cli/worker-log';
 import { scratchDir } from '../support/scratch';
 
 function refusal(): Error {
@@ -42,5 +43,12 @@ describe('worker log', () => {
     expect(noticeLine({ level: 'WARN', message: 'retrying', meta: { partition: 0, error: 'timeout\nmore' } })).toBe(
       'worker WARN: retrying (partition 0): timeout',
     );
+  });
+
+  it('names the file by time and process, under CONDUIT_LOG_DIR or the OS temp folder', () => {
+    const at = new Date('2026-12-03T09:14:47.747Z');
+    const name = `run-2026-12-03T09-14-47-747Z-${process.pid}.log`;
+    expect(defaultWorkerLogPath(at, {})).toBe(join(tmpdir(), 'conduit-logs', name));
+    expect(defaultWorkerLogPath(at, { CONDUIT_LOG_DIR: '/var/log/conduit' })).toBe(join('/var/log/conduit', name));
   });
 });
