@@ -8,12 +8,17 @@ import { execFile, execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { localModules } from '../../src/build-bundle';
 import { temporalCliPath } from '../../src/dev/temporal';
 import { scratchDir } from '../support/scratch';
 
 const ROOT = resolve(__dirname, '../..');
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** What tsc writes for a module without code: the preamble, comments, the source map link. */
+const EMPTY_MODULE =
+  /"use strict";|Object\.defineProperty\(exports, "__esModule", \{ value: true \}\);|\/\*\*?[^]*?\*\/|\/\/.*$/gm;
 
 interface Packed {
   filename: string;
@@ -164,13 +169,28 @@ describe('npm package', () => {
     const unwanted = paths.filter(
       (p) =>
         /^(test|src|\.ci|docs|bench|test-artifacts|\.conduit|node_modules)\//.test(p) ||
-        /^dist\/(bench|docs)\//.test(p) ||
+        /^dist\/(bench|docs|soak)\//.test(p) ||
         (p.endsWith('.ts') && !p.endsWith('.d.ts')) ||
         p.endsWith('.map') ||
         p.includes('tsbuildinfo') ||
         p === 'scripts/bootstrap.sh',
     );
     expect(unwanted).toEqual([]);
+  });
+
+  it('ships only compiled code that the command or the library loads (no dev tools such as the bench)', () => {
+    const installed = join(app, 'node_modules', 'conduit-core');
+    const loaded = new Set(
+      ['cli/main.js', 'index.js', 'workflows/index.js'].flatMap((entry) =>
+        localModules(join(installed, 'dist', entry)),
+      ),
+    );
+    const shipped = packed.files
+      .map((f) => f.path)
+      .filter((p) => p.startsWith('dist/') && p.endsWith('.js') && p !== 'dist/workflow-bundle.js');
+    // A module of types only compiles to an empty one; its declarations are what ships it.
+    const typesOnly = (p: string) => readFileSync(join(installed, p), 'utf8').replace(EMPTY_MODULE, '').trim() === '';
+    expect(shipped.filter((p) => !loaded.has(join(installed, p)) && !typesOnly(p))).toEqual([]);
   });
 
   it('runs conduit --help, COMMAND --help, --version and validate from the installed package', async () => {
