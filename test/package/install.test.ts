@@ -180,11 +180,9 @@ describe('npm package', () => {
 
   it('ships only compiled code that the command or the library loads (no dev tools such as the bench)', () => {
     const installed = join(app, 'node_modules', 'conduit-core');
-    const loaded = new Set(
-      ['cli/main.js', 'index.js', 'workflows/index.js'].flatMap((entry) =>
-        localModules(join(installed, 'dist', entry)),
-      ),
-    );
+    // The command, the library, and the workflow bundle's entries (the workflows and their interceptors).
+    const entries = ['cli/main.js', 'index.js', 'workflows/index.js', 'workflows/interceptors.js'];
+    const loaded = new Set(entries.flatMap((entry) => localModules(join(installed, 'dist', entry))));
     const shipped = packed.files
       .map((f) => f.path)
       .filter((p) => p.startsWith('dist/') && p.endsWith('.js') && p !== 'dist/workflow-bundle.js');
