@@ -35,6 +35,12 @@ const config: ViteUserConfig = {
         },
       },
       {
+        // The npm package: packs, installs and runs it (test/package). No services, but a full
+        // build and an install: kept out of the quick unit project.
+        extends: true,
+        test: { name: 'package', include: ['test/package/**/*.test.ts'] },
+      },
+      {
         // Kills workers and services mid-run (docs/reliability.md). `npm test` runs the
         // representative cases; `npm run chaos` (CONDUIT_CHAOS=full) runs them all.
         extends: true,

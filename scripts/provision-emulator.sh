@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Provisions the Python venv that runs the Snowflake emulator (fakesnow behind our adapter, see
-# docs/snowflake-emulator.md) at .conduit/venv. Idempotent: the venv is (re)built only when it is
-# missing or emulator/requirements.txt (or the Python it was built with) changed; a hash stamp
-# inside the venv records what it was built from. Silent when there is nothing to do.
+# docs/snowflake-emulator.md) at .conduit/venv ($CONDUIT_TOOLS_DIR/venv when set: an installed
+# package's `conduit dev` points it at the per-user cache, src/dev/paths.ts). Idempotent: the venv
+# is (re)built only when it is missing or emulator/requirements.txt (or the Python it was built
+# with) changed; a hash stamp inside the venv records what it was built from. Silent when there is nothing to do.
 # pip's normal cache is used, so a fresh clone provisions in seconds once the cache is warm.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 REQUIREMENTS="$ROOT/emulator/requirements.txt"
-CONDUIT_DIR="$ROOT/.conduit"
+CONDUIT_DIR="${CONDUIT_TOOLS_DIR:-$ROOT/.conduit}"
 VENV="$CONDUIT_DIR/venv"
 STAMP="$VENV/.conduit-requirements.sha256"
 PYTHON="${CONDUIT_PYTHON:-python3}"
@@ -42,7 +43,7 @@ if command -v flock >/dev/null 2>&1; then
   fi
 fi
 
-echo "provision-emulator: building $VENV from emulator/requirements.txt" >&2
+echo "provision-emulator: building $VENV from $REQUIREMENTS" >&2
 rm -rf "$VENV"
 "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$REQUIREMENTS"

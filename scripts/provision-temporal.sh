@@ -5,7 +5,8 @@
 # Resolution order (src/dev/temporal.ts `temporalCliPath()` follows the same one):
 #   1. $TEMPORAL_CLI, if set (must be an executable file);
 #   2. `temporal` on PATH;
-#   3. the project-local copy .conduit/bin/temporal (git-ignored), which this script creates from
+#   3. the project-local copy .conduit/bin/temporal (git-ignored; $CONDUIT_TOOLS_DIR/bin/temporal
+#      when set, as the installed package's `conduit dev` does), which this script creates from
 #      a per-user cache, ${CONDUIT_CACHE_DIR:-$HOME/.cache/conduit}/temporal-cli-<version>/temporal,
 #      building that cache entry with `go install` when it is missing (minutes when cold).
 #
@@ -32,7 +33,7 @@ if command -v temporal >/dev/null 2>&1; then
   exit 0
 fi
 
-local_bin="$root/.conduit/bin/temporal"
+local_bin="${CONDUIT_TOOLS_DIR:-$root/.conduit}/bin/temporal"
 stamp="$local_bin.version"
 if [[ -x "$local_bin" && -f "$stamp" && "$(cat "$stamp")" == "$TEMPORAL_CLI_VERSION" ]]; then
   exit 0
@@ -69,4 +70,4 @@ tmp="$local_bin.tmp.$$"
 ln "$cached" "$tmp" 2>/dev/null || cp "$cached" "$tmp"
 mv -f "$tmp" "$local_bin"
 printf '%s\n' "$TEMPORAL_CLI_VERSION" >"$stamp"
-log "installed Temporal CLI $TEMPORAL_CLI_VERSION at .conduit/bin/temporal"
+log "installed Temporal CLI $TEMPORAL_CLI_VERSION at $local_bin"

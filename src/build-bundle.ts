@@ -48,7 +48,7 @@ function sdkVersion(): string {
  * files webpack puts into the bundle besides packages. tsc drops type-only imports, so this is
  * exactly the workflow code and the shared modules it uses.
  */
-function localModules(entry: string): string[] {
+export function localModules(entry: string): string[] {
   const seen = new Set<string>();
   const pending = [entry];
   while (pending.length > 0) {

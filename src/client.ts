@@ -93,33 +93,67 @@ export interface RunProgress {
   tables: TableProgress[];
 }
 
-/** Live progress of a run: the run's table list, each table's state and the partitions extracting now. */
-export async function runProgress(client: Client, workflowId: string): Promise<RunProgress> {
-  const status = await client.workflow.getHandle(workflowId).query(pipelineStatusQuery);
+/**
+ * Live progress of a run: the run's table list, and each started table's state and partitions.
+ * `runId` is the pipeline run's (its latest run when omitted). A table's workflow ID is the same in
+ * every run, so until this run's table workflow starts the ID names the previous run's: a table is
+ * shown from its own workflow only once that one is a child of this run, and until then with
+ * the run's view of it (preparing, nothing done) rather than the last run's outcome.
+ */
+export async function runProgress(client: Client, workflowId: string, runId?: string): Promise<RunProgress> {
+  const run = client.workflow.getHandle(workflowId, runId);
+  const status = await run.query(pipelineStatusQuery);
+  const parentRunId = runId ?? (await run.describe()).runId;
   const tables = await Promise.all(
-    status.tables
-      .filter((t) => t.state !== 'pending')
-      .map(async (t) => {
-        try {
-          const table = await client.workflow.getHandle(t.workflowId).query(tableProgressQuery);
-          for (const batchId of table.activeBatches) {
-            const batch = await client.workflow
-              .getHandle(batchId)
-              .query(batchProgressQuery)
-              .catch(() => undefined);
-            if (batch) {
-              table.partitionsDone += batch.partitionsDone;
-              table.rows += batch.rows;
-              table.bytes += batch.bytes;
-            }
-          }
-          return table;
-        } catch {
-          return undefined;
-        }
-      }),
+    status.tables.filter((t) => t.state !== 'pending').map((t) => tableProgressInRun(client, t, parentRunId)),
   );
-  return { status, tables: tables.filter((t): t is TableProgress => t !== undefined) };
+  return { status, tables };
+}
+
+async function tableProgressInRun(
+  client: Client,
+  entry: PipelineStatus['tables'][number],
+  parentRunId: string,
+): Promise<TableProgress> {
+  const notStarted: TableProgress = {
+    source: entry.source,
+    state: entry.state,
+    partitions: 0,
+    partitionsDone: 0,
+    rows: 0,
+    bytes: 0,
+    estimatedRows: 0,
+    activeBatches: [],
+  };
+  try {
+    const tableRun = await childOf(client, entry.workflowId, parentRunId);
+    if (!tableRun) return notStarted;
+    const table = await tableRun.handle.query(tableProgressQuery);
+    for (const batchId of table.activeBatches) {
+      const batchRun = await childOf(client, batchId, tableRun.runId).catch(() => undefined);
+      const batch = await batchRun?.handle.query(batchProgressQuery).catch(() => undefined);
+      if (batch) {
+        table.partitionsDone += batch.partitionsDone;
+        table.rows += batch.rows;
+        table.bytes += batch.bytes;
+      }
+    }
+    return table;
+  } catch {
+    // Not started yet, or its first workflow task has not run: nothing to show beyond the run's view.
+    return notStarted;
+  }
+}
+
+/** The latest run of `workflowId` when it is a child of run `parentRunId` (child IDs repeat across runs). */
+async function childOf(
+  client: Client,
+  workflowId: string,
+  parentRunId: string,
+): Promise<{ runId: string; handle: WorkflowHandle } | undefined> {
+  const latest = await client.workflow.getHandle(workflowId).describe();
+  if (latest.parentExecution?.runId !== parentRunId) return undefined;
+  return { runId: latest.runId, handle: client.workflow.getHandle(workflowId, latest.runId) };
 }
 
 /** An extract partition in flight, from its batch workflow's pending activities and their heartbeats. */

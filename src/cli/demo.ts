@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { loadPipelineFile } from '../config/load';
+import { provisionLocalTools } from '../dev/provision';
 import { startLocalServices, toEnv } from '../dev/services';
 import { createDemoTables } from './demo-data';
 import { runCommand } from './run';
+import type { WorkerLog } from './worker-log';
 
 /** Rows in the demo's main table; its second table gets half as many. */
 const DEMO_ROWS = 300_000;
@@ -13,8 +15,9 @@ const DEMO_ROWS = 300_000;
  * tables, runs the demo pipeline with a worker in this process and prints the summary. On a terminal
  * the services stay up for exploring the Temporal UI until Ctrl-C; otherwise they stop at once.
  */
-export async function demoCommand(): Promise<number> {
+export async function demoCommand(workerLog?: WorkerLog): Promise<number> {
   const out = process.stdout;
+  await provisionLocalTools();
   out.write('starting Temporal, PostgreSQL and the Snowflake emulator…\n');
   const services = await startLocalServices();
   try {
@@ -35,7 +38,7 @@ export async function demoCommand(): Promise<number> {
     }
 
     const config = loadPipelineFile(resolve(__dirname, '../../examples/demo-pipeline.yaml'));
-    const ok = await runCommand({ config, embeddedWorker: true });
+    const ok = await runCommand({ config, embeddedWorker: true, workerLog });
     out.write(`\nTemporal UI: ${services.temporal.uiUrl}/namespaces/${services.temporal.namespace}/workflows\n`);
     if (ok && out.isTTY && process.stdin.isTTY) {
       out.write('The services stay up so you can look around; press Ctrl-C to stop them.\n');

@@ -1,13 +1,18 @@
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { localToolsDir } from '../dev/paths';
+import { provisionLocalTools } from '../dev/provision';
 import { startLocalServices, toEnv } from '../dev/services';
 
 /** `conduit dev`: local Temporal (with UI), PostgreSQL and the Snowflake emulator until Ctrl-C. */
 export async function devCommand(): Promise<number> {
+  await provisionLocalTools();
   const services = await startLocalServices();
   try {
     const env = toEnv(services);
-    const envFile = resolve('.conduit/dev.env');
+    const toolsDir = localToolsDir();
+    mkdirSync(toolsDir, { recursive: true });
+    const envFile = join(toolsDir, 'dev.env');
     const exports = Object.entries(env).map(([key, value]) => `export ${key}=${shellQuote(value)}`);
     // Throwaway local credentials: printing them is how a developer reaches the services.
     writeFileSync(envFile, `${exports.join('\n')}\n`, { mode: 0o600 });

@@ -9,47 +9,34 @@ import { demoCommand } from './demo';
 import { devCommand } from './dev';
 import { preflight } from './preflight';
 import { runCommand } from './run';
-import { CommandUsageError, pipelineTarget, SCHEDULE_USAGE, scheduleCommand } from './schedule';
-import { STATE_USAGE, stateCommand } from './state';
+import { CommandUsageError, pipelineTarget, scheduleCommand } from './schedule';
+import { stateCommand } from './state';
 import { statusCommand } from './status';
+import { commandUsage, isCommand, packageVersion, USAGE } from './usage';
 import { workerCommand } from './worker';
+import { WorkerLog } from './worker-log';
 
-const USAGE = `conduit — durable PostgreSQL → Snowflake ingestion on Temporal
-
-Usage:
-  conduit run --config FILE [--table schema.table ...] [--full-refresh schema.table ...] [--worker]
-      Start a run of the pipeline (or join the one already running), show progress, print a
-      summary; exit 1 if any table failed. --worker runs a worker in this process for the run.
-      --full-refresh reloads an incremental table whole and resets its cursor (repeatable).
-  ${STATE_USAGE}
-  conduit worker --config FILE [--config FILE ...] [--max-activities N] [--shutdown-grace SECONDS]
-                 [--metrics-port PORT [--metrics-host ADDRESS]]
-      Run a worker serving these pipelines until SIGINT/SIGTERM (in-flight work is finished first,
-      for up to --shutdown-grace, default 30). --max-activities caps activities at once on this
-      worker (each partition extract is one; default 8). Checks Temporal, PostgreSQL and Snowflake
-      at start-up and prints what it reached. --metrics-port serves /metrics (Prometheus: Temporal's
-      worker metrics and Conduit's), /healthz and /readyz on ADDRESS (default 0.0.0.0).
-  conduit status (--config FILE | --pipeline NAME) [--watch]
-      The pipeline's current or last run: state, partitions, rows and bytes per table, and the
-      partitions in flight. --watch redraws every 2 s until the run ends.
-  ${SCHEDULE_USAGE}
-  conduit validate --config FILE
-      Check a pipeline file and the environment variables it names; print what is wrong.
-  conduit dev
-      Start local Temporal (with UI), PostgreSQL and the Snowflake emulator; print their environment.
-  conduit demo
-      Start the local services, create sample tables, run the demo pipeline, print the summary.
-
-Environment: CONDUIT_LOG_LEVEL (TRACE…ERROR) sets the log level; CONDUIT_LOG_FORMAT=json writes
-JSON lines (with pipeline/table/partition fields on activity lines) to stdout. Without --config:
-TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, CONDUIT_TASK_QUEUE.
-
-Exit codes: 0 success, 1 the run failed (the message names the table and why), 2 bad usage or
-pipeline file, 3 a service could not be reached or refused the login (with --worker this is
-checked before the run starts).`;
+const HELP_FLAGS = ['--help', '-h'];
 
 export async function main(argv: string[], tracing?: Tracing): Promise<number> {
-  const [command, ...rest] = argv;
+  const command = argv.at(0);
+  const rest = argv.slice(1);
+  if (command === '--version' || command === '-V' || command === 'version') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
+  // `conduit`, `conduit --help`, `conduit help [COMMAND]`, `conduit COMMAND --help` (before any
+  // option parsing, so a command's own parser never sees the flag).
+  if (command === undefined || HELP_FLAGS.includes(command) || command === 'help') {
+    const topic = command === 'help' ? rest[0] : undefined;
+    if (topic !== undefined && !isCommand(topic)) throw new UsageError(`unknown command "${topic}"`);
+    process.stdout.write(`${topic === undefined ? USAGE : commandUsage(topic)}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  if (isCommand(command) && rest.some((arg) => HELP_FLAGS.includes(arg))) {
+    process.stdout.write(`${commandUsage(command)}\n`);
+    return 0;
+  }
   // Has subcommands and options of its own.
   if (command === 'schedule') return scheduleCommand(rest);
   if (command === 'state') return stateCommand(rest);
@@ -66,22 +53,22 @@ export async function main(argv: string[], tracing?: Tracing): Promise<number> {
       'shutdown-grace': { type: 'string' },
       'metrics-port': { type: 'string' },
       'metrics-host': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: false,
   });
-  if (!command || values.help || command === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return command ? 0 : 2;
-  }
   const configs = values.config ?? [];
-  // A long-running worker logs its life; commands that embed one keep the terminal for progress.
+  const format = logFormatFromEnv();
+  // A long-running worker logs its life. A worker inside a command (run --worker, demo) logs to a
+  // file, and the terminal keeps the progress with one line per warning.
+  const workerLog = (command === 'run' && values.worker) || command === 'demo' ? new WorkerLog() : undefined;
   const defaultLevel: LogLevel = command === 'worker' ? 'INFO' : 'WARN';
   const metricsPort = command === 'worker' ? port('--metrics-port', values['metrics-port']) : undefined;
   // The runtime's exporter listens on loopback only; the worker's metrics port relays it (/metrics).
   const exporterAddress = metricsPort !== undefined ? `127.0.0.1:${await freePort()}` : undefined;
   Runtime.install({
-    logger: createLogger(logLevelFromEnv(defaultLevel), logFormatFromEnv()),
+    logger: workerLog
+      ? workerLog.logger(logLevelFromEnv('INFO'), format)
+      : createLogger(logLevelFromEnv(defaultLevel), format),
     ...(exporterAddress ? { telemetryOptions: prometheusTelemetry(exporterAddress) } : {}),
   });
   switch (command) {
@@ -95,6 +82,7 @@ export async function main(argv: string[], tracing?: Tracing): Promise<number> {
         fullRefresh: values['full-refresh'],
         embeddedWorker: values.worker,
         tracing,
+        workerLog,
       });
       return ok ? 0 : 1;
     }
@@ -134,7 +122,7 @@ export async function main(argv: string[], tracing?: Tracing): Promise<number> {
     case 'dev':
       return devCommand();
     case 'demo':
-      return demoCommand();
+      return demoCommand(workerLog);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
@@ -183,7 +171,10 @@ export function runCli(argv: string[]): void {
       error instanceof CommandUsageError ||
       (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     ) {
-      process.stderr.write(`conduit: ${(error as Error).message}\n\n${USAGE}\n`);
+      const [command] = argv;
+      process.stderr.write(
+        `conduit: ${(error as Error).message}\n\n${isCommand(command) ? commandUsage(command) : USAGE}\n`,
+      );
       return exit(2);
     }
     process.stderr.write(`conduit: ${error instanceof Error ? error.message : String(error)}\n`);

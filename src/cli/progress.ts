@@ -8,6 +8,8 @@ import type { TableProgress } from '../shared';
 
 export interface ProgressRenderer {
   update(progress: RunProgress, now?: number): void;
+  /** A line of its own (a worker's warning) that must not break the progress output. */
+  note(line: string): void;
 }
 
 interface Rate {
@@ -97,20 +99,28 @@ export class PlainProgress implements ProgressRenderer {
       this.last.set(t.source, { state: t.state, rows: t.rows, partitionsDone: t.partitionsDone, at: now });
     }
   }
+
+  note(line: string): void {
+    this.out.write(`${line}\n`);
+  }
 }
 
 const BAR_WIDTH = 24;
 
-/** A block with one bar per table, redrawn in place (cursor up, clear to end of screen). */
+/**
+ * A block with one bar per table, redrawn in place (cursor up, clear to end of screen); tables not
+ * started yet are counted in one line. Notes are written above the block, which is then redrawn.
+ */
 export class TtyProgress implements ProgressRenderer {
   private readonly rates = new Rates();
-  private drawn = 0;
+  private lines: string[] = [];
 
   constructor(private readonly out: NodeJS.WritableStream) {}
 
   update(progress: RunProgress, now = Date.now()): void {
-    if (progress.tables.length === 0) return;
-    const width = Math.max(...progress.tables.map((t) => t.source.length));
+    const pending = progress.status.tables.filter((t) => t.state === 'pending').length;
+    if (progress.tables.length === 0 && pending === 0) return;
+    const width = Math.max(0, ...progress.tables.map((t) => t.source.length));
     const lines = progress.tables.map((t) => {
       const { rowsPerSecond, etaSeconds } = this.rates.measure(t, now);
       const done = fractionDone(t);
@@ -122,9 +132,18 @@ export class TtyProgress implements ProgressRenderer {
         .filter(Boolean)
         .join('  ');
     });
-    if (this.drawn > 0) this.out.write(`\x1b[${this.drawn}A\x1b[J`);
-    this.out.write(`${lines.join('\n')}\n`);
-    this.drawn = lines.length;
+    if (pending > 0) lines.push(`${pending} ${pending === 1 ? 'table' : 'tables'} pending`);
+    this.redraw(lines);
+  }
+
+  note(line: string): void {
+    this.redraw(this.lines, line);
+  }
+
+  private redraw(lines: string[], note?: string): void {
+    if (this.lines.length > 0) this.out.write(`\x1b[${this.lines.length}A\x1b[J`);
+    this.out.write(`${note === undefined ? '' : `${note}\n`}${lines.map((l) => `${l}\n`).join('')}`);
+    this.lines = lines;
   }
 }
 

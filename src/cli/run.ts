@@ -1,10 +1,11 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { connectClient, runProgress, startPipelineRun, waitForRun, type RunOutcome } from '../client';
 import type { PipelineConfig } from '../config/pipeline';
 import type { Tracing } from '../observability/tracing';
 import { createConduitWorker } from '../worker';
-import { progressRenderer } from './progress';
+import { progressRenderer, type ProgressRenderer } from './progress';
 import { formatSummary } from './summary';
+import type { WorkerLog } from './worker-log';
 
 export interface RunCommandOptions {
   config: PipelineConfig;
@@ -13,6 +14,8 @@ export interface RunCommandOptions {
   fullRefresh?: string[];
   /** Run a worker in this process for the duration of the run. */
   embeddedWorker: boolean;
+  /** Where the embedded worker's log goes (the runtime logger writes it); its notices join the progress output. */
+  workerLog?: WorkerLog;
   /** Poll progress this often. */
   progressEveryMs?: number;
   /** Without a terminal: at most one line per table this often, besides state changes. */
@@ -41,9 +44,15 @@ export async function runCommand(options: RunCommandOptions): Promise<boolean> {
     out.write(
       `run ${handle.workflowId} started on task queue ${config.temporal.taskQueue}${embedded ? ' (embedded worker)' : ''}\n`,
     );
-    const outcome = await followRun(client, handle, out, options.progressEveryMs ?? 1000, options.plainEveryMs);
+    const renderer = progressRenderer(out, options.plainEveryMs);
+    options.workerLog?.onNotice((line) => renderer.note(line));
+    const outcome = await followRun(client, handle, renderer, options.progressEveryMs ?? 1000).finally(() =>
+      // The block is final now: a later notice (while the worker stops) is a plain line below it.
+      options.workerLog?.onNotice((line) => out.write(`${line}\n`)),
+    );
     if (outcome.result) out.write(`${formatSummary(outcome.result)}\n`);
     if (!outcome.ok) out.write(`run failed: ${outcome.message}\n`);
+    if (options.workerLog) out.write(`worker log: ${options.workerLog.path}\n`);
     return outcome.ok;
   } finally {
     await client.connection.close();
@@ -58,12 +67,10 @@ export async function runCommand(options: RunCommandOptions): Promise<boolean> {
 /** Polls progress until the run ends: a redrawn block of bars on a terminal, sparse plain lines otherwise. */
 async function followRun(
   client: Client,
-  handle: WorkflowHandle,
-  out: NodeJS.WritableStream & { isTTY?: boolean },
+  handle: WorkflowHandleWithFirstExecutionRunId,
+  renderer: ProgressRenderer,
   everyMs: number,
-  plainEveryMs?: number,
 ): Promise<RunOutcome> {
-  const renderer = progressRenderer(out, plainEveryMs);
   const done = waitForRun(handle);
   let finished = false;
   void done.finally(() => {
@@ -72,7 +79,7 @@ async function followRun(
   while (!finished) {
     await Promise.race([done, sleep(everyMs)]);
     if (finished) break;
-    const progress = await runProgress(client, handle.workflowId).catch(() => undefined);
+    const progress = await runProgress(client, handle.workflowId, handle.firstExecutionRunId).catch(() => undefined);
     if (progress && !finished) renderer.update(progress);
   }
   return done;

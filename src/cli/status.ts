@@ -72,7 +72,7 @@ export async function pipelineStatusReport(client: Client, pipeline: string): Pr
     return { lines, running: false, exitCode: outcome.ok ? 0 : 1 };
   }
   const progress = await withTimeout(
-    runProgress(client, workflowId),
+    runProgress(client, workflowId, description.runId),
     10_000,
     'the status query got no answer (is a worker running for this task queue?)',
   );

@@ -1,7 +1,7 @@
 /**
  * The local Snowflake emulator for `conduit dev`, the demo, the benchmark and the tests: fakesnow's
  * server behind our adapter (emulator/conduit_emulator.py), run from the venv that
- * scripts/provision-emulator.sh builds at .conduit/venv. See docs/snowflake-emulator.md for what it
+ * scripts/provision-emulator.sh builds in the local tools folder (paths.ts). See docs/snowflake-emulator.md for what it
  * emulates and where it differs from Snowflake. Product code speaks plain Snowflake SQL to it.
  */
 import { spawn } from 'node:child_process';
@@ -13,7 +13,7 @@ import { connectSnowflake, type SnowflakeSession } from '../connectors/snowflake
 import { freePort } from './ports';
 import { exited, stopChild } from './processes';
 import type { SnowflakeEmulatorService } from './types';
-import { projectRoot } from './paths';
+import { localToolsDir, projectRoot } from './paths';
 
 /**
  * Names the emulator reports, and the one user it starts with (more with `CREATE USER … PASSWORD`;
@@ -41,7 +41,7 @@ export interface SnowflakeEmulatorOptions {
   dataDir?: string;
   /** How long to wait for the ready line. Default 30 s (a start takes about 1 s). */
   startTimeoutMs?: number;
-  /** Python to run; the project venv (.conduit/venv) when omitted. */
+  /** Python to run; the provisioned venv (`emulatorPython()`) when omitted. */
   python?: string;
 }
 
@@ -59,9 +59,9 @@ const OUTPUT_TAIL_CHARS = 8_000;
 const PORT_ATTEMPTS = 3;
 const READY_LINE = /^conduit-emulator listening on (\S+)\s*$/m;
 
-/** The emulator's Python: $CONDUIT_EMULATOR_PYTHON, else the project venv. */
+/** The emulator's Python: $CONDUIT_EMULATOR_PYTHON, else the provisioned venv (.conduit/venv in a checkout). */
 export function emulatorPython(root: string = projectRoot()): string {
-  return process.env.CONDUIT_EMULATOR_PYTHON || join(root, '.conduit', 'venv', 'bin', 'python');
+  return process.env.CONDUIT_EMULATOR_PYTHON || join(localToolsDir(root), 'venv', 'bin', 'python');
 }
 
 class PortInUseError extends Error {}
@@ -78,7 +78,7 @@ export async function startSnowflakeEmulator(opts: SnowflakeEmulatorOptions = {}
   if (!existsSync(python)) {
     throw new Error(
       `the Snowflake emulator's Python (${python}) is missing: run scripts/provision-emulator.sh ` +
-        '(or npm test / npm run demo, which run it)',
+        '(npm test, npm run demo, conduit dev and conduit demo run it)',
     );
   }
   if (!existsSync(script)) throw new Error(`the Snowflake emulator script is missing: ${script}`);

@@ -15,7 +15,7 @@ import { CONDUIT_SEARCH_ATTRIBUTES, ensureSearchAttributes, type SearchAttribute
 import { freePort } from './ports';
 import { stopChild, stopOnExit } from './processes';
 import type { TemporalService } from './types';
-import { projectRoot } from './paths';
+import { localToolsDir } from './paths';
 
 // One definition for the dev server, the worker's start-up check, the client and the workflows.
 export { CONDUIT_SEARCH_ATTRIBUTES, ensureSearchAttributes, type SearchAttributeTypeName } from '../search-attributes';
@@ -61,7 +61,7 @@ function isExecutableFile(path: string): boolean {
 
 /**
  * The Temporal CLI to run, in the same order as scripts/provision-temporal.sh: $TEMPORAL_CLI,
- * `temporal` on PATH, then the project-local .conduit/bin/temporal.
+ * `temporal` on PATH, then the provisioned bin/temporal of the local tools folder (.conduit in a checkout).
  */
 export function temporalCliPath(): string {
   const fromEnv = process.env['TEMPORAL_CLI'];
@@ -76,11 +76,11 @@ export function temporalCliPath(): string {
     const candidate = join(dir, 'temporal');
     if (isExecutableFile(candidate)) return candidate;
   }
-  const local = join(projectRoot(), '.conduit', 'bin', 'temporal');
+  const local = join(localToolsDir(), 'bin', 'temporal');
   if (isExecutableFile(local)) return local;
   throw new Error(
     `no Temporal CLI found (looked at $TEMPORAL_CLI, \`temporal\` on PATH and ${local}): ` +
-      'run scripts/provision-temporal.sh (or scripts/bootstrap.sh)',
+      'run scripts/provision-temporal.sh (conduit dev, conduit demo and scripts/bootstrap.sh run it)',
   );
 }
 

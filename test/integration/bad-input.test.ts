@@ -67,6 +67,8 @@ interface Document {
   source: Record<string, unknown>;
   destination: Record<string, unknown>;
 }
+// Where `run --worker` writes its worker's log: removed after the file, with the other scratch folders.
+const LOG_DIR = scratchDir('bad-input-logs');
 const HOSTILE = `x"; DROP TABLE ${S}.victim; --`;
 
 const CASES: Case[] = [
@@ -239,7 +241,13 @@ function cli(args: string[], env: Record<string, string>): Promise<{ code: numbe
       process.execPath,
       [resolve(__dirname, '../../bin/conduit.js'), ...args],
       {
-        env: { ...process.env, ...harness.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+        env: {
+          ...process.env,
+          ...harness.env,
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          CONDUIT_LOG_DIR: LOG_DIR,
+          ...env,
+        },
         timeout: 170_000,
       },
       (error, stdout, stderr) =>
