@@ -98,6 +98,7 @@ describe('Dockerfile', () => {
     expect(text.match(/^FROM node:24-bookworm-slim\b/gm)).toHaveLength(2);
     expect(text).toMatch(/^RUN npm ci\b/m);
     expect(text).toContain('npx tsc -p tsconfig.json');
+    expect(text).toContain('node dist/build-bundle.js'); // workers load the prebuilt workflow bundle
     expect(text).toContain('ENTRYPOINT ["node", "bin/conduit.js"]');
     expect(text).toContain('CMD ["worker", "--config", "/config/pipeline.yaml", "--metrics-port", "9464"]');
     expect(text).toMatch(/^EXPOSE 9464$/m);
