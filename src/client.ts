@@ -18,6 +18,7 @@ import type {
   PipelineStatus,
   TableProgress,
 } from './shared';
+import { initialTableProgress } from './shared';
 import { temporalConnectionOptions } from './temporal-connection';
 // Definitions only: loading the workflow modules here runs no workflow code.
 import { batchProgressQuery, pipelineRun, pipelineStatusQuery, tableProgressQuery } from './workflows';
@@ -115,16 +116,7 @@ async function tableProgressInRun(
   entry: PipelineStatus['tables'][number],
   parentRunId: string,
 ): Promise<TableProgress> {
-  const notStarted: TableProgress = {
-    source: entry.source,
-    state: entry.state,
-    partitions: 0,
-    partitionsDone: 0,
-    rows: 0,
-    bytes: 0,
-    estimatedRows: 0,
-    activeBatches: [],
-  };
+  const notStarted = initialTableProgress(entry.source, entry.state);
   try {
     const tableRun = await childOf(client, entry.workflowId, parentRunId);
     if (!tableRun) return notStarted;

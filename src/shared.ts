@@ -255,6 +255,11 @@ export interface TableProgress {
   error?: string;
 }
 
+/** A table's progress before any of its work is done. */
+export function initialTableProgress(source: string, state: TableState): TableProgress {
+  return { source, state, partitions: 0, partitionsDone: 0, rows: 0, bytes: 0, estimatedRows: 0, activeBatches: [] };
+}
+
 /** Answer of the extract batch workflow's progress query. */
 export interface BatchProgress {
   partitionsDone: number;

@@ -7,6 +7,7 @@ import {
 } from '@temporalio/workflow';
 import { ConduitMode, ConduitPipeline, ConduitStatus, ConduitTable } from '../search-attributes';
 import {
+  initialTableProgress,
   partitionRanges,
   qualifiedName,
   type CursorWindow,
@@ -111,16 +112,7 @@ export async function prepareOrFail<T>(tracked: TrackedTable, prepare: () => Pro
 /** The table's progress query and ConduitStatus search attribute, kept in step by `enter`. */
 export function trackTable(job: TableJob) {
   const source = qualifiedName(job.source);
-  const progress: TableProgress = {
-    source,
-    state: 'preparing',
-    partitions: 0,
-    partitionsDone: 0,
-    rows: 0,
-    bytes: 0,
-    estimatedRows: 0,
-    activeBatches: [],
-  };
+  const progress = initialTableProgress(source, 'preparing');
   setHandler(tableProgressQuery, () => progress);
   upsertSearchAttributes([
     { key: ConduitPipeline, value: job.pipeline },

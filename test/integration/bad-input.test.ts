@@ -5,7 +5,6 @@
  * nothing to the destination. Timings and outcomes go to test-artifacts/bad-input.json for
  * docs/reliability-input.md.
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import { parsePipeline } from '../../src/config/load';
 import { quoteIdent as sfQuote } from '../../src/connectors/snowflake/dialect';
 import { freePort } from '../../src/dev/ports';
 import { createConduitWorker } from '../../src/worker';
+import { runConduit } from '../support/cli-worker';
 import { Harness, workflowBundle } from '../support/harness';
 import { sharedServices } from '../support/services';
 import { scratchDir } from '../support/scratch';
@@ -235,25 +235,8 @@ async function destinationObjects(schema: string): Promise<string[]> {
   return [...tables.map((t) => t.name), ...stages.map((s) => `stage ${JSON.stringify(s)}`)];
 }
 
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [resolve(__dirname, '../../bin/conduit.js'), ...args],
-      {
-        env: {
-          ...process.env,
-          ...harness.env,
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-          CONDUIT_LOG_DIR: LOG_DIR,
-          ...env,
-        },
-        timeout: 170_000,
-      },
-      (error, stdout, stderr) =>
-        done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, output: `${stdout}${stderr}` }),
-    );
-  });
+function cli(args: string[], env: Record<string, string>) {
+  return runConduit(args, { ...harness.env, CONDUIT_LOG_DIR: LOG_DIR, ...env });
 }
 
 describe('bad input', () => {

@@ -3,10 +3,10 @@
  * refused: one line per failure and the summary, never the worker's stack traces; the summary names
  * the worker's log file, which holds them.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runConduit } from '../support/cli-worker';
 import { Harness } from '../support/harness';
 import { scratchDir } from '../support/scratch';
 import { sharedServices } from '../support/services';
@@ -27,16 +27,8 @@ afterAll(async () => {
   await harness.stop();
 });
 
-function conduit(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [resolve(__dirname, '../../bin/conduit.js'), ...args],
-      { env: { ...process.env, ...harness.env, CONDUIT_LOG_DIR: LOG_DIR }, timeout: 170_000 },
-      (error, stdout, stderr) =>
-        done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
-    );
-  });
+function conduit(args: string[]) {
+  return runConduit(args, { ...harness.env, CONDUIT_LOG_DIR: LOG_DIR });
 }
 
 describe('conduit run --worker output', () => {

@@ -9,14 +9,13 @@
  * worker's output at DEBUG and the CLI's output are scanned: neither password appears anywhere,
  * while the scan demonstrably saw payloads (table names, heartbeat details, failure messages).
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pipelineWorkflowId } from '../../src/ids';
-import { CliWorkers } from '../support/cli-worker';
+import { CliWorkers, runConduit } from '../support/cli-worker';
 import { Harness } from '../support/harness';
 import { sharedServices } from '../support/services';
 import { scratchDir } from '../support/scratch';
@@ -96,16 +95,8 @@ async function historyTree(
   return { ids, text };
 }
 
-function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [resolve(__dirname, '../../bin/conduit.js'), ...args],
-      { env, timeout: 280_000 },
-      (error, stdout, stderr) =>
-        done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, output: `${stdout}${stderr}` }),
-    );
-  });
+function cli(args: string[], env: NodeJS.ProcessEnv) {
+  return runConduit(args, env, 280_000);
 }
 
 describe('secrets', () => {

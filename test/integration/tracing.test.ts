@@ -3,13 +3,11 @@
  * OTEL_EXPORTER_OTLP_* variables, export to an OTLP/HTTP receiver this test runs; one run's spans
  * form one tree from the client's start through the workflows to the activities.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CliWorkers, writePipelineFile } from '../support/cli-worker';
+import { CliWorkers, runConduit, writePipelineFile } from '../support/cli-worker';
 import { Harness } from '../support/harness';
 import { sharedServices } from '../support/services';
 import { eventually } from '../support/stub-worker';
@@ -69,17 +67,6 @@ afterAll(async () => {
   await new Promise<void>((done) => receiver.close(() => done()));
 });
 
-function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [resolve(__dirname, '../../bin/conduit.js'), ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  return new Promise((done) => child.once('exit', (code) => done({ code, output })));
-}
-
 describe('OpenTelemetry traces', () => {
   it("one run's spans form one tree: client start → run → table → activities, across processes", async () => {
     const name = `tr${randomUUID().slice(0, 8)}`;
@@ -92,7 +79,7 @@ describe('OpenTelemetry traces', () => {
     };
     const worker = workers.start(file, otel);
     await worker.ready();
-    const run = await runCli(['run', '--config', file], otel);
+    const run = await runConduit(['run', '--config', file], otel);
     expect(run.code, run.output).toBe(0);
     expect((await worker.stop()).code).toBe(0); // flushes the worker's spans
 

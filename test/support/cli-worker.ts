@@ -2,7 +2,7 @@
  * `node bin/conduit.js worker` child processes, as operators run them (the compiled CLI: dist/ must
  * be built). Chaos tests kill them (CONDUIT_FAULT, SIGKILL, SIGTERM) and start replacements.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { eventually } from './stub-worker';
@@ -18,6 +18,30 @@ export interface CliWorker {
   ready(timeoutMs?: number): Promise<void>;
   /** SIGTERM (finish in-flight work, then exit) and wait for the exit. */
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export interface CliResult {
+  /** The exit code; null when a signal or the timeout ended it. */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** stdout then stderr. */
+  output: string;
+}
+
+/** Runs `node bin/conduit.js ARGS` to its end (the compiled CLI: dist/ must be built). */
+export function runConduit(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 170_000): Promise<CliResult> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [resolve(__dirname, '../../bin/conduit.js'), ...args],
+      { env: { ...process.env, ...env }, timeout: timeoutMs },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+        done({ code, stdout, stderr, output: `${stdout}${stderr}` });
+      },
+    );
+  });
 }
 
 /** Writes a pipeline document (JSON is YAML) to a fresh temporary file. */
