@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { known } from './invariant';
 
 export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
 const MANIFEST_FILE = 'workflow-bundle.json';
@@ -51,13 +52,12 @@ function sdkVersion(): string {
 export function localModules(entry: string): string[] {
   const seen = new Set<string>();
   const pending = [entry];
-  while (pending.length > 0) {
-    const file = pending.pop()!;
+  for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
     if (seen.has(file)) continue;
     seen.add(file);
     const code = readFileSync(file, 'utf8');
     for (const match of code.matchAll(/require\("(\.{1,2}\/[^"]+)"\)/g)) {
-      const base = resolve(dirname(file), match[1]);
+      const base = resolve(dirname(file), known(match[1], 'the pattern has one group'));
       const candidate = [base, `${base}.js`, join(base, 'index.js')].find(
         (path) => existsSync(path) && path.endsWith('.js'),
       );

@@ -33,7 +33,7 @@ export interface FaultSpec {
 /** Parses CONDUIT_FAULT; a misspelt point is an error, since a chaos test that injects nothing proves nothing. */
 export function parseFaultSpec(value: string | undefined): FaultSpec | undefined {
   if (value === undefined || value.trim() === '') return undefined;
-  const [name, count, ...rest] = value.trim().split('@');
+  const [name = '', count, ...rest] = value.trim().split('@');
   const hit = count === undefined ? 1 : Number(count);
   if (!(name in FAULT_POINTS) || rest.length > 0 || !Number.isInteger(hit) || hit < 1) {
     throw new Error(

@@ -126,12 +126,9 @@ async function checkTemporal(temporal: TemporalSettings, run: Runner): Promise<H
   }
 }
 
-/** `health: <service> <target>: ok|FAILED <detail>` lines. */
-export function formatHealth(checks: HealthCheck[]): string[] {
-  return checks.map(
-    (c) =>
-      `health: ${c.service}${c.pipeline ? ` (${c.pipeline})` : ''} ${c.target}: ${c.ok ? 'ok' : 'FAILED'} ${c.detail}`,
-  );
+/** One check's `health: <service> <target>: ok|FAILED <detail>` line. */
+export function formatHealth(c: HealthCheck): string {
+  return `health: ${c.service}${c.pipeline ? ` (${c.pipeline})` : ''} ${c.target}: ${c.ok ? 'ok' : 'FAILED'} ${c.detail}`;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

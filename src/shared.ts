@@ -163,23 +163,16 @@ export interface PreparedIncremental extends PreparedTable {
 export type PartitionRange =
   { strategy: 'key'; column: string; from?: string; to?: string } | { strategy: 'ctid'; from?: number; to?: number };
 
-/** The ranges of a partitioning, in order; the first starts and the last ends unbounded. */
-export function partitionRanges(partitioning: Partitioning): PartitionRange[] {
-  const { bounds } = partitioning;
-  const ranges: PartitionRange[] = [];
-  for (let i = 0; i <= bounds.length; i++) {
-    if (partitioning.strategy === 'key') {
-      ranges.push({
-        strategy: 'key',
-        column: partitioning.column,
-        from: partitioning.bounds[i - 1],
-        to: partitioning.bounds[i],
-      });
-    } else {
-      ranges.push({ strategy: 'ctid', from: partitioning.bounds[i - 1], to: partitioning.bounds[i] });
-    }
-  }
-  return ranges;
+/**
+ * The ranges of a partitioning, in order; the first starts and the last ends unbounded, so there is
+ * always at least one (n bounds make n + 1 ranges).
+ */
+export function partitionRanges(partitioning: Partitioning): [PartitionRange, ...PartitionRange[]] {
+  const range = (i: number): PartitionRange =>
+    partitioning.strategy === 'key'
+      ? { strategy: 'key', column: partitioning.column, from: partitioning.bounds[i - 1], to: partitioning.bounds[i] }
+      : { strategy: 'ctid', from: partitioning.bounds[i - 1], to: partitioning.bounds[i] };
+  return [range(0), ...partitioning.bounds.map((_, i) => range(i + 1))];
 }
 
 /** What an extract activity needs: only its own partition, so history stays small with many partitions. */

@@ -113,8 +113,8 @@ function workflowCode(
 }
 
 function sharedTemporalSettings(pipelines: PipelineConfig[]): TemporalSettings {
-  if (pipelines.length === 0) throw new Error('a worker needs at least one pipeline definition (--config FILE)');
   const [first, ...rest] = pipelines;
+  if (!first) throw new Error('a worker needs at least one pipeline definition (--config FILE)');
   const names = new Set<string>();
   for (const pipeline of pipelines) {
     if (names.has(pipeline.name))

@@ -8,6 +8,7 @@ import { edgeRule } from '../connectors/postgres/edges';
 import { extractStatement, extractToFile, type ExtractProgress } from '../connectors/postgres/extract';
 import { putFileSql, tableRef } from '../connectors/snowflake/dialect';
 import { faultPoint } from '../faults';
+import { known } from '../invariant';
 import { qualifiedName, type ExtractPartitionInput, type PartitionResult } from '../shared';
 import { pipelineConfig, runActivity, type ActivityContext, type ReportProgress } from './context';
 import { FailureType } from '../failure-types';
@@ -81,11 +82,12 @@ function checkUnrepresentable(
 ): Record<string, number> | undefined {
   if (edges.size === 0) return undefined;
   const counts: Record<string, number> = {};
-  for (const [index, count] of edges) counts[input.columns[index].source] = count;
+  const column = (index: number) => known(input.columns[index], 'edge counts are keyed by column index');
+  for (const [index, count] of edges) counts[column(index).source] = count;
   if (input.job.onUnrepresentable === 'null') return counts;
   const list = [...edges].map(([index, count]) => {
-    const column = input.columns[index];
-    return `${count} in "${column.source}" (${column.sourceType}): ${edgeRule(column)?.description ?? 'unrepresentable'}`;
+    const plan = column(index);
+    return `${count} in "${plan.source}" (${plan.sourceType}): ${edgeRule(plan)?.description ?? 'unrepresentable'}`;
   });
   const advice =
     input.job.onUnrepresentable === 'fail'

@@ -6,6 +6,7 @@ import { edgeRule } from '../connectors/postgres/edges';
 import { classifyPostgresError, connectPostgres } from '../connectors/postgres/connect';
 import { planPartitions } from '../connectors/postgres/partitioning';
 import { quoteTable } from '../connectors/postgres/sql';
+import { known } from '../invariant';
 import { shadowTableName, stageName } from '../connectors/snowflake/dialect';
 import { createRunObjects, ensureSchema } from '../connectors/snowflake/run-objects';
 import {
@@ -129,15 +130,16 @@ async function landEdgeColumnsAsText(client: Client, job: TableJob, plans: Colum
   const checked = plans.flatMap((plan, index) => {
     const rule = edgeRule(plan);
     // Size limits have no text fallback; those stay guarded and fail the table if hit.
-    return rule && plan.type.kind !== 'text' && plan.type.kind !== 'binary' ? [{ index, rule }] : [];
+    return rule && plan.type.kind !== 'text' && plan.type.kind !== 'binary' ? [{ index, plan, rule }] : [];
   });
   if (checked.length === 0) return;
   const select = checked.map(({ rule }, i) => `count(*) FILTER (WHERE ${rule.condition}) AS e${i}`).join(', ');
   const { rows } = await client.query<Record<string, string>>(
     `SELECT ${select} FROM ${quoteTable(job.source.schema, job.source.name)}`,
   );
-  checked.forEach(({ index }, i) => {
-    const found = Number(rows[0][`e${i}`]);
-    if (found > 0) plans[index] = { ...plans[index], type: { kind: 'text' }, asText: found, sizedFromData: undefined };
+  const counts = known(rows[0], 'an aggregate SELECT returns one row');
+  checked.forEach(({ index, plan }, i) => {
+    const found = Number(counts[`e${i}`]);
+    if (found > 0) plans[index] = { ...plan, type: { kind: 'text' }, asText: found, sizedFromData: undefined };
   });
 }

@@ -33,8 +33,8 @@ export async function readState(
   state: TableRef,
   table: string,
 ): Promise<CursorState | undefined> {
-  const rows = await session.query(readStateSql(state), [table]);
-  return rows.length > 0 ? stateFromRow(rows[0]) : undefined;
+  const [row] = await session.query(readStateSql(state), [table]);
+  return row ? stateFromRow(row) : undefined;
 }
 
 /** Replaces a table's state row; the caller decides the transaction it belongs to. */

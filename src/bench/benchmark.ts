@@ -5,6 +5,7 @@
 import { cpus, loadavg, totalmem } from 'node:os';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
 import type { Codec } from '../connectors/compression';
+import { known } from '../invariant';
 import { measureBaseline, measureStaging, wholeTableStatement } from './baseline';
 import { findProcesses } from './procfs';
 import { destinationOf, partitionRowsFor, runCase, type BenchServices, type CaseContext } from './run-case';
@@ -37,7 +38,7 @@ export async function runBenchmark(
   log: Log = () => undefined,
 ): Promise<BenchResults> {
   const startedAt = new Date().toISOString();
-  const loadAverage = loadavg()[0];
+  const loadAverage = known(loadavg()[0], 'os.loadavg() returns three averages');
   const database = await createBenchDatabase(services.postgres);
   const connection = await Connection.connect({ address: services.temporal.address });
   const client = new TemporalClient({ connection, namespace: services.temporal.namespace });
@@ -70,8 +71,9 @@ export async function runBenchmark(
         for (let attempt = 0; attempt < plan.repeat; attempt++) {
           const outcome = await runCase(context, rows, partitions);
           prebuiltBundle &&= outcome.prebuiltBundle;
-          runs.push({ ...outcome.run, endToEndVsBaseline: Number.NaN, extractStageVsBaseline: Number.NaN });
-          log(describeRun(rows, partitions, runs[runs.length - 1]));
+          const run: CaseRun = { ...outcome.run, endToEndVsBaseline: Number.NaN, extractStageVsBaseline: Number.NaN };
+          runs.push(run);
+          log(describeRun(rows, partitions, run));
           // The baseline runs the exact SELECT the pipeline ran, which the first run's history names.
           if (!baseline && outcome.history?.prepared) {
             const sql = wholeTableStatement(outcome.history.prepared.job, outcome.history.prepared.table);
@@ -160,7 +162,7 @@ export async function runBenchmark(
 /** The run with the median end-to-end time (failed runs sort last). */
 function median(runs: CaseRun[]): CaseRun {
   const sorted = [...runs].sort((a, b) => Number(b.ok) - Number(a.ok) || a.endToEndSeconds - b.endToEndSeconds);
-  return sorted[Math.floor((sorted.length - 1) / 2)];
+  return known(sorted[Math.floor((sorted.length - 1) / 2)], 'every case runs at least once (--repeat >= 1)');
 }
 
 function describeRun(rows: number, partitions: number, run: CaseRun): string {

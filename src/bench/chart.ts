@@ -3,12 +3,13 @@
  * and the worker's peak RSS against the table size, one line per partition count.
  */
 import { rowsLabel } from './report';
+import { known } from '../invariant';
 import type { BenchResults } from './types';
 
 const WIDTH = 980;
 const HEIGHT = 430;
 const PANEL = { width: 400, height: 270, top: 50 };
-const LEFTS = [80, 560];
+const LEFTS = [80, 560] as const;
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
 const RSS_TARGET_MB = 150;
 
@@ -55,7 +56,7 @@ function panel(
   const { width, height, top } = PANEL;
   const ys = series.flatMap((s) => s.points.map((p) => p.y)).filter(Number.isFinite);
   const yTicks = ticks(Math.max(extraMax, ...ys, guide?.y ?? 0) * 1.05);
-  const yMax = yTicks[yTicks.length - 1];
+  const yMax = known(yTicks.at(-1), 'ticks() returns at least one value');
   const logMin = Math.log10(Math.min(...xs));
   const logMax = Math.log10(Math.max(...xs));
   const span = logMax - logMin || 1;
@@ -118,8 +119,14 @@ export function renderChart(results: BenchResults): string {
   const xs = [...new Set(results.cases.map((c) => c.rows))].sort((a, b) => a - b);
   const partitions = [...new Set(results.cases.map((c) => c.partitions))].sort((a, b) => a - b);
   const ok = results.cases.filter((c) => c.run.ok);
-  const color = (p: number) => COLORS[partitions.indexOf(p) % COLORS.length];
+  const color = (p: number) => known(COLORS[partitions.indexOf(p) % COLORS.length], 'an index modulo the length');
   const name = (p: number) => `${p} partition${p === 1 ? '' : 's'}`;
+  const baseline: Series = {
+    label: 'raw baseline (1 stream)',
+    color: '#000',
+    dash: '2 3',
+    points: results.baselines.map((b) => ({ x: b.rows, y: b.rowsPerSecond })),
+  };
   const throughput: Series[] = [
     ...partitions.map((p) => ({
       label: `end to end, ${name(p)}`,
@@ -132,12 +139,7 @@ export function renderChart(results: BenchResults): string {
       dash: '5 4',
       points: ok.filter((c) => c.partitions === p).map((c) => ({ x: c.rows, y: c.run.extractStageRowsPerSecond })),
     })),
-    {
-      label: 'raw baseline (1 stream)',
-      color: '#000',
-      dash: '2 3',
-      points: results.baselines.map((b) => ({ x: b.rows, y: b.rowsPerSecond })),
-    },
+    baseline,
   ];
   const memory: Series[] = partitions.map((p) => ({
     label: name(p),
@@ -153,7 +155,7 @@ export function renderChart(results: BenchResults): string {
       y: RSS_TARGET_MB,
       label: `target ≤ ${RSS_TARGET_MB} MB`,
     }),
-    legend(throughput.slice(0, partitions.length).concat(throughput[throughput.length - 1]), HEIGHT - 42),
+    legend(throughput.slice(0, partitions.length).concat(baseline), HEIGHT - 42),
     legend(throughput.slice(partitions.length, 2 * partitions.length), HEIGHT - 22),
     `<text x="${WIDTH - 10}" y="${HEIGHT - 4}" text-anchor="end" font-size="10" fill="#777">${escape(`${results.startedAt} · ${m.cpus} CPU · ${m.node}`)}</text>`,
     '</svg>',

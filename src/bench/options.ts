@@ -1,5 +1,6 @@
 /** Command-line options of `npm run bench -- …`. */
 import { COMPRESSION_SETTINGS, type CompressionSetting } from '../connectors/compression';
+import { known } from '../invariant';
 
 export interface BenchOptions {
   /** Source table sizes, smallest first. */
@@ -63,7 +64,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   };
   let large = false;
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
+    const arg = known(argv[i], 'i < argv.length');
     const [flag, inline] =
       arg.startsWith('--') && arg.includes('=')
         ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
@@ -138,7 +139,9 @@ function parseList(text: string, flag: string): number[] {
   return text.split(',').map((item) => {
     const match = /^(\d[\d_]*)([kKmM]?)$/.exec(item.trim());
     if (!match) throw new UsageError(`${flag}: "${item}" is not a count (e.g. 100000, 500K, 1M)`);
-    const n = Number(match[1].replace(/_/g, '')) * ({ k: 1_000, m: 1_000_000 }[match[2].toLowerCase()] ?? 1);
+    const [, digits, unit] = match;
+    const scale = { k: 1_000, m: 1_000_000 }[known(unit, 'the pattern has a unit group').toLowerCase()] ?? 1;
+    const n = Number(known(digits, 'the pattern has a digits group').replace(/_/g, '')) * scale;
     if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag}: "${item}" must be at least 1`);
     return n;
   });

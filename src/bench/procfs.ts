@@ -157,9 +157,14 @@ export function threadCpuSeconds(pid: number): Record<string, number> {
 /** CPU seconds the whole machine has spent busy (all cores; /proc/stat minus idle and iowait). */
 export function machineCpuSeconds(): number | undefined {
   try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
-    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
-    return (user + nice + system + irq + softirq + (steal ?? 0)) / clockTicks();
+    const [line = ''] = readFileSync('/proc/stat', 'utf8').split('\n');
+    // A missing field makes the sum NaN, as a malformed /proc/stat should.
+    const [user = NaN, nice = NaN, system = NaN, , , irq = NaN, softirq = NaN, steal = 0] = line
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    return (user + nice + system + irq + softirq + steal) / clockTicks();
   } catch {
     return undefined;
   }
@@ -223,22 +228,27 @@ export class CpuSampler {
 
   /** The whole sampled span. */
   total(): Record<string, number> {
-    if (this.samples.length === 0) return {};
-    return this.between(this.samples[0].at, this.samples[this.samples.length - 1].at);
+    const first = this.samples[0];
+    const last = this.samples.at(-1);
+    if (!first || !last) return {};
+    return this.between(first.at, last.at);
   }
 
   private at(name: string, time: number): number | undefined {
-    const points = this.samples.filter((s) => s.seconds[name] !== undefined);
-    if (points.length === 0) return undefined;
-    if (time <= points[0].at) return points[0].seconds[name];
-    for (let i = 1; i < points.length; i++) {
-      const prev = points[i - 1];
-      const next = points[i];
+    const points = this.samples.flatMap((s) => {
+      const value = s.seconds[name];
+      return value === undefined ? [] : [{ at: s.at, value }];
+    });
+    let [prev] = points;
+    if (!prev) return undefined;
+    if (time <= prev.at) return prev.value;
+    for (const next of points.slice(1)) {
       if (time <= next.at) {
         const fraction = next.at === prev.at ? 1 : (time - prev.at) / (next.at - prev.at);
-        return prev.seconds[name] + fraction * (next.seconds[name] - prev.seconds[name]);
+        return prev.value + fraction * (next.value - prev.value);
       }
+      prev = next;
     }
-    return points[points.length - 1].seconds[name];
+    return prev.value;
   }
 }

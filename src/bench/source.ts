@@ -10,6 +10,7 @@ import { createDemoTables } from '../cli/demo-data';
 import type { PostgresService } from '../dev/types';
 import type { QualifiedName } from '../shared';
 import { parentOf, processName } from './procfs';
+import { known } from '../invariant';
 
 export type PostgresEndpoint = Omit<PostgresService, 'stop'>;
 
@@ -54,15 +55,16 @@ export async function createBenchDatabase(server: PostgresEndpoint): Promise<Ben
   const { rows } = await client.query<{ version: string; pid: number; files: boolean }>(
     "SELECT version() AS version, pg_backend_pid() AS pid, pg_has_role(current_user, 'pg_write_server_files', 'MEMBER') OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS files",
   );
+  const backend = known(rows[0], 'a SELECT without FROM returns one row');
   // A backend's parent is the postmaster; visible only when the server runs on this machine.
-  const parent = processName(rows[0].pid) === 'postgres' ? parentOf(rows[0].pid) : undefined;
+  const parent = processName(backend.pid) === 'postgres' ? parentOf(backend.pid) : undefined;
   const postmasterPid = parent !== undefined && processName(parent) === 'postgres' ? parent : undefined;
   await client.end();
   return {
     endpoint,
-    version: rows[0].version,
+    version: backend.version,
     postmasterPid,
-    serverFiles: rows[0].files,
+    serverFiles: backend.files,
     async drop() {
       try {
         await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -91,7 +93,8 @@ export async function generateTable(
     const { rows: size } = await client.query<{ bytes: string }>(
       "SELECT pg_total_relation_size('demo.orders') AS bytes",
     );
-    return { tableBytes: Number(size[0].bytes), seconds: (Date.now() - started) / 1000 };
+    const { bytes } = known(size[0], 'a SELECT without FROM returns one row');
+    return { tableBytes: Number(bytes), seconds: (Date.now() - started) / 1000 };
   } finally {
     await client.end();
   }

@@ -146,8 +146,9 @@ function port(flag: string, value: string | undefined): number | undefined {
 }
 
 function single(configs: string[]): string {
-  if (configs.length !== 1) throw new UsageError('give exactly one --config FILE');
-  return configs[0];
+  const [config, ...others] = configs;
+  if (config === undefined || others.length > 0) throw new UsageError('give exactly one --config FILE');
+  return config;
 }
 
 /** Runs the CLI and exits with its code; errors become a message and the exit codes listed in the usage. */

@@ -16,9 +16,8 @@ const ADVICE: Record<HealthCheck['service'], string> = {
  */
 export async function preflight(config: PipelineConfig, err: NodeJS.WritableStream = process.stderr): Promise<boolean> {
   const checks = await checkWorkerHealth([config], config.temporal);
-  const lines = formatHealth(checks);
-  const failed = checks.flatMap((check, i) =>
-    check.ok ? [] : [`${lines[i]}\n  → ${config.file}: ${ADVICE[check.service]}`],
+  const failed = checks.flatMap((check) =>
+    check.ok ? [] : [`${formatHealth(check)}\n  → ${config.file}: ${ADVICE[check.service]}`],
   );
   if (failed.length === 0) return true;
   err.write(`conduit: cannot start the run, nothing was written:\n${failed.join('\n')}\n`);

@@ -40,8 +40,8 @@ export async function stateCommand(argv: string[], out: NodeJS.WritableStream = 
     }
     return 0;
   }
-  if (sub === 'set' && args.length === 2) {
-    const [table, value] = args;
+  const [table, value, ...extra] = args;
+  if (sub === 'set' && table !== undefined && value !== undefined && extra.length === 0) {
     return withSnowflake(config.destination, async (session) => {
       const [current] = await readState(session, state, table).then(
         (found) => (found ? [found] : []),

@@ -1,5 +1,6 @@
 import type { RunProgress } from '../client';
 import type { PipelineRunResult, TableResult } from '../shared';
+import { known } from '../invariant';
 
 /** The end-of-run table: rows, seconds and rows/s per table, and the failures' causes. */
 export function formatSummary(result: PipelineRunResult): string {
@@ -52,10 +53,14 @@ function rate(t: TableResult): string {
 }
 
 function table(rows: string[][]): string[] {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   return rows.map((r) =>
     r
-      .map((cell, i) => (i >= 3 ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
+      .map((cell, i) => {
+        const width = known(widths[i], 'widths has an entry for every column of every row');
+        return i >= 3 ? cell.padStart(width) : cell.padEnd(width);
+      })
       .join('  ')
       .trimEnd(),
   );

@@ -4,6 +4,7 @@ import { logFormatFromEnv } from '../logging';
 import { startProcessMetrics } from '../observability/process-metrics';
 import type { Tracing } from '../observability/tracing';
 import { startObservabilityServer, type ObservabilityServer } from '../observability/server';
+import { known } from '../invariant';
 import { createConduitWorker } from '../worker';
 import { workerReadiness } from './readiness';
 
@@ -33,11 +34,10 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
         : `${message}\n`,
     );
   const { pipelines } = options;
-  const temporal = pipelines[0].temporal;
+  const { temporal } = known(pipelines[0], 'the CLI requires at least one --config');
 
   const checks = await checkWorkerHealth(pipelines, temporal);
-  const lines = formatHealth(checks);
-  checks.forEach((check, i) => say(lines[i], healthFields(check)));
+  for (const check of checks) say(formatHealth(check), healthFields(check));
   const fatal = checks.find((c) => !c.ok && (c.service === 'temporal' || c.service === 'search-attributes'));
   if (fatal) {
     process.stderr.write(`conduit: cannot serve without ${fatal.service}: ${fatal.detail}\n`);

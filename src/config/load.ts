@@ -356,14 +356,14 @@ function readIncremental(
  * (`"Sales"."Order Items"`); unquoted parts are taken as written, since PostgreSQL names are matched exactly.
  */
 function splitTableName(reader: Reader, raw: string, path: string): { schema: string; name: string } | undefined {
-  const parts = splitQualified(raw);
-  if (!parts || parts.length !== 2 || parts.some((p) => p.length === 0)) {
+  const [schema, name, ...more] = splitQualified(raw) ?? [];
+  if (!schema || !name || more.length > 0) {
     reader.problems.push(
       `\`${path}\`: "${raw}" is not schema.table (quote a part that contains a dot: "my.schema".table)`,
     );
     return undefined;
   }
-  return { schema: parts[0], name: parts[1] };
+  return { schema, name };
 }
 
 /** Splits a dotted name honouring double quotes (`""` inside quotes is one quote). */

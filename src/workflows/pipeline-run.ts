@@ -25,6 +25,7 @@ import { tableIncremental } from './table-incremental';
 import { recordRunOutcome, recordTableOutcome } from './run-metrics';
 import { tableRefresh } from './table-refresh';
 import { FailureType } from '../failure-types';
+import { known } from '../invariant';
 
 export const pipelineStatusQuery = defineQuery<PipelineStatus>('status');
 
@@ -62,10 +63,10 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
     workflowId: tableWorkflowId(info.workflowId, qualifiedName(job.source)),
     state: 'pending',
   }));
-  const modes = [...new Set(plan.tables.map((t) => t.mode))];
+  const [mode, ...otherModes] = new Set(plan.tables.map((t) => t.mode));
   upsertSearchAttributes([
     { key: ConduitStatus, value: 'running' satisfies RunStatus },
-    { key: ConduitMode, value: modes.length === 1 ? modes[0] : 'mixed' },
+    { key: ConduitMode, value: mode !== undefined && otherModes.length === 0 ? mode : 'mixed' },
   ]);
   upsertMemo({
     summary: `${plan.tables.length} tables: ${status.tables
@@ -78,7 +79,7 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
     plan.tables,
     plan.maxParallelTables,
     async (job, index): Promise<TableResult> => {
-      const entry = status.tables[index];
+      const entry = known(status.tables[index], 'status.tables has an entry per planned table');
       entry.state = 'preparing';
       const tableStarted = Date.now();
       try {

@@ -11,6 +11,7 @@ import type { BenchResults } from '../../src/bench/types';
 import { resolveCodec } from '../../src/connectors/compression';
 import { WORKER_PROCESS_SETTINGS } from '../../src/worker';
 import { sharedServices } from '../support/services';
+import { known } from '../../src/invariant';
 
 describe('benchmark machinery', () => {
   it('runs a tiny case through the real stack and writes well-formed results', async () => {
@@ -37,7 +38,7 @@ describe('benchmark machinery', () => {
     // The JSON file is exactly this object; it must survive serialisation.
     const parsed = JSON.parse(JSON.stringify(results)) as BenchResults;
     expect(parsed.cases).toHaveLength(1);
-    const [only] = parsed.cases;
+    const only = known(parsed.cases[0], 'one case, checked above');
     expect(only).toMatchObject({ rows: 2_000, partitions: 2, partitionRows: 1_000 });
     expect(only.runs).toHaveLength(1);
     const run = only.run;
@@ -59,7 +60,7 @@ describe('benchmark machinery', () => {
     expect(Number.isFinite(run.extractStageVsBaseline)).toBe(true);
 
     expect(parsed.baselines).toHaveLength(1);
-    const [baseline] = parsed.baselines;
+    const baseline = known(parsed.baselines[0], 'one baseline, checked above');
     expect(baseline.rows).toBe(2_000);
     expect(baseline.seconds).toBeGreaterThan(0);
     expect(baseline.gzipBytes).toBeGreaterThan(0);

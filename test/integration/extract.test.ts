@@ -11,6 +11,7 @@ import { extractStatement, extractToFile } from '../../src/connectors/postgres/e
 import { partitionRanges, type ColumnPlan } from '../../src/shared';
 import { scratchDir } from '../support/scratch';
 import { sharedServices } from '../support/services';
+import { known } from '../../src/invariant';
 
 const S = 'extract_src';
 const { postgres } = sharedServices();
@@ -80,7 +81,8 @@ describe('extractToFile', () => {
 
   it('fails within seconds when the compressor is killed mid-COPY, and closes the connection it cannot reuse', async () => {
     const client = await connect();
-    const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const { pid } = known(rows[0], 'a SELECT without FROM returns one row');
     const file = join(dir, 'killed.csv.zst');
     let killed = false;
     const started = Date.now();

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quoteIdent as q } from '../../src/connectors/postgres/sql';
 import { Harness } from '../support/harness';
 import { sharedServices } from '../support/services';
+import { known } from '../../src/invariant';
 
 const services = sharedServices();
 const HOSTILE = 'x"; DROP TABLE t; --';
@@ -54,7 +55,7 @@ describe('identifiers', () => {
     await upper.pg.query(`CREATE TABLE ident_upper_src."Customers" ("Id" int PRIMARY KEY, "firstName" text)`);
     await upper.pg.query(`INSERT INTO ident_upper_src."Customers" VALUES (1, 'Ada'), (2, 'Grace')`);
     const outcome = await upper.runOk();
-    expect(outcome.result.tables[0].target).toBe(`${upper.targetSchema}.CUSTOMERS`);
+    expect(known(outcome.result.tables[0], 'the run has one table').target).toBe(`${upper.targetSchema}.CUSTOMERS`);
     const rows = await upper.snowflake.query<{ ID: string; FIRSTNAME: string }>(
       // Unquoted, as teams on Snowflake's convention write it.
       `SELECT ID, FIRSTNAME FROM ${q(upper.targetSchema)}.CUSTOMERS ORDER BY ID`,

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PartitionResult } from '../../src/shared';
 import { Harness } from '../support/harness';
 import { sharedServices } from '../support/services';
+import { known } from '../../src/invariant';
 
 const S = 'inc_src';
 const harness = new Harness(sharedServices(), {
@@ -99,7 +100,7 @@ async function expectMerged(): Promise<number> {
 
 async function runTable(table: string) {
   const outcome = await harness.runOk([`${S}.${table}`]);
-  const result = outcome.result.tables[0];
+  const result = known(outcome.result.tables[0], 'the run has one table');
   expect(result).toMatchObject({ source: `${S}.${table}`, status: 'succeeded' });
   return result;
 }
@@ -305,5 +306,5 @@ async function deletedCount(): Promise<number> {
   const { rows } = await harness.pg.query<{ n: string }>(
     `SELECT count(*) AS n FROM ${S}.accounts WHERE deleted_at IS NOT NULL`,
   );
-  return Number(rows[0].n);
+  return Number(known(rows[0], 'an aggregate SELECT returns one row').n);
 }

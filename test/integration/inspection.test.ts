@@ -13,6 +13,7 @@ import { applyServiceEnv } from '../support/context';
 import { Harness } from '../support/harness';
 import { sharedServices } from '../support/services';
 import { eventually, StubWorker } from '../support/stub-worker';
+import { known } from '../../src/invariant';
 
 applyServiceEnv();
 const services = sharedServices();
@@ -190,7 +191,7 @@ describe('live progress', () => {
         20_000,
         'the table listed as extracting',
       );
-      expect(extracting[0].attributes.table).toBe('app.orders');
+      expect(known(extracting[0], 'one, waited for above').attributes.table).toBe('app.orders');
     } finally {
       release();
     }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planPartitions, rangePredicate } from '../../src/connectors/postgres/partitioning';
 import { partitionRanges, type Partitioning } from '../../src/shared';
 import { sharedServices } from '../support/services';
+import { known } from '../../src/invariant';
 
 const { postgres } = sharedServices();
 const pg = new Client({
@@ -27,7 +28,7 @@ async function partitionSizes(table: string, partitioning: Partitioning): Promis
     const { rows } = await pg.query<{ n: string }>(
       `SELECT count(*) AS n FROM part_src.${table} WHERE ${rangePredicate(range)}`,
     );
-    sizes.push(Number(rows[0].n));
+    sizes.push(Number(known(rows[0], 'an aggregate SELECT returns one row').n));
   }
   return sizes;
 }

@@ -14,6 +14,7 @@ import { connectPostgres } from '../../src/connectors/postgres/connect';
 import { PermanentError } from '../../src/connectors/errors';
 import { Certificates } from '../support/certificates';
 import { sharedServices } from '../support/services';
+import { known } from '../../src/invariant';
 
 const { postgres } = sharedServices();
 const certificates = new Certificates();
@@ -37,7 +38,7 @@ async function encrypted(config: PostgresSource): Promise<boolean> {
   const client = await connectPostgres(config);
   try {
     const { rows } = await client.query<{ ssl: boolean }>('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
-    return rows[0].ssl;
+    return known(rows[0], 'pg_stat_ssl has a row for every backend').ssl;
   } finally {
     await client.end();
   }
@@ -55,12 +56,13 @@ beforeAll(async () => {
     database: postgres.database,
   });
   await admin.connect();
-  dataDir = (await admin.query<{ data_directory: string }>('SHOW data_directory')).rows[0].data_directory;
+  const { rows } = await admin.query<{ data_directory: string }>('SHOW data_directory');
+  dataDir = known(rows[0], 'SHOW returns one row').data_directory;
   const owner = statSync(dataDir);
   for (const [file, from] of [
     ['server.crt', server.cert],
     ['server.key', server.key],
-  ]) {
+  ] as const) {
     const target = join(dataDir, `conduit-test-${file}`);
     copyFileSync(from, target);
     chownSync(target, owner.uid, owner.gid);
@@ -71,8 +73,8 @@ beforeAll(async () => {
   await admin.query('ALTER SYSTEM SET ssl = on');
   await admin.query('SELECT pg_reload_conf()');
   // The reload is asynchronous: wait until the server offers TLS.
-  for (let i = 0; i < 50 && (await admin.query<{ ssl: string }>('SHOW ssl')).rows[0].ssl !== 'on'; i++)
-    await new Promise((r) => setTimeout(r, 100));
+  const ssl = async () => known((await admin.query<{ ssl: string }>('SHOW ssl')).rows[0], 'SHOW returns one row').ssl;
+  for (let i = 0; i < 50 && (await ssl()) !== 'on'; i++) await new Promise((r) => setTimeout(r, 100));
 });
 
 afterAll(async () => {

@@ -12,6 +12,7 @@ import { startPipelineRun, waitForRun } from '../../src/client';
 import { Harness } from '../support/harness';
 import { sharedServices } from '../support/services';
 import { scratchDir } from '../support/scratch';
+import { known } from '../../src/invariant';
 
 const S = 'evo_src';
 const harness = new Harness(sharedServices(), {
@@ -33,7 +34,7 @@ async function touch(where: string, set = ''): Promise<void> {
 
 async function sourceHigh(): Promise<string> {
   const { rows } = await harness.pg.query<{ high: string }>(`SELECT max(updated_at)::text AS high FROM ${S}.evolving`);
-  return rows[0].high;
+  return known(rows[0], 'an aggregate SELECT returns one row').high;
 }
 
 async function targetColumns(): Promise<string[]> {
@@ -65,7 +66,7 @@ async function run(fullRefresh?: string[]) {
 async function runOk(fullRefresh?: string[]) {
   const outcome = await run(fullRefresh);
   if (!outcome.ok) throw new Error(outcome.message);
-  return outcome.result.tables[0];
+  return known(outcome.result.tables[0], 'the run has one table');
 }
 
 beforeAll(async () => {

@@ -23,6 +23,7 @@ import {
 import { sharedServices } from '../support/services';
 import { eventually } from '../support/stub-worker';
 import { scratchDir } from '../support/scratch';
+import { known } from '../../src/invariant';
 
 const S = 'snap_src';
 const harness = new Harness(sharedServices(), {
@@ -82,7 +83,7 @@ describe('consistent snapshot', () => {
 
     const result = await outcome;
     if (!result.ok) throw new Error(result.message);
-    const table = result.result.tables[0];
+    const table = known(result.result.tables[0], 'the run has one table');
     expect(table.partitions).toBeGreaterThan(10);
     expect(doneAtChange).toBeLessThan(table.partitions);
     expect(table.rows).toBe(20000);
@@ -172,6 +173,7 @@ describe('consistent snapshot', () => {
     const plan = await planPartitions(harness.pg, table, undefined, 1000);
     const [low, high] = partitionRanges(plan.partitioning);
     expect(partitionRanges(plan.partitioning)).toHaveLength(2);
+    if (!high) throw new Error('expected two partitions');
     const dir = scratchDir('snap');
     const source = harness.config.source;
 

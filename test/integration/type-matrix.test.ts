@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Harness } from '../support/harness';
 import { sharedServices } from '../support/services';
+import { known } from '../../src/invariant';
 
 const services = sharedServices();
 const exact = new Harness(services, { sourceSchema: 'types_src' });
@@ -108,7 +109,7 @@ describe('type matrix', () => {
 
     const outcome = await exact.runOk();
     expect(outcome.result.tables[0]).toMatchObject({ status: 'succeeded', rows: 6 + TRICKY_TEXT.length });
-    expect(outcome.result.tables[0].unrepresentable).toBeUndefined();
+    expect(known(outcome.result.tables[0], 'the run has one table').unrepresentable).toBeUndefined();
     await exact.expectSameContent('matrix');
 
     const columns = await exact.snowflake.query<{
@@ -194,7 +195,7 @@ describe('values Snowflake cannot hold', () => {
   it('null: such values load as NULL, everything else exact, with counts in the summary', async () => {
     await createEdgeTable(asNull);
     const outcome = await asNull.runOk();
-    const table = outcome.result.tables[0];
+    const table = known(outcome.result.tables[0], 'the run has one table');
     expect(table.rows).toBe(4);
     expect(table.partitions).toBe(2);
     expect(table.unrepresentable).toEqual({ policy: 'null', columns: { d: 3, ts: 2, tz: 2, t: 1, n: 2 } });
@@ -212,7 +213,7 @@ describe('values Snowflake cannot hold', () => {
   it('string: columns holding such values land as exact text; others keep their types', async () => {
     await createEdgeTable(asString);
     const outcome = await asString.runOk();
-    expect(outcome.result.tables[0].unrepresentable).toEqual({
+    expect(known(outcome.result.tables[0], 'the run has one table').unrepresentable).toEqual({
       policy: 'string',
       columns: { d: 3, ts: 2, tz: 2, t: 1, n: 2 },
     });

@@ -22,6 +22,7 @@ import type { PostgresService, SnowflakeEmulatorService } from '../../src/dev/ty
 import type { ColumnKind } from '../../src/shared';
 import { createConduitWorker, type ConduitWorker } from '../../src/worker';
 import { canonicalPgExpression, canonicalSnowflakeValue, finishPgValue } from './canonical';
+import { known } from '../../src/invariant';
 
 export interface HarnessServices {
   temporalAddress: string;
@@ -236,21 +237,29 @@ export class Harness {
   private async sourceRows(table: string): Promise<{ columns: string[]; kinds: ColumnKind['kind'][]; rows: string[] }> {
     const name = { schema: this.options.sourceSchema, name: table };
     const described = await describeTable(this.pg, name);
-    const kinds = described.columns.map((c) => {
+    const columns = described.columns.map((c) => {
       if (!c.kind) throw new Error(`column ${c.name} has no kind`);
-      return c.kind.kind;
+      return { name: c.name, kind: c.kind.kind };
     });
-    const select = described.columns.map((c, i) => `${canonicalPgExpression(c.name, kinds[i])} AS c${i}`).join(', ');
+    const kinds = columns.map((c) => c.kind);
+    const select = columns.map((c, i) => `${canonicalPgExpression(c.name, c.kind)} AS c${i}`).join(', ');
     const { rows } = await this.pg.query<Record<string, string | null>>(
       `SELECT ${select} FROM ${quoteTable(name.schema, name.name)}`,
     );
-    const rendered = rows.map((row) => JSON.stringify(kinds.map((kind, i) => finishPgValue(row[`c${i}`], kind))));
+    const rendered = rows.map((row) =>
+      JSON.stringify(
+        kinds.map((kind, i) => finishPgValue(known(row[`c${i}`], 'the SELECT has a column per kind'), kind)),
+      ),
+    );
     return { columns: described.columns.map((c) => c.name), kinds, rows: rendered.sort() };
   }
 
   private async targetRows(table: string, kinds: ColumnKind['kind'][]): Promise<{ columns: string[]; rows: string[] }> {
     const { columns, rows } = await readSnowflakeTable(this.config.destination, this.targetSchema, table);
-    const rendered = rows.map((row) => JSON.stringify(row.map((value, i) => canonicalSnowflakeValue(value, kinds[i]))));
+    // A column the source lacks renders as text; expectSameContent fails on the column lists first.
+    const rendered = rows.map((row) =>
+      JSON.stringify(row.map((value, i) => canonicalSnowflakeValue(value, kinds[i] ?? 'text'))),
+    );
     return { columns, rows: rendered.sort() };
   }
 }

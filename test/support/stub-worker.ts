@@ -88,6 +88,7 @@ export class StubWorker {
   private activities(): ConduitActivities {
     const job = (source: string): TableJob => {
       const [schema, name] = source.split('.');
+      if (schema === undefined || name === undefined) throw new Error(`stub source "${source}" is not schema.table`);
       return {
         pipeline: this.pipeline,
         source: { schema, name },

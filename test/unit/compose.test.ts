@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadPipelineFile } from '../../src/config/load';
+import { known } from '../../src/invariant';
 
 const root = resolve(__dirname, '../..');
 const file = resolve(root, 'docker-compose.yml');
@@ -35,7 +36,7 @@ if (!available)
 function documentedServices(): string[] {
   const doc = readFileSync(resolve(root, 'docs/operations.md'), 'utf8');
   const section = doc.slice(doc.indexOf('## 6. docker-compose'));
-  return [...section.matchAll(/^\| `([a-z0-9-]+)` \|/gm)].map((m) => m[1]);
+  return [...section.matchAll(/^\| `([a-z0-9-]+)` \|/gm)].map((m) => known(m[1], 'the pattern has one group'));
 }
 
 describe('docker-compose.yml', () => {

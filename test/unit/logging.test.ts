@@ -1,6 +1,7 @@
 /** Structured logs: the JSON line format and the run/table/partition fields taken from activity inputs. */
 import { describe, expect, it } from 'vitest';
 import { activityLogFields, createLogger, jsonLogLine, logFormatFromEnv, logLevelFromEnv } from '../../src/logging';
+import { known } from '../../src/invariant';
 
 describe('activityLogFields', () => {
   const job = { pipeline: 'demo', source: { schema: 'public', name: 'orders' } };
@@ -49,7 +50,11 @@ describe('JSON lines', () => {
     createLogger('INFO', 'json', (l) => lines.push(l)).info('hello', { pipeline: 'demo' });
     createLogger('INFO', 'json', (l) => lines.push(l)).debug('hidden');
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0])).toMatchObject({ level: 'INFO', message: 'hello', pipeline: 'demo' });
+    expect(JSON.parse(known(lines[0], 'one line, checked above'))).toMatchObject({
+      level: 'INFO',
+      message: 'hello',
+      pipeline: 'demo',
+    });
   });
 
   it('reads CONDUIT_LOG_FORMAT and CONDUIT_LOG_LEVEL', () => {

@@ -96,7 +96,7 @@ describe('terminal progress', () => {
       ),
       10_000,
     );
-    const [first, second] = text().split('\x1b[2A\x1b[J');
+    const [first = '', second = ''] = text().split('\x1b[2A\x1b[J');
     expect(first.split('\n').filter(Boolean)).toEqual([
       'public.orders  [........................]    0%  extracting  0/100,000 rows',
       'public.c       [########################]  100%  succeeded   20/20 rows',

@@ -4,6 +4,7 @@ import { PermanentError } from '../errors';
 import { quoteIdent, quoteTable } from './sql';
 import { classifyPgType, type PgColumnType } from './types';
 import { FailureType } from '../../failure-types';
+import { known } from '../../invariant';
 
 export interface SourceColumn {
   name: string;
@@ -141,7 +142,7 @@ export async function measureNumerics(
   const { rows } = await client.query<Record<string, string | number | boolean>>(
     `SELECT ${selects.join(', ')} FROM ${quoteTable(table.schema, table.name)}`,
   );
-  const values = rows[0];
+  const values = known(rows[0], 'an aggregate SELECT returns one row');
   columns.forEach((name, i) => {
     result.set(name, {
       scale: Number(values[`scale_${i}`]),

@@ -11,6 +11,7 @@ import { rangePredicate } from './partitioning';
 import { importSnapshot } from './snapshot';
 import { quoteTable } from './sql';
 import { extractExpression } from './types';
+import { known } from '../../invariant';
 
 export interface ExtractProgress {
   rows: number;
@@ -114,7 +115,8 @@ function batchChunks(size: number): Transform {
   let pending: Buffer[] = [];
   let bytes = 0;
   const take = (): Buffer => {
-    const batch = pending.length === 1 ? pending[0] : Buffer.concat(pending, bytes);
+    const [only] = pending;
+    const batch = only && pending.length === 1 ? only : Buffer.concat(pending, bytes);
     pending = [];
     bytes = 0;
     return batch;
@@ -139,8 +141,9 @@ async function readEdgeCounters(client: Client, guarded: number[]): Promise<Map<
   if (guarded.length === 0) return counts;
   const select = guarded.map((index, i) => `current_setting('${edgeCounterName(index)}', true) AS c${i}`).join(', ');
   const { rows } = await client.query<Record<string, string | null>>(`SELECT ${select}`);
+  const settings = known(rows[0], 'a SELECT without FROM returns one row');
   guarded.forEach((index, i) => {
-    const count = Number(rows[0][`c${i}`] || 0);
+    const count = Number(settings[`c${i}`] || 0);
     if (count > 0) counts.set(index, count);
   });
   return counts;

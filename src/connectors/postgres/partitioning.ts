@@ -1,6 +1,7 @@
 import type { Client } from 'pg';
 import type { PartitionRange, Partitioning, QualifiedName } from '../../shared';
 import { quoteIdent, quoteTable } from './sql';
+import { known } from '../../invariant';
 
 export interface PartitionPlan {
   partitioning: Partitioning;
@@ -36,7 +37,7 @@ export async function planPartitions(
   const { rows: countRows } = await client.query<{ count: string }>(
     `SELECT count(*) AS count FROM ${relation}${window ? ` WHERE ${window}` : ''}`,
   );
-  const rows = Number(countRows[0].count);
+  const rows = Number(known(countRows[0], 'an aggregate SELECT returns one row').count);
   const partitions = Math.max(1, Math.ceil(rows / partitionRows));
 
   if (integerKey !== undefined) {
@@ -50,7 +51,7 @@ export async function planPartitions(
     `SELECT (pg_relation_size($1::regclass) / current_setting('block_size')::int) AS pages`,
     [relation],
   );
-  const pages = Number(pageRows[0].pages);
+  const pages = Number(known(pageRows[0], 'a SELECT without FROM returns one row').pages);
   const count = Math.min(partitions, Math.max(pages, 1));
   const pagesPerPartition = Math.ceil(pages / count);
   const bounds: number[] = [];
@@ -79,7 +80,7 @@ async function keyBounds(
   const { rows: range } = await client.query<{ low: string | null; high: string | null }>(
     `SELECT min(${key})::text AS low, max(${key})::text AS high FROM ${relation}${where}`,
   );
-  const { low, high } = range[0];
+  const { low, high } = known(range[0], 'an aggregate SELECT returns one row');
   if (low !== null && high !== null && BigInt(high) - BigInt(low) + 1n === BigInt(rows)) {
     return positions.map((position) => (BigInt(low) + BigInt(position)).toString());
   }
@@ -96,7 +97,10 @@ async function keyBounds(
 
 /** Drops repeated bounds (a small sample can repeat a key), which would make empty ranges. */
 function increasing(bounds: string[]): string[] {
-  return bounds.filter((bound, i) => i === 0 || BigInt(bound) > BigInt(bounds[i - 1]));
+  return bounds.filter((bound, i) => {
+    const previous = bounds[i - 1];
+    return previous === undefined || BigInt(bound) > BigInt(previous);
+  });
 }
 
 /** The WHERE clause that selects one partition's rows; bounds are typed values, quoted here. */

@@ -1,4 +1,5 @@
 import type { Client } from 'pg';
+import { known } from '../../invariant';
 import { PermanentError } from '../errors';
 import { quoteLiteral } from './sql';
 import { FailureType } from '../../failure-types';
@@ -11,7 +12,7 @@ import { FailureType } from '../../failure-types';
 export async function exportSnapshot(client: Client): Promise<string> {
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   const { rows } = await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
-  return rows[0].id;
+  return known(rows[0], 'a SELECT without FROM returns one row').id;
 }
 
 /**

@@ -75,7 +75,8 @@ export function diffSchema(source: ColumnPlan[], target: TargetColumn[]): Schema
         incompatible.push(
           `"${column.source}" changed scale: ${from} to ${wanted} (Snowflake cannot change a NUMBER's scale)`,
         );
-      else if (precision > (existing.precision ?? 38)) changes.push({ kind: 'widen', column, from });
+      else if (precision !== undefined && precision > (existing.precision ?? 38))
+        changes.push({ kind: 'widen', column, from });
     }
     if (column.nullable && !existing.nullable)
       changes.push({ kind: 'drop-not-null', column: column.target, reason: 'nullable in the source now' });
