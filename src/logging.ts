@@ -57,7 +57,7 @@ export function activityLogFields(input: unknown): Record<string, unknown> {
   const first = (Array.isArray(input) ? input[0] : input) as Record<string, unknown> | undefined;
   if (!first || typeof first !== 'object') return {};
   const fields: Record<string, unknown> = {};
-  const job = (first.job ?? undefined) as { pipeline?: string; source?: QualifiedName } | undefined;
+  const job = first.job as { pipeline?: string; source?: QualifiedName } | undefined;
   const pipeline = job?.pipeline ?? (typeof first.pipeline === 'string' ? first.pipeline : undefined);
   if (pipeline) fields.pipeline = pipeline;
   if (job?.source) fields.table = qualifiedName(job.source);

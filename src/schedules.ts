@@ -152,11 +152,8 @@ export function formatScheduleDescription(d: ScheduleDescription): string {
   lines.push(
     `  when: ${when.join('; ') || '(no spec)'}${spec.timezone ? ` in ${spec.timezone}` : ''}${spec.jitter ? `, jitter ${formatMs(Number(spec.jitter))}` : ''}`,
   );
-  if (d.action.type === 'startWorkflow') {
-    lines.push(
-      `  action: ${d.action.workflowType} ${JSON.stringify(d.action.args)} on task queue ${d.action.taskQueue}`,
-    );
-  }
+  // Schedules can only start workflows: the SDK has no other kind of action.
+  lines.push(`  action: ${d.action.workflowType} ${JSON.stringify(d.action.args)} on task queue ${d.action.taskQueue}`);
   lines.push(`  overlap: ${d.policies.overlap}, pause on failure: ${d.policies.pauseOnFailure ? 'yes' : 'no'}`);
   if (d.state.note) lines.push(`  note: ${d.state.note}`);
   lines.push(

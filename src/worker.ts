@@ -46,8 +46,11 @@ export interface ConduitWorkerOptions {
   workDir?: string;
   /** Activities run at once on this worker (extracts are I/O and compression bound). */
   maxConcurrentActivities?: number;
-  /** How long in-flight activities get to finish after a shutdown request. */
-  shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  /**
+   * Milliseconds in-flight activities get to finish after a shutdown request. A number, not the SDK's
+   * Duration: that type comes from 'ms', whose package has no types under node16 resolution.
+   */
+  shutdownGraceTime?: number;
   /** Where workflow and activity spans go (startTracingFromEnv); none are exported without it. */
   tracing?: Tracing;
 }
@@ -56,7 +59,7 @@ export interface ConduitWorker {
   worker: Worker;
   temporal: TemporalSettings;
   /** Closes the Snowflake sessions kept between activities and the connection this module opened (not one passed in), and removes the scratch folder if it is empty. */
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 export async function createConduitWorker(options: ConduitWorkerOptions): Promise<ConduitWorker> {
@@ -85,7 +88,7 @@ export async function createConduitWorker(options: ConduitWorkerOptions): Promis
       workflowModules: workflowInterceptorModules(),
     },
     sinks: workflowSpanSinks(options.tracing),
-    shutdownGraceTime: options.shutdownGraceTime ?? '30s',
+    shutdownGraceTime: options.shutdownGraceTime ?? 30_000,
     // Activities heartbeat every 5 s, but the SDK would send at most one heartbeat per 24 s (80% of
     // the timeout), and cancellations arrive with heartbeat answers: a released snapshot holder kept
     // its transaction open, and a cancelled run's extracts kept going, for up to 24 s.

@@ -109,7 +109,7 @@ async function extract(
 ): Promise<Awaited<ReturnType<typeof extractToFile>>> {
   const client = await connectPostgres(source);
   // Cancellation (or a lost heartbeat) ends the COPY by closing its connection.
-  const cancel = () => client.end().catch(() => undefined);
+  const cancel = () => void client.end().catch(() => undefined);
   activity.cancellationSignal.addEventListener('abort', cancel);
   try {
     const statement = extractStatement(input.job.source, input.columns, input.range, input.window);

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PermanentError } from '../connectors/errors';
-import { field, type SnowflakeSession } from '../connectors/snowflake/connection';
+import { field, valueText, type SnowflakeSession } from '../connectors/snowflake/connection';
 import {
   dropStageSql,
   dropTableSql,
@@ -85,8 +85,6 @@ async function tableComment(
   database: string,
   table: QualifiedName,
 ): Promise<string | undefined> {
-  const rows = await session.query(tableCommentSql(database), [table.schema, table.name]);
-  if (rows.length === 0) return undefined;
-  const comment = field(rows[0], 'comment');
-  return comment === null || comment === undefined ? '' : String(comment);
+  const [row] = await session.query(tableCommentSql(database), [table.schema, table.name]);
+  return row ? (valueText(field(row, 'comment')) ?? '') : undefined;
 }

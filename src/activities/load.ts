@@ -1,5 +1,5 @@
 import { PermanentError } from '../connectors/errors';
-import { field } from '../connectors/snowflake/connection';
+import { field, valueText } from '../connectors/snowflake/connection';
 import { copyIntoSql, countRowsSql, MAX_FILES_PER_COPY, tableRef } from '../connectors/snowflake/dialect';
 import { faultPoint } from '../faults';
 import { qualifiedName, type PreparedTable, type TableJob } from '../shared';
@@ -37,12 +37,12 @@ export function loadTableActivity(context: ActivityContext) {
             ),
           );
           for (const row of rows) {
-            const status = String(field(row, 'status') ?? '').toUpperCase();
+            const status = (valueText(field(row, 'status')) ?? '').toUpperCase();
             if (status === 'LOADED') result.filesLoaded++;
             else if (status === 'LOAD_SKIPPED') result.filesSkipped++;
             else if (field(row, 'file') !== undefined) {
               throw new PermanentError(
-                `loading ${String(field(row, 'file'))} into ${qualifiedName(prepared.shadow)} ended with status ${status}: ${String(field(row, 'first_error') ?? '')}`,
+                `loading ${String(field(row, 'file'))} into ${qualifiedName(prepared.shadow)} ended with status ${status}: ${valueText(field(row, 'first_error')) ?? ''}`,
                 FailureType.LoadFailed,
               );
             }

@@ -84,7 +84,7 @@ export function prepareIncrementalActivity(context: ActivityContext) {
             column: spec.cursor,
             sourceType: cursorColumn.sourceType,
             high: shape.high,
-            ...(full ? {} : { low: committed?.cursor ?? undefined, lookback: spec.lookback }),
+            ...(full ? {} : { low: committed.cursor ?? undefined, lookback: spec.lookback }),
           };
           // A full load is split like a full refresh; a window by its own rows' keys.
           const plan = await planPartitions(

@@ -1,4 +1,4 @@
-import { field, type Row, type SnowflakeSession } from '../connectors/snowflake/connection';
+import { field, valueText, type Row, type SnowflakeSession } from '../connectors/snowflake/connection';
 import type { TableRef } from '../connectors/snowflake/dialect';
 import { deleteStateSql, insertStateSql, readStateSql } from '../connectors/snowflake/incremental-sql';
 
@@ -13,16 +13,12 @@ export interface CursorState {
 }
 
 export function stateFromRow(row: Row): CursorState {
-  const text = (name: string) => {
-    const value = field(row, name);
-    return value === null || value === undefined ? '' : String(value);
-  };
-  const cursor = field(row, 'cursor');
+  const text = (name: string) => valueText(field(row, name)) ?? '';
   return {
     table: text('table'),
     source: text('source'),
     mode: text('mode'),
-    cursor: cursor === null || cursor === undefined ? null : String(cursor),
+    cursor: valueText(field(row, 'cursor')),
     marker: text('marker'),
     updated: text('updated'),
   };

@@ -146,7 +146,7 @@ function waitReady(child: ChildProcess, exited: Promise<number | null>, output: 
       if (message.type === 'ready') {
         clearTimeout(timer);
         resolveReady(message.prebuiltBundle);
-      } else if (message.type === 'failed') {
+      } else {
         clearTimeout(timer);
         reject(new Error(`the benchmark worker failed to start: ${message.message}`));
       }

@@ -22,17 +22,21 @@ async function main(): Promise<void> {
   const prebuiltBundle = !bundleAtStart && prebuiltWorkflowBundle() !== undefined;
   const worker = await createConduitWorker({ pipelines: [config], workDir, prebuiltBundle: !bundleAtStart });
   const running = worker.worker.run();
-  process.on('message', (message: ParentMessage) => {
-    if (message.type === 'stop') worker.worker.shutdown();
-  });
+  // The only message a parent sends is stop.
+  process.on('message', (_message: ParentMessage) => worker.worker.shutdown());
   send({ type: 'ready', prebuiltBundle });
   await running;
   await worker.close();
-  process.disconnect?.();
+  disconnect();
 }
 
 function send(message: ChildMessage): void {
   process.send?.(message);
+}
+
+/** process.disconnect, like process.send, exists only with an IPC channel (its type omits that). */
+function disconnect(): void {
+  if (process.send) process.disconnect();
 }
 
 main().catch((error: unknown) => {
@@ -40,5 +44,5 @@ main().catch((error: unknown) => {
   send({ type: 'failed', message });
   console.error(message);
   process.exitCode = 1;
-  process.disconnect?.();
+  disconnect();
 });

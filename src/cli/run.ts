@@ -6,6 +6,7 @@ import { createConduitWorker } from '../worker';
 import { progressRenderer, type ProgressRenderer } from './progress';
 import { formatSummary } from './summary';
 import type { WorkerLog } from './worker-log';
+import { settled } from '../promises';
 
 export interface RunCommandOptions {
   config: PipelineConfig;
@@ -72,15 +73,12 @@ async function followRun(
   everyMs: number,
 ): Promise<RunOutcome> {
   const done = waitForRun(handle);
-  let finished = false;
-  void done.finally(() => {
-    finished = true;
-  });
-  while (!finished) {
+  const finished = settled(done);
+  while (!finished()) {
     await Promise.race([done, sleep(everyMs)]);
-    if (finished) break;
+    if (finished()) break;
     const progress = await runProgress(client, handle.workflowId, handle.firstExecutionRunId).catch(() => undefined);
-    if (progress && !finished) renderer.update(progress);
+    if (progress && !finished()) renderer.update(progress);
   }
   return done;
 }

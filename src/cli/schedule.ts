@@ -11,7 +11,6 @@ import {
   listPipelineSchedules,
   ScheduleOptionsError,
   triggerPipelineSchedule,
-  type OverlapOption,
 } from '../schedules';
 
 export const SCHEDULE_USAGE = `conduit schedule create --config FILE (--every DURATION | --cron 'EXPR') [--time-zone TZ]
@@ -94,7 +93,7 @@ export async function scheduleCommand(argv: string[], out: NodeJS.WritableStream
           cron: values.cron,
           timeZone: values['time-zone'],
           jitter: values.jitter,
-          overlap: values.overlap as OverlapOption | undefined,
+          overlap: values.overlap,
           pauseOnFailure: values['pause-on-failure'],
           paused: values.paused,
           note: values.note,

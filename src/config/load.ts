@@ -528,7 +528,7 @@ class Reader {
 
   /** Replaces `${VAR}` and `${VAR:-default}`; an unset variable without a default is a problem. */
   private interpolate(text: string, path: string, secret: boolean): string | undefined {
-    let missing = false;
+    const missing: string[] = [];
     const value = text.replace(
       /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
       (_, name: string, fallback: string | undefined) => {
@@ -538,11 +538,11 @@ class Reader {
         if (!secret || this.resolveSecrets) {
           this.problems.push(`\`${path}\`: environment variable ${name} is not set`);
         }
-        missing = true;
+        missing.push(name);
         return '';
       },
     );
-    return missing ? undefined : value;
+    return missing.length > 0 ? undefined : value;
   }
 }
 

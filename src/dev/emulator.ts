@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SnowflakeDestination } from '../config/pipeline';
@@ -154,16 +155,16 @@ async function launch(args: LaunchArgs): Promise<SnowflakeEmulator> {
 
   let stdout = '';
   let stderrTail = '';
-  child.stdout?.setEncoding('utf8');
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
     stderrTail = (stderrTail + chunk).slice(-OUTPUT_TAIL_CHARS);
   });
 
   const url = await new Promise<string>((resolveReady, rejectReady) => {
     const fail = (error: Error): void => {
       clearTimeout(timer);
-      child.stdout?.off('data', onData);
+      child.stdout.off('data', onData);
       child.off('exit', onExit);
       child.off('error', onError);
       rejectReady(error);
@@ -173,7 +174,7 @@ async function launch(args: LaunchArgs): Promise<SnowflakeEmulator> {
       const match = READY_LINE.exec(stdout);
       if (match?.[1] === undefined) return;
       clearTimeout(timer);
-      child.stdout?.off('data', onData);
+      child.stdout.off('data', onData);
       child.off('exit', onExit);
       child.off('error', onError);
       resolveReady(match[1]);
@@ -192,13 +193,13 @@ async function launch(args: LaunchArgs): Promise<SnowflakeEmulator> {
         ),
       );
     }, args.timeoutMs);
-    child.stdout?.on('data', onData);
+    child.stdout.on('data', onData);
     child.once('exit', onExit);
     child.once('error', onError);
   });
 
   // Keep draining output (a full pipe would block the emulator) without holding the event loop open.
-  child.stdout?.on('data', () => undefined);
+  child.stdout.on('data', () => undefined);
   unrefStream(child.stdout);
   unrefStream(child.stderr);
   unrefStream(child.stdin);
@@ -222,7 +223,7 @@ async function launch(args: LaunchArgs): Promise<SnowflakeEmulator> {
     stop(): Promise<void> {
       stopping ??= (async () => {
         // EOF on stdin asks it to exit too (--exit-on-stdin-eof)
-        child.stdin?.end();
+        child.stdin.end();
         await stopChild(child, STOP_GRACE_MS, (signal) => killGroup(pid, signal));
         if (args.ownsDataDir) rmSync(args.dataDir, { recursive: true, force: true });
       })();
@@ -231,10 +232,9 @@ async function launch(args: LaunchArgs): Promise<SnowflakeEmulator> {
   };
 }
 
+/** A child's piped stdio streams are sockets, which can stop holding the event loop open. */
 function unrefStream(stream: unknown): void {
-  if (stream !== null && typeof stream === 'object' && 'unref' in stream && typeof stream.unref === 'function') {
-    stream.unref();
-  }
+  if (stream instanceof Socket) stream.unref();
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {

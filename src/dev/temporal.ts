@@ -166,8 +166,8 @@ async function startOnce(
 
   const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
   const output = new OutputTail();
-  child.stdout?.on('data', (c: Buffer) => output.append(c));
-  child.stderr?.on('data', (c: Buffer) => output.append(c));
+  child.stdout.on('data', (c: Buffer) => output.append(c));
+  child.stderr.on('data', (c: Buffer) => output.append(c));
   let spawnError: Error | undefined;
   child.on('error', (e) => {
     spawnError = e;

@@ -8,7 +8,7 @@ import { Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { Client } from 'pg';
 import snowflake from 'snowflake-sdk';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { startSnowflakeEmulator } from '../../src/dev/emulator';
 import { isProcessAlive, startPostgres } from '../../src/dev/postgres';
 import { CONDUIT_SEARCH_ATTRIBUTES, startTemporalDevServer } from '../../src/dev/temporal';
@@ -34,11 +34,10 @@ function portAnswers(port: number, host = '127.0.0.1'): Promise<boolean> {
 describe('shared Temporal dev server', () => {
   const temporal = inject('temporal');
   let connection: Connection;
+  // The returned teardown runs after the suite, and only if the connection was made.
   beforeAll(async () => {
     connection = await Connection.connect({ address: temporal.address });
-  });
-  afterAll(async () => {
-    await connection?.close();
+    return () => connection.close();
   });
 
   it('answers for its namespace', async () => {

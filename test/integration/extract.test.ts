@@ -98,8 +98,13 @@ describe('extractToFile', () => {
     // The backend that ran the COPY is gone: nothing holds the snapshot or a half-read COPY.
     await expect
       .poll(
-        async () =>
-          (await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0].n,
+        async () => {
+          const { rows } = await admin.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1',
+            [pid],
+          );
+          return known(rows[0], 'an aggregate SELECT returns one row').n;
+        },
         { timeout: 5_000 },
       )
       .toBe(0);

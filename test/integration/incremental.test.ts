@@ -4,7 +4,7 @@
  * soft deletes, each compared row by row with the source's expected state.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PartitionResult } from '../../src/shared';
+import type { extractBatch } from '../../src/workflows';
 import { Harness } from '../support/harness';
 import { sharedServices } from '../support/services';
 import { known } from '../../src/invariant';
@@ -107,8 +107,8 @@ async function runTable(table: string) {
 
 /** Rows per partition of the table's last run, from its extract batch workflow. */
 async function partitionRows(table: string): Promise<number[]> {
-  const batch = harness.client.workflow.getHandle(`conduit/${harness.config.name}/${S}.${table}/partitions-0`);
-  const results: PartitionResult[] = await batch.result();
+  const id = `conduit/${harness.config.name}/${S}.${table}/partitions-0`;
+  const results = await harness.client.workflow.getHandle<typeof extractBatch>(id).result();
   return results.map((p) => p.rows);
 }
 

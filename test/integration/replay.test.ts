@@ -29,7 +29,7 @@ function fixture(name: string): temporal.api.history.v1.History {
 describe('replaying histories recorded with older code', () => {
   it('replays a page-range table refreshed before shared snapshots, per partition', async () => {
     const history = fixture('table-refresh-before-shared-snapshot.binpb');
-    const events = history.events ?? [];
+    const { events } = history;
     // A page-range table with several partitions, read without a holder: what `auto` now changes.
     const result = events.find((e) => e.activityTaskCompletedEventAttributes)?.activityTaskCompletedEventAttributes
       ?.result?.payloads?.[0];

@@ -16,7 +16,7 @@ import { scheduleCommand } from '../../src/cli/schedule';
 import { temporalCliPath } from '../../src/dev/temporal';
 import { defaultScheduleId } from '../../src/ids';
 import { createPipelineSchedule, listPipelineSchedules, triggerPipelineSchedule } from '../../src/schedules';
-import type { ScheduledRunResult } from '../../src/workflows';
+import type { ScheduledRunResult, scheduledPipelineRun } from '../../src/workflows';
 import { applyServiceEnv } from '../support/context';
 import { Harness } from '../support/harness';
 import { sharedServices } from '../support/services';
@@ -58,8 +58,10 @@ async function triggers(client: Client, pipeline: string): Promise<Trigger[]> {
     query: `WorkflowType = 'scheduledPipelineRun' AND ConduitPipeline = '${pipeline}'`,
   })) {
     const result =
-      w.status.name === 'COMPLETED' ? await client.workflow.getHandle(w.workflowId, w.runId).result() : undefined;
-    found.push({ workflowId: w.workflowId, status: w.status.name, result: result as ScheduledRunResult | undefined });
+      w.status.name === 'COMPLETED'
+        ? await client.workflow.getHandle<typeof scheduledPipelineRun>(w.workflowId, w.runId).result()
+        : undefined;
+    found.push({ workflowId: w.workflowId, status: w.status.name, result });
   }
   return found;
 }

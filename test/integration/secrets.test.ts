@@ -158,10 +158,10 @@ describe('secrets', () => {
 
     // While the runs go: describe the table and its batch, for pending activities' heartbeat details.
     const live: string[] = [];
-    let running = true;
+    const stop = new AbortController();
     const watched = [`conduit/${name}/${S}.orders`, `conduit/${name}/${S}.orders/partitions-0`];
     const watcher = (async () => {
-      while (running) {
+      while (!stop.signal.aborted) {
         for (const id of watched) {
           const described = await harness.client.workflow
             .getHandle(id)
@@ -176,7 +176,7 @@ describe('secrets', () => {
     const cliEnv = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
     const run = (file: string) => cli(['run', '--config', file], cliEnv);
     const runs = await Promise.all([run(files.good), run(files.badDb), run(files.badSf)]);
-    running = false;
+    stop.abort();
     await watcher;
 
     // Every run failed somewhere: the unsupported type, the missing database, the garbage endpoint.

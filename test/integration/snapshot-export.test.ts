@@ -48,7 +48,7 @@ describe('a snapshot holder failing before it exports', () => {
   });
 
   it('transiently five times: the table fails, saying what to check, with the last cause', async () => {
-    const { outcome, holders, pauses } = await run(Array(5).fill('transient'));
+    const { outcome, holders, pauses } = await run(Array<'transient'>(5).fill('transient'));
     expect(outcome.ok).toBe(false);
     if (outcome.ok) return;
     expect(outcome.message).toContain(

@@ -24,6 +24,7 @@ import { sharedServices } from '../support/services';
 import { eventually } from '../support/stub-worker';
 import { scratchDir } from '../support/scratch';
 import { known } from '../../src/invariant';
+import { settled } from '../../src/promises';
 
 const S = 'snap_src';
 const harness = new Harness(sharedServices(), {
@@ -127,10 +128,9 @@ describe('consistent snapshot', () => {
   it('gives up after five lost snapshots, saying what to check, and leaves the target as it was', async () => {
     // Runs after the test above: `keyed` is loaded, and its target equals `keyed_expected`.
     const { handle, outcome } = await startRun('keyed');
-    let ended = false;
-    void outcome.finally(() => (ended = true));
+    const ended = settled(outcome);
     let last = 0;
-    while (!ended) {
+    while (!ended()) {
       const pid = await holderPid('keyed', last);
       if (pid !== undefined) {
         await harness.pg.query(`SELECT pg_terminate_backend($1)`, [pid]);

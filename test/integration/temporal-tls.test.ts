@@ -19,7 +19,7 @@ import { sharedServices } from '../support/services';
 const services = sharedServices();
 const harness = new Harness(services, { sourceSchema: 'ttls_src' });
 const certificates = new Certificates();
-let proxy: Server;
+let proxy: Server | undefined;
 let proxyPort = 0;
 const sockets = new Set<Socket>();
 let authorizedConnections = 0;
@@ -34,7 +34,7 @@ beforeAll(async () => {
   certificates.issue('ca', 'worker');
   certificates.issue('other-ca', 'stranger');
   const [upstreamHost, upstreamPort] = services.temporalAddress.split(':');
-  proxy = createServer(
+  const listener = createServer(
     {
       key: readFileSync(server.key),
       cert: readFileSync(server.cert),
@@ -58,8 +58,9 @@ beforeAll(async () => {
       socket.pipe(upstream).pipe(socket);
     },
   );
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  proxyPort = (proxy.address() as { port: number }).port;
+  proxy = listener;
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  proxyPort = (listener.address() as { port: number }).port;
 });
 
 afterAll(async () => {

@@ -5,6 +5,7 @@
  * as epoch days, floats as numbers, JSON with sorted keys.
  */
 import { quoteIdent } from '../../src/connectors/postgres/sql';
+import { valueText } from '../../src/connectors/snowflake/connection';
 import type { ColumnKind } from '../../src/shared';
 
 /** The PostgreSQL expression that renders a column canonically. */
@@ -40,30 +41,31 @@ interface SnowflakeTimestamp {
 
 /** Renders a value read through snowflake-sdk (numbers, booleans, binary, JSON fetched as strings). */
 export function canonicalSnowflakeValue(value: unknown, kind: ColumnKind['kind']): string | null {
-  if (value === null || value === undefined) return null;
+  const text = valueText(value);
+  if (text === null) return null;
   switch (kind) {
     case 'float':
-      return canonicalFloat(String(value));
+      return canonicalFloat(text);
     case 'boolean':
-      return ['true', '1'].includes(String(value).toLowerCase()) ? 'true' : 'false';
+      return ['true', '1'].includes(text.toLowerCase()) ? 'true' : 'false';
     case 'date':
       return String(Math.round(asTimestamp(value).getEpochSeconds() / 86400));
     case 'decimal':
-      return canonicalDecimal(String(value));
+      return canonicalDecimal(text);
     case 'time':
-      return String(value);
+      return text;
     case 'timestamp':
     case 'timestamptz': {
       const ts = asTimestamp(value);
       return (BigInt(ts.getEpochSeconds()) * 1_000_000n + BigInt(Math.round(ts.getNanoSeconds() / 1000))).toString();
     }
     case 'binary':
-      return String(value).toLowerCase();
+      return text.toLowerCase();
     case 'json':
     case 'array':
-      return canonicalJson(String(value));
+      return canonicalJson(text);
     default:
-      return String(value);
+      return text;
   }
 }
 

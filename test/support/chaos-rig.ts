@@ -157,16 +157,16 @@ export class ChaosRig {
     expected: ChaosResult['expected'],
     body: (record: CaseRecorder) => Promise<void>,
   ): Promise<void> {
-    let recorded = false;
+    const state = { recorded: false };
     const finish: CaseRecorder = async (tables, result) => {
-      recorded = true;
+      state.recorded = true;
       const { source, target } = typeof tables === 'string' ? { source: tables, target: tables } : tables;
       await this.finishCase(source, target, { case: name, expected, ...result });
     };
     try {
       await body(finish);
     } catch (error) {
-      if (!recorded)
+      if (!state.recorded)
         recordChaosResult(inject('chaosRun'), {
           case: name,
           expected,
@@ -189,7 +189,7 @@ export class ChaosRig {
     const diff = await this.harness.contentDiff(source, target);
     const cleanup = await this.expectCleanedUp().then(
       () => undefined,
-      (error: unknown) => error,
+      (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
     );
     const ok = result.ok && diff.missing === 0 && diff.extra === 0 && cleanup === undefined;
     const detail =

@@ -66,8 +66,8 @@ export class CliWorkers {
     );
     this.children.push(child);
     let text = '';
-    child.stdout?.on('data', (c: Buffer) => (text += c.toString()));
-    child.stderr?.on('data', (c: Buffer) => (text += c.toString()));
+    child.stdout.on('data', (c: Buffer) => (text += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (text += c.toString()));
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
       child.once('exit', (code, signal) => r({ code, signal })),
     );

@@ -71,8 +71,8 @@ export class Harness {
   private workerRun?: Promise<void>;
   private nativeConnection?: NativeConnection;
   private temporal?: TemporalClient;
-  pg!: PgClient;
-  snowflake!: SnowflakeSession;
+  private source?: PgClient;
+  private destination?: SnowflakeSession;
 
   constructor(
     readonly services: HarnessServices,
@@ -132,7 +132,7 @@ export class Harness {
     await this.connectSource();
     await this.pg.query(`DROP SCHEMA IF EXISTS ${quoteIdent(this.options.sourceSchema)} CASCADE`);
     await this.pg.query(`CREATE SCHEMA ${quoteIdent(this.options.sourceSchema)}`);
-    this.snowflake = await connectSnowflake(this.config.destination);
+    this.destination = await connectSnowflake(this.config.destination);
     if (this.options.inProcessWorker ?? true) {
       this.nativeConnection = await NativeConnection.connect({ address: this.services.temporalAddress });
       this.worker = await createConduitWorker({
@@ -148,9 +148,9 @@ export class Harness {
 
   /** (Re)opens `pg`, e.g. after the source server restarted under it. */
   async connectSource(): Promise<void> {
-    await this.pg?.end().catch(() => undefined);
+    await this.source?.end().catch(() => undefined);
     const { postgres } = this.services;
-    this.pg = new PgClient({
+    const pg = new PgClient({
       host: postgres.host,
       port: postgres.port,
       user: postgres.user,
@@ -158,8 +158,9 @@ export class Harness {
       database: postgres.database,
     });
     // A server restart ends the session; the error surfaces on the next query, not as a crash.
-    this.pg.on('error', () => undefined);
-    await this.pg.connect();
+    pg.on('error', () => undefined);
+    this.source = pg;
+    await pg.connect();
     // Canonical renderings below assume these, whatever the server's defaults.
     await this.pg.query(
       "SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 1",
@@ -172,8 +173,20 @@ export class Harness {
     await this.worker?.close();
     await this.nativeConnection?.close();
     await this.temporal?.connection.close();
-    await this.snowflake?.close();
-    await this.pg?.end().catch(() => undefined);
+    await this.destination?.close();
+    await this.source?.end().catch(() => undefined);
+  }
+
+  /** The source database, as the test's own session. */
+  get pg(): PgClient {
+    if (!this.source) throw new Error('harness not started');
+    return this.source;
+  }
+
+  /** The destination, as the test's own Snowflake session. */
+  get snowflake(): SnowflakeSession {
+    if (!this.destination) throw new Error('harness not started');
+    return this.destination;
   }
 
   get client(): TemporalClient {
@@ -294,7 +307,7 @@ async function readSnowflakeTable(
         fetchAsString: ['Number', 'Boolean', 'JSON', 'Buffer'],
         rowMode: 'array',
         complete: (error, statement, rows) => {
-          if (error || !statement) reject(error ?? new Error('no statement'));
+          if (error) reject(error);
           else
             resolve({
               columns: (statement.getColumns() ?? []).map((c) => c.getName()),

@@ -99,6 +99,13 @@ export function field(row: Row | undefined, name: string): unknown {
   return key === undefined ? undefined : row[key];
 }
 
+/** A driver value as String() renders it (text, numbers, dates), or null for SQL NULL / no such field. */
+export function valueText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- driver values: primitives or dates with toString
+  return String(value);
+}
+
 function endpoint(destination: SnowflakeDestination): string {
   const host = destination.host ?? `${destination.account}.snowflakecomputing.com`;
   return `${destination.protocol}://${host}${destination.port ? `:${destination.port}` : ''}`;

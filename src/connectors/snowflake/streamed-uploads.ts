@@ -22,6 +22,7 @@ export function streamUploadsWithoutCopies(): void {
   let axios: AxiosInstanceLike;
   try {
     // The SDK's own copy of axios: the one whose default instance its GCS client uses.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded by resolved path, synchronously
     axios = require(
       require.resolve('axios', { paths: [dirname(require.resolve('snowflake-sdk'))] }),
     ) as AxiosInstanceLike;
