@@ -37,7 +37,8 @@ export function parseFaultSpec(value: string | undefined): FaultSpec | undefined
   const hit = count === undefined ? 1 : Number(count);
   if (!(name in FAULT_POINTS) || rest.length > 0 || !Number.isInteger(hit) || hit < 1) {
     throw new Error(
-      `${FAULT_ENV}="${value}" is not a fault point; use <point> or <point>@<n> with n ≥ 1, where <point> is one of: ${Object.keys(FAULT_POINTS).join(', ')}`,
+      `${FAULT_ENV}="${value}" is not a fault point; use <point> or <point>@<n> with n ≥ 1, where <point> ` +
+        `is one of: ${Object.keys(FAULT_POINTS).join(', ')}`,
     );
   }
   return { point: name as FaultPoint, hit };

@@ -115,7 +115,8 @@ async function checkTemporal(temporal: TemporalSettings, run: Runner): Promise<H
             : 'ConduitPipeline, ConduitTable, ConduitMode, ConduitStatus registered';
         } catch (error) {
           throw new Error(
-            `${error instanceof Error ? error.message : String(error)}; runs cannot start until they are registered: ${registerSearchAttributesCommand(temporal.namespace)}`,
+            `${error instanceof Error ? error.message : String(error)}; runs cannot start until they are ` +
+              `registered: ${registerSearchAttributesCommand(temporal.namespace)}`,
           );
         }
       },
@@ -128,7 +129,10 @@ async function checkTemporal(temporal: TemporalSettings, run: Runner): Promise<H
 
 /** One check's `health: <service> <target>: ok|FAILED <detail>` line. */
 export function formatHealth(c: HealthCheck): string {
-  return `health: ${c.service}${c.pipeline ? ` (${c.pipeline})` : ''} ${c.target}: ${c.ok ? 'ok' : 'FAILED'} ${c.detail}`;
+  return (
+    `health: ${c.service}${c.pipeline ? ` (${c.pipeline})` : ''} ${c.target}: ${c.ok ? 'ok' : 'FAILED'} ` +
+    `${c.detail}`
+  );
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -149,15 +149,16 @@ export function formatScheduleDescription(d: ScheduleDescription): string {
     ...(spec.intervals ?? []).map((i) => `every ${formatMs(Number(i.every))}`),
     ...(spec.calendars ?? []).map((c) => `calendar ${JSON.stringify(c)}`),
   ];
-  lines.push(
-    `  when: ${when.join('; ') || '(no spec)'}${spec.timezone ? ` in ${spec.timezone}` : ''}${spec.jitter ? `, jitter ${formatMs(Number(spec.jitter))}` : ''}`,
-  );
+  const zone = spec.timezone ? ` in ${spec.timezone}` : '';
+  const jitter = spec.jitter ? `, jitter ${formatMs(Number(spec.jitter))}` : '';
+  lines.push(`  when: ${when.join('; ') || '(no spec)'}${zone}${jitter}`);
   // Schedules can only start workflows: the SDK has no other kind of action.
   lines.push(`  action: ${d.action.workflowType} ${JSON.stringify(d.action.args)} on task queue ${d.action.taskQueue}`);
   lines.push(`  overlap: ${d.policies.overlap}, pause on failure: ${d.policies.pauseOnFailure ? 'yes' : 'no'}`);
   if (d.state.note) lines.push(`  note: ${d.state.note}`);
   lines.push(
-    `  actions: ${d.info.numActionsTaken} taken, ${d.info.numActionsSkippedOverlap} skipped for overlap, ${d.info.numActionsMissedCatchupWindow} missed the catch-up window`,
+    `  actions: ${d.info.numActionsTaken} taken, ${d.info.numActionsSkippedOverlap} skipped for overlap, ` +
+      `${d.info.numActionsMissedCatchupWindow} missed the catch-up window`,
   );
   for (const running of d.info.runningActions) lines.push(`  running: ${running.workflow.workflowId}`);
   for (const recent of d.info.recentActions.slice(-5))

@@ -13,7 +13,10 @@ import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/se
 export const ConduitPipeline = defineSearchAttributeKey('ConduitPipeline', SearchAttributeType.KEYWORD);
 /** Source table (`schema.table`), on `tableRefresh` workflows. */
 export const ConduitTable = defineSearchAttributeKey('ConduitTable', SearchAttributeType.KEYWORD);
-/** Load mode (`full_refresh`, `incremental_append`, `incremental_merge`, or `mixed` on a run), on `pipelineRun` and the table workflows. */
+/**
+ * Load mode (`full_refresh`, `incremental_append`, `incremental_merge`, or `mixed` on a run), on `pipelineRun` and the
+ * table workflows.
+ */
 export const ConduitMode = defineSearchAttributeKey('ConduitMode', SearchAttributeType.KEYWORD);
 /** Where the workflow is: see RunStatus (pipelineRun, scheduledPipelineRun) and TableState (tableRefresh). */
 export const ConduitStatus = defineSearchAttributeKey('ConduitStatus', SearchAttributeType.KEYWORD);
@@ -81,7 +84,8 @@ export function registerSearchAttributesCommand(namespace: string): string {
   return [...byType]
     .map(
       ([type, names]) =>
-        `temporal operator search-attribute create --namespace ${namespace} ${names.map((n) => `--name ${n}`).join(' ')} --type ${type}`,
+        `temporal operator search-attribute create --namespace ${namespace} ` +
+        `${names.map((n) => `--name ${n}`).join(' ')} --type ${type}`,
     )
     .join(' && ');
 }

@@ -125,7 +125,10 @@ export interface TableJob {
   incremental?: IncrementalSpec;
   /** `conduit run --full-refresh`: reload an incremental table whole and reset its cursor. */
   fullRefresh?: boolean;
-  /** How long an activity of this table may go without a heartbeat before it is retried elsewhere; absent in jobs planned before the setting existed (30 s). */
+  /**
+   * How long an activity of this table may go without a heartbeat before it is retried elsewhere; absent in jobs
+   * planned before the setting existed (30 s).
+   */
   heartbeatTimeoutSeconds?: number;
 }
 

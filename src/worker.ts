@@ -58,7 +58,10 @@ export interface ConduitWorkerOptions {
 export interface ConduitWorker {
   worker: Worker;
   temporal: TemporalSettings;
-  /** Closes the Snowflake sessions kept between activities and the connection this module opened (not one passed in), and removes the scratch folder if it is empty. */
+  /**
+   * Closes the Snowflake sessions kept between activities and the connection this module opened (not one passed in),
+   * and removes the scratch folder if it is empty.
+   */
   close: () => Promise<void>;
 }
 
@@ -131,7 +134,9 @@ function sharedTemporalSettings(pipelines: PipelineConfig[]): TemporalSettings {
     const b = other.temporal;
     if (a.address !== b.address || a.namespace !== b.namespace || a.taskQueue !== b.taskQueue) {
       throw new Error(
-        `pipelines "${first.name}" and "${other.name}" use different Temporal settings (${a.address}/${a.namespace}/${a.taskQueue} vs ${b.address}/${b.namespace}/${b.taskQueue}); run one worker per task queue`,
+        `pipelines "${first.name}" and "${other.name}" use different Temporal settings ` +
+          `(${a.address}/${a.namespace}/${a.taskQueue} vs ${b.address}/${b.namespace}/${b.taskQueue}); run ` +
+          `one worker per task queue`,
       );
     }
   }

@@ -3,7 +3,10 @@ import type { PipelineConfig } from '../config/pipeline';
 import { PermanentError } from '../connectors/errors';
 import type { SnowflakeSessions } from '../connectors/snowflake/sessions';
 
-/** What activities share on one worker: the pipelines it serves (with secrets), a scratch folder, open Snowflake sessions. */
+/**
+ * What activities share on one worker: the pipelines it serves (with secrets), a scratch folder, open Snowflake
+ * sessions.
+ */
 export interface ActivityContext {
   pipelines: ReadonlyMap<string, PipelineConfig>;
   /** Local folder for partition files between extract and upload. */
@@ -17,7 +20,8 @@ export function pipelineConfig(context: ActivityContext, name: string): Pipeline
   if (!config) {
     const known = [...context.pipelines.keys()].join(', ') || 'none';
     throw ApplicationFailure.nonRetryable(
-      `pipeline "${name}" is not loaded on this worker (it serves: ${known}); start the worker with --config for that pipeline`,
+      `pipeline "${name}" is not loaded on this worker (it serves: ${known}); start the worker with ` +
+        `--config for that pipeline`,
       'UnknownPipeline',
     );
   }

@@ -19,7 +19,8 @@ import { FailureType } from '../failure-types';
  * lost snapshot can never overwrite a file read from the new one.
  */
 export function partitionFileName(partition: number, codec: Codec, snapshotGeneration = 0): string {
-  return `part-${String(partition).padStart(6, '0')}${snapshotGeneration > 0 ? `-s${snapshotGeneration}` : ''}.csv${CODEC_FORMAT[codec].extension}`;
+  const generation = snapshotGeneration > 0 ? `-s${snapshotGeneration}` : '';
+  return `part-${String(partition).padStart(6, '0')}${generation}.csv${CODEC_FORMAT[codec].extension}`;
 }
 
 /**
@@ -91,7 +92,8 @@ function checkUnrepresentable(
   });
   const advice =
     input.job.onUnrepresentable === 'fail'
-      ? 'set settings.onUnrepresentable to "null" (load NULL, counted in the summary) or "string" (land the column as text)'
+      ? 'set settings.onUnrepresentable to "null" (load NULL, counted in the summary) or "string" (land the ' +
+        'column as text)'
       : 'values over Snowflake\'s size limits have no text form; use "null" or exclude the column';
   throw new PermanentError(
     `${qualifiedName(input.job.source)} has values Snowflake cannot hold exactly: ${list.join('; ')}. Nothing was loaded; ${advice}`,

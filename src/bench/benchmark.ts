@@ -97,12 +97,14 @@ export async function runBenchmark(
               staging,
             };
             log(
-              `  raw baseline (COPY → gzip-1 → nowhere, 1 stream): ${measured.seconds.toFixed(2)} s, ${Math.round(baseline.rowsPerSecond).toLocaleString('en-US')} rows/s` +
+              `  raw baseline (COPY → gzip-1 → nowhere, 1 stream): ${measured.seconds.toFixed(2)} s, ` +
+                `${Math.round(baseline.rowsPerSecond).toLocaleString('en-US')} rows/s` +
                 (measured.serverOnlySeconds !== undefined
                   ? `; PostgreSQL alone (COPY TO /dev/null): ${measured.serverOnlySeconds.toFixed(2)} s`
                   : '') +
                 (staging
-                  ? `; extractToFile ${staging.extractToFileSeconds.toFixed(2)} s + one PUT ${staging.putSeconds.toFixed(2)} s`
+                  ? `; extractToFile ${staging.extractToFileSeconds.toFixed(2)} s + one PUT ` +
+                    `${staging.putSeconds.toFixed(2)} s`
                   : ''),
             );
           }
@@ -169,7 +171,9 @@ function describeRun(rows: number, partitions: number, run: CaseRun): string {
   const head = `  ${rows.toLocaleString('en-US')} rows, ${partitions} partition${partitions === 1 ? '' : 's'}: `;
   if (!run.ok) return `${head}FAILED: ${run.error}`;
   return (
-    `${head}${run.endToEndSeconds.toFixed(2)} s end to end (${Math.round(run.endToEndRowsPerSecond).toLocaleString('en-US')} rows/s), ` +
-    `extract+stage ${run.extractStageSeconds.toFixed(2)} s, worker peak RSS ${(run.worker.peakRssBytes / 2 ** 20).toFixed(0)} MB`
+    `${head}${run.endToEndSeconds.toFixed(2)} s end to end ` +
+    `(${Math.round(run.endToEndRowsPerSecond).toLocaleString('en-US')} rows/s), ` +
+    `extract+stage ${run.extractStageSeconds.toFixed(2)} s, worker peak RSS ` +
+    `${(run.worker.peakRssBytes / 2 ** 20).toFixed(0)} MB`
   );
 }

@@ -64,7 +64,8 @@ function panel(
   const py = (y: number) => top + height - (y / yMax) * height;
   const out: string[] = [];
   out.push(
-    `<text x="${left + width / 2}" y="${top - 18}" text-anchor="middle" font-size="15" font-weight="bold">${escape(title)}</text>`,
+    `<text x="${left + width / 2}" y="${top - 18}" text-anchor="middle" font-size="15" ` +
+      `font-weight="bold">${escape(title)}</text>`,
   );
   for (const t of yTicks) {
     out.push(`<line x1="${left}" x2="${left + width}" y1="${py(t)}" y2="${py(t)}" stroke="#e5e5e5"/>`);
@@ -76,17 +77,21 @@ function panel(
   }
   out.push(`<rect x="${left}" y="${top}" width="${width}" height="${height}" fill="none" stroke="#999"/>`);
   out.push(
-    `<text x="${left + width / 2}" y="${top + height + 34}" text-anchor="middle" font-size="12">rows in the table (log scale)</text>`,
+    `<text x="${left + width / 2}" y="${top + height + 34}" text-anchor="middle" font-size="12">rows in ` +
+      `the table (log scale)</text>`,
   );
   out.push(
-    `<text transform="translate(${left - 56} ${top + height / 2}) rotate(-90)" text-anchor="middle" font-size="12">${escape(yLabel)}</text>`,
+    `<text transform="translate(${left - 56} ${top + height / 2}) rotate(-90)" text-anchor="middle" ` +
+      `font-size="12">${escape(yLabel)}</text>`,
   );
   if (guide) {
     out.push(
-      `<line x1="${left}" x2="${left + width}" y1="${py(guide.y)}" y2="${py(guide.y)}" stroke="#d62728" stroke-dasharray="6 4"/>`,
+      `<line x1="${left}" x2="${left + width}" y1="${py(guide.y)}" y2="${py(guide.y)}" stroke="#d62728" ` +
+        `stroke-dasharray="6 4"/>`,
     );
     out.push(
-      `<text x="${left + width - 4}" y="${py(guide.y) - 5}" text-anchor="end" font-size="11" fill="#d62728">${escape(guide.label)}</text>`,
+      `<text x="${left + width - 4}" y="${py(guide.y) - 5}" text-anchor="end" font-size="11" ` +
+        `fill="#d62728">${escape(guide.label)}</text>`,
     );
   }
   for (const s of series) {
@@ -94,7 +99,8 @@ function panel(
     if (points.length === 0) continue;
     const path = points.map((p) => `${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' ');
     out.push(
-      `<polyline points="${path}" fill="none" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
+      `<polyline points="${path}" fill="none" stroke="${s.color}" ` +
+        `stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
     );
     for (const p of points)
       out.push(`<circle cx="${px(p.x).toFixed(1)}" cy="${py(p.y).toFixed(1)}" r="3" fill="${s.color}"/>`);
@@ -107,7 +113,8 @@ function legend(series: Series[], y: number): string {
   let x = 80;
   for (const s of series) {
     out.push(
-      `<line x1="${x}" x2="${x + 26}" y1="${y}" y2="${y}" stroke="${s.color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
+      `<line x1="${x}" x2="${x + 26}" y1="${y}" y2="${y}" stroke="${s.color}" ` +
+        `stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`,
     );
     out.push(`<text x="${x + 32}" y="${y + 4}" font-size="12">${escape(s.label)}</text>`);
     x += 44 + s.label.length * 6.6;
@@ -157,7 +164,8 @@ export function renderChart(results: BenchResults): string {
     }),
     legend(throughput.slice(0, partitions.length).concat(baseline), HEIGHT - 42),
     legend(throughput.slice(partitions.length, 2 * partitions.length), HEIGHT - 22),
-    `<text x="${WIDTH - 10}" y="${HEIGHT - 4}" text-anchor="end" font-size="10" fill="#777">${escape(`${results.startedAt} · ${m.cpus} CPU · ${m.node}`)}</text>`,
+    `<text x="${WIDTH - 10}" y="${HEIGHT - 4}" text-anchor="end" font-size="10" ` +
+      `fill="#777">${escape(`${results.startedAt} · ${m.cpus} CPU · ${m.node}`)}</text>`,
     '</svg>',
     '',
   ].join('\n');

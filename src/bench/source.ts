@@ -47,13 +47,16 @@ export async function createBenchDatabase(server: PostgresEndpoint): Promise<Ben
   } catch (error) {
     await admin.end();
     throw new Error(
-      `the benchmark needs its own database on ${server.host}:${server.port} and could not create one (${(error as Error).message}); use a user with CREATEDB`,
+      `the benchmark needs its own database on ${server.host}:${server.port} and could not create one ` +
+        `(${(error as Error).message}); use a user with CREATEDB`,
     );
   }
   const endpoint: PostgresEndpoint = { ...server, database: name };
   const client = await connect(endpoint);
   const { rows } = await client.query<{ version: string; pid: number; files: boolean }>(
-    "SELECT version() AS version, pg_backend_pid() AS pid, pg_has_role(current_user, 'pg_write_server_files', 'MEMBER') OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS files",
+    'SELECT version() AS version, pg_backend_pid() AS pid, pg_has_role(current_user, ' +
+      "'pg_write_server_files', 'MEMBER') OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS " +
+      'files',
   );
   const backend = known(rows[0], 'a SELECT without FROM returns one row');
   // A backend's parent is the postmaster; visible only when the server runs on this machine.

@@ -40,7 +40,8 @@ export async function createDemoTables(client: Client, orders: number): Promise<
   );
   await client.query(`CREATE TABLE demo."OrderItems" ("OrderId" bigint, "Sku" text, "Qty" integer)`);
   await client.query(
-    `INSERT INTO demo."OrderItems" SELECT (g % $1::bigint) + 1, 'SKU-' || (g % 997), 1 + g % 5 FROM generate_series(1, $1::bigint / 2) AS g`,
+    `INSERT INTO demo."OrderItems" SELECT (g % $1::bigint) + 1, 'SKU-' || (g % 997), 1 + g % 5 FROM ` +
+      `generate_series(1, $1::bigint / 2) AS g`,
     [orders],
   );
   await client.query('ANALYZE demo.orders; ANALYZE demo."OrderItems"');

@@ -63,8 +63,10 @@ function formatEta(seconds: number | undefined): string {
   return `ETA ${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
 }
 
-function rowsText(t: TableProgress): string {
-  return `${t.rows.toLocaleString('en-US')}${t.estimatedRows ? `/${t.estimatedRows.toLocaleString('en-US')}` : ''} rows`;
+/** `1,234 rows`, or `1,234/5,000 rows` with an estimate. */
+export function rowsText(t: Pick<TableProgress, 'rows' | 'estimatedRows'>): string {
+  const estimate = t.estimatedRows ? `/${t.estimatedRows.toLocaleString('en-US')}` : '';
+  return `${t.rows.toLocaleString('en-US')}${estimate} rows`;
 }
 
 /** The plain one-line form of a table's progress. */

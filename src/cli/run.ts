@@ -43,7 +43,8 @@ export async function runCommand(options: RunCommandOptions): Promise<boolean> {
       { startedBy: 'conduit run' },
     );
     out.write(
-      `run ${handle.workflowId} started on task queue ${config.temporal.taskQueue}${embedded ? ' (embedded worker)' : ''}\n`,
+      `run ${handle.workflowId} started on task queue ` +
+        `${config.temporal.taskQueue}${embedded ? ' (embedded worker)' : ''}\n`,
     );
     const renderer = progressRenderer(out, options.plainEveryMs);
     options.workerLog?.onNotice((line) => renderer.note(line));

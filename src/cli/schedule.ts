@@ -113,7 +113,8 @@ export async function scheduleCommand(argv: string[], out: NodeJS.WritableStream
         for (const s of schedules) {
           const next = s.info.nextActionTimes[0]?.toISOString() ?? '-';
           out.write(
-            `${s.scheduleId}  pipeline ${String(s.memo?.conduitPipeline)}  ${s.state.paused ? 'paused' : 'active'}  next ${next}\n`,
+            `${s.scheduleId}  pipeline ${String(s.memo?.conduitPipeline)}  ` +
+              `${s.state.paused ? 'paused' : 'active'}  next ${next}\n`,
           );
         }
         return 0;

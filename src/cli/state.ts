@@ -35,7 +35,8 @@ export async function stateCommand(argv: string[], out: NodeJS.WritableStream = 
       out.write(`no incremental state in ${config.destination.database}.${config.destination.schema} yet\n`);
     for (const row of rows.map(stateFromRow)) {
       out.write(
-        `${row.table}  (${row.source}, ${row.mode})  cursor ${row.cursor ?? 'not set'}  by ${row.marker}  at ${row.updated}\n`,
+        `${row.table}  (${row.source}, ${row.mode})  cursor ${row.cursor ?? 'not set'}  by ${row.marker}  ` +
+          `at ${row.updated}\n`,
       );
     }
     return 0;
@@ -49,7 +50,8 @@ export async function stateCommand(argv: string[], out: NodeJS.WritableStream = 
       );
       if (!current) {
         out.write(
-          `conduit: no state for "${table}" in ${config.destination.schema}; run the pipeline first (conduit state show lists the tables)\n`,
+          `conduit: no state for "${table}" in ${config.destination.schema}; run the pipeline first ` +
+            `(conduit state show lists the tables)\n`,
         );
         return 1;
       }
@@ -66,7 +68,8 @@ export async function stateCommand(argv: string[], out: NodeJS.WritableStream = 
         }),
       );
       out.write(
-        `${table}: cursor ${current.cursor ?? 'not set'} → ${value}; the next run reads rows after it (minus the look-back)\n`,
+        `${table}: cursor ${current.cursor ?? 'not set'} → ${value}; the next run reads rows after it ` +
+          `(minus the look-back)\n`,
       );
       return 0;
     });

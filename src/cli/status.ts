@@ -62,7 +62,8 @@ export async function pipelineStatusReport(client: Client, pipeline: string): Pr
   }
   const state = description.typedSearchAttributes.get(ConduitStatus);
   const lines = [
-    `${workflowId}  ${description.status.name}${state ? ` (${state})` : ''}  started ${description.startTime.toISOString()}` +
+    `${workflowId}  ${description.status.name}${state ? ` (${state})` : ''}  started ` +
+      `${description.startTime.toISOString()}` +
       `${description.closeTime ? `  closed ${description.closeTime.toISOString()}` : ''}  run ${description.runId}`,
   ];
   if (description.status.name !== 'RUNNING') {
@@ -93,7 +94,8 @@ export async function pipelineStatusReport(client: Client, pipeline: string): Pr
 
 function formatTableLine(t: TableProgress, width: number): string {
   const partitions = t.partitions > 0 ? `${t.partitionsDone}/${t.partitions} partitions` : '-';
-  const rows = `${t.rows.toLocaleString('en-US')}${t.estimatedRows ? `/~${t.estimatedRows.toLocaleString('en-US')}` : ''} rows`;
+  const estimate = t.estimatedRows ? `/~${t.estimatedRows.toLocaleString('en-US')}` : '';
+  const rows = `${t.rows.toLocaleString('en-US')}${estimate} rows`;
   return `${t.source.padEnd(width)}  ${t.state.padEnd(10)}  ${partitions}  ${rows}  ${formatBytes(t.bytes)}`;
 }
 

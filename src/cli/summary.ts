@@ -1,6 +1,7 @@
 import type { RunProgress } from '../client';
 import type { PipelineRunResult, TableResult } from '../shared';
 import { known } from '../invariant';
+import { rowsText } from './progress';
 
 /** The end-of-run table: rows, seconds and rows/s per table, and the failures' causes. */
 export function formatSummary(result: PipelineRunResult): string {
@@ -39,7 +40,7 @@ export function formatProgress(progress: RunProgress, startedAt: number): string
     const rowsPerSecond = elapsed > 0 ? Math.round(t.rows / elapsed) : 0;
     const done = t.partitions > 0 ? `${t.partitionsDone}/${t.partitions} partitions` : 'planning';
     const eta = etaText(t.rows, t.estimatedRows, rowsPerSecond);
-    return `${t.source}: ${t.state} ${done}, ${t.rows.toLocaleString('en-US')}${t.estimatedRows ? `/${t.estimatedRows.toLocaleString('en-US')}` : ''} rows, ${rowsPerSecond.toLocaleString('en-US')} rows/s${eta}`;
+    return `${t.source}: ${t.state} ${done}, ${rowsText(t)}, ${rowsPerSecond.toLocaleString('en-US')} rows/s${eta}`;
   });
 }
 

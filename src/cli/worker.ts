@@ -52,7 +52,8 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
   });
   const names = pipelines.map((p) => p.name);
   say(
-    `worker serving ${names.join(', ')} on ${temporal.address} namespace ${temporal.namespace} task queue ${temporal.taskQueue} ` +
+    `worker serving ${names.join(', ')} on ${temporal.address} namespace ${temporal.namespace} task queue ` +
+      `${temporal.taskQueue} ` +
       `(max ${options.maxActivities ?? 8} activities at once)`,
     { pipelines: names, address: temporal.address, namespace: temporal.namespace, taskQueue: temporal.taskQueue },
   );

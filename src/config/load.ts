@@ -236,7 +236,8 @@ function readSettings(reader: Reader, value: unknown): PipelineSettings {
 function readTables(reader: Reader, value: unknown, defaultMode: LoadMode): TableSelection[] {
   if (!Array.isArray(value) || value.length === 0) {
     reader.problems.push(
-      '`tables`: required, a non-empty list of `{ name: schema.table }` or `{ schema: s, include: [...], exclude: [...] }` entries',
+      '`tables`: required, a non-empty list of `{ name: schema.table }` or `{ schema: s, include: [...], ' +
+        'exclude: [...] }` entries',
     );
     return [];
   }
@@ -462,7 +463,8 @@ class Reader {
     const secret = SECRET_KEYS.has(key);
     if (secret && typeof raw === 'string' && !/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(raw.trim())) {
       this.problems.push(
-        `\`${path}\`: write a reference to an environment variable such as \${SNOWFLAKE_PASSWORD}, not the secret itself`,
+        `\`${path}\`: write a reference to an environment variable such as \${SNOWFLAKE_PASSWORD}, not the ` +
+          `secret itself`,
       );
       return undefined;
     }

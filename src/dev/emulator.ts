@@ -189,7 +189,8 @@ async function launch(args: LaunchArgs): Promise<SnowflakeEmulator> {
       killGroup(pid, 'SIGKILL');
       fail(
         new Error(
-          `the Snowflake emulator did not report ready within ${args.timeoutMs} ms; its stderr ends with:\n${stderrTail.trim()}`,
+          `the Snowflake emulator did not report ready within ${args.timeoutMs} ms; its stderr ends ` +
+            `with:\n${stderrTail.trim()}`,
         ),
       );
     }, args.timeoutMs);

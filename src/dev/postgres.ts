@@ -372,7 +372,8 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Lo
     forgetOnExit();
     emergencyStop();
     throw new Error(
-      `PostgreSQL started but could not be set up: ${(error as Error).message}\n--- server log (tail) ---\n${tail(logFile)}`,
+      `PostgreSQL started but could not be set up: ${(error as Error).message}\n--- server log (tail) ` +
+        `---\n${tail(logFile)}`,
     );
   }
 

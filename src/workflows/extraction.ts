@@ -100,7 +100,9 @@ export async function extractPartitions(
     } catch (error) {
       if (failureType(error) !== FailureType.SnapshotLost) throw error;
       if (generation + 1 >= MAX_SNAPSHOT_GENERATIONS) {
-        const advice = `check what ends the holder's transaction (backend "conduit snapshot ${source}"): idle_in_transaction_session_timeout, restarts, killed sessions`;
+        const advice =
+          `check what ends the holder's transaction (backend "conduit snapshot ${source}"): ` +
+          `idle_in_transaction_session_timeout, restarts, killed sessions`;
         throw failWith(
           `the shared snapshot of ${source} was lost ${MAX_SNAPSHOT_GENERATIONS} times; ${advice}`,
           error,
@@ -134,7 +136,9 @@ async function extractBatches(
     const slice = ranges.slice(first, first + PARTITIONS_PER_BATCH);
     const results = await executeChild(extractBatch, {
       workflowId: batchId,
-      staticSummary: `extract partitions ${first}–${first + slice.length - 1} of ${source}${snapshot ? ` (snapshot ${snapshot.generation})` : ''}`,
+      staticSummary:
+        `extract partitions ${first}–${first + slice.length - 1} of ` +
+        `${source}${snapshot ? ` (snapshot ${snapshot.generation})` : ''}`,
       args: [
         {
           job,

@@ -21,7 +21,10 @@ export function failureType(error: unknown): string | undefined {
   return type;
 }
 
-/** Whether trying again may help: a timeout or an activity's ordinary error, not a failure it marked non-retryable or a cancellation. */
+/**
+ * Whether trying again may help: a timeout or an activity's ordinary error, not a failure it marked non-retryable or a
+ * cancellation.
+ */
 export function mayPassOnRetry(error: unknown): boolean {
   if (!(error instanceof TemporalFailure) || isCancellation(error)) return false;
   for (let current: unknown = error; current instanceof TemporalFailure; current = current.cause) {

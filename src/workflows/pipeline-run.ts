@@ -82,11 +82,12 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
       const entry = known(status.tables[index], 'status.tables has an entry per planned table');
       entry.state = 'preparing';
       const tableStarted = Date.now();
+      const reload = job.fullRefresh ? 'full reload, ' : '';
       try {
         const result = await executeChild(job.mode === 'full_refresh' ? tableRefresh : tableIncremental, {
           workflowId: entry.workflowId,
           args: [{ job, runKey }],
-          staticSummary: `${job.fullRefresh ? 'full reload, ' : ''}${job.mode} ${entry.source} → ${qualifiedName(job.target)}`,
+          staticSummary: `${reload}${job.mode} ${entry.source} → ${qualifiedName(job.target)}`,
         });
         entry.state = 'succeeded';
         recordTableOutcome(input.pipeline, job, 'succeeded', (Date.now() - tableStarted) / 1000);
@@ -118,7 +119,8 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunR
   recordRunOutcome(input.pipeline, failed.length > 0 ? 'failed' : 'succeeded', result.seconds);
   finish(
     failed.length > 0 ? 'failed' : 'succeeded',
-    `${tables.length - failed.length}/${tables.length} tables succeeded, ${rows} rows in ${Math.round(result.seconds)} s`,
+    `${tables.length - failed.length}/${tables.length} tables succeeded, ${rows} rows in ` +
+      `${Math.round(result.seconds)} s`,
   );
   if (failed.length > 0) {
     const lines = failed.map((t) => `${t.source}: ${t.error}`).join('; ');

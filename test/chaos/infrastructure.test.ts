@@ -55,7 +55,7 @@ describe('infrastructure faults mid-run', () => {
     300_000,
   );
 
-  it('the Snowflake endpoint drops every connection and is down for a while, mid-extract and mid-load: the run completes exactly', async () => {
+  it('Snowflake drops all connections and is down a while, mid-extract and mid-load: the run is exact', async () => {
     const shared = sharedServices();
     const proxy = new TcpProxy(shared.snowflake);
     const endpoint = await proxy.start();

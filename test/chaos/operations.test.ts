@@ -27,7 +27,8 @@ afterAll(async () => {
 
 describe('operations on a run in flight', () => {
   it.runIf(FULL_CHAOS)(
-    'a worker stopped with SIGTERM mid-extract finishes its in-flight work and exits 0; a new worker completes the run exactly',
+    'a worker stopped with SIGTERM mid-extract finishes its in-flight work and exits 0; a new worker ' +
+      'completes the run exactly',
     async () => {
       await rig.runCase('worker SIGTERM mid-extract (graceful)', 'complete', async (finish) => {
         await rig.createTable('sigterm');
@@ -73,7 +74,7 @@ describe('operations on a run in flight', () => {
     });
   }, 300_000);
 
-  it('the same pipeline triggered twice at once (and again mid-run) makes exactly one run and one copy of the rows', async () => {
+  it('one pipeline triggered twice at once (and again mid-run) makes one run and one copy of the rows', async () => {
     await rig.runCase('same pipeline triggered twice at once', 'complete', async (finish) => {
       await rig.createTable('twice');
       const worker = await rig.startWorker();
@@ -147,7 +148,8 @@ describe('operations on a run in flight', () => {
   );
 
   it.runIf(FULL_CHAOS)(
-    'a column added to the source mid-run is not part of this run (columns are fixed when the table is prepared); the run completes exactly',
+    'a column added to the source mid-run is not part of this run (columns are fixed when the table is ' +
+      'prepared); the run completes exactly',
     async () => {
       await slow.runCase('source column added mid-run', 'complete', async (finish) => {
         await slow.createTable('widened');

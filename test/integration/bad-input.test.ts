@@ -52,7 +52,9 @@ afterAll(async () => {
 
 interface Case {
   name: string;
-  /** The pipeline document: fields over the case's base document (a function derives them from it), or raw file text. */
+  /**
+   * The pipeline document: fields over the case's base document (a function derives them from it), or raw file text.
+   */
   pipeline: Record<string, unknown> | ((base: Document) => Promise<Record<string, unknown>>) | string;
   command?: 'run' | 'validate';
   args?: string[];
@@ -274,15 +276,19 @@ describe('bad input', () => {
     {
       service: 'PostgreSQL',
       env: { PG_PASSWORD: 'wrong-password-for-test' },
-      message:
-        /run failed: planning pipeline \S+: source authentication failed \(wrong user or password: check source\.user and the password variable\)/,
+      message: new RegExp(
+        /run failed: planning pipeline \S+: source authentication failed /.source +
+          /\(wrong user or password: check source\.user and the password variable\)/.source,
+      ),
       failedWorkflow: (name: string) => `conduit/${name}`,
     },
     {
       service: 'Snowflake',
       env: { SF_PASSWORD: 'wrong-password-for-test' },
-      message:
-        /run failed: 1 of 1 tables failed: bad_src\.good: .*Snowflake login refused \(390100\) connecting to Snowflake at \S+ as conduit: Incorrect username or password was specified/,
+      message: new RegExp(
+        /run failed: 1 of 1 tables failed: bad_src\.good: .*Snowflake login refused \(390100\) /.source +
+          /connecting to Snowflake at \S+ as conduit: Incorrect username or password was specified/.source,
+      ),
       failedWorkflow: (name: string) => `conduit/${name}/${S}.good`,
     },
   ])(

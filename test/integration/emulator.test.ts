@@ -182,7 +182,9 @@ describe('Snowflake emulator', () => {
     });
 
     it('FLOAT: finite values, NaN and infinities ("NaN", "inf", "-inf" on the wire)', async () => {
-      const sql = `SELECT 'NaN'::FLOAT AS "nan", 'inf'::FLOAT AS "pinf", '-inf'::FLOAT AS "ninf", 1.25::FLOAT AS "x", -2.5e-7::FLOAT AS "y"`;
+      const sql =
+        `SELECT 'NaN'::FLOAT AS "nan", 'inf'::FLOAT AS "pinf", '-inf'::FLOAT AS "ninf", 1.25::FLOAT AS "x", ` +
+        `-2.5e-7::FLOAT AS "y"`;
       const [asText] = await run(sf, sql, { fetchAsString: ['Number'] });
       expect(asText).toEqual({ nan: 'NaN', pinf: 'inf', ninf: '-inf', x: '1.25', y: '-2.5e-07' });
       const [asNumber] = await run(sf, sql);
@@ -322,7 +324,8 @@ describe('Snowflake emulator', () => {
       `COPY INTO ${shadow} ${copyColumns} FROM (SELECT $1, $2, PARSE_JSON($3), $4, $5 ` +
       `FROM @${stage}/orders/) FILES = (${files.map((f) => `'${f}'`).join(',')}) ${fileFormat}`;
     const put = (path: string): string =>
-      `PUT 'file://${path}' @${stage}/orders/ AUTO_COMPRESS=FALSE SOURCE_COMPRESSION=${path.endsWith('.zst') ? 'ZSTD' : 'GZIP'} OVERWRITE=TRUE`;
+      `PUT 'file://${path}' @${stage}/orders/ AUTO_COMPRESS=FALSE ` +
+      `SOURCE_COMPRESSION=${path.endsWith('.zst') ? 'ZSTD' : 'GZIP'} OVERWRITE=TRUE`;
     const comment = async (table: string): Promise<unknown> => {
       const rows = await session.query(
         `SELECT "COMMENT" AS "comment" FROM ${db}.INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`,
@@ -342,7 +345,7 @@ describe('Snowflake emulator', () => {
       ['5', '😀 ünïcode', '{"s": "x\\"y"}', '00', '2024-06-30 12:00:00+00'],
     ];
 
-    it('creates schema and stage, PUTs gzip and zstd files, COPYs both in one statement with per-file results', async () => {
+    it('creates schema and stage, PUTs gzip and zstd files, COPYs both in one statement, per file', async () => {
       const file0 = join(scratch, 'part-00000.csv.gz');
       const file1 = join(scratch, 'part-00001.csv.zst');
       writeFileSync(file0, gzipSync(pgCsv(part0)));
@@ -371,7 +374,8 @@ describe('Snowflake emulator', () => {
 
       await run(
         sf,
-        `CREATE OR REPLACE TABLE ${shadow} ("id" NUMBER(19,0), "Name" VARCHAR, "doc" VARIANT, "raw" BINARY, "ts" TIMESTAMP_TZ(6)) COMMENT = 'conduit:run-x'`,
+        `CREATE OR REPLACE TABLE ${shadow} ("id" NUMBER(19,0), "Name" VARCHAR, "doc" VARIANT, "raw" ` +
+          `BINARY, "ts" TIMESTAMP_TZ(6)) COMMENT = 'conduit:run-x'`,
       );
       const loaded = await run(sf, copy(['part-00000.csv.gz', 'part-00001.csv.zst']), { fetchAsString: ['Number'] });
       expect(loaded).toEqual([
@@ -457,7 +461,8 @@ describe('Snowflake emulator', () => {
       expect(await comment('Orders__conduit_x')).toBe('absent');
       await run(
         sf,
-        `CREATE OR REPLACE TABLE ${shadow} ("id" NUMBER(19,0), "Name" VARCHAR, "doc" VARIANT, "raw" BINARY, "ts" TIMESTAMP_TZ(6)) COMMENT = 'conduit:run-y'`,
+        `CREATE OR REPLACE TABLE ${shadow} ("id" NUMBER(19,0), "Name" VARCHAR, "doc" VARIANT, "raw" ` +
+          `BINARY, "ts" TIMESTAMP_TZ(6)) COMMENT = 'conduit:run-y'`,
       );
       // a new table object has no load metadata: the same files load again
       const reloaded = await run(sf, copy(['part-00000.csv.gz']), { fetchAsString: ['Number'] });
@@ -486,7 +491,8 @@ describe('Snowflake emulator', () => {
       expect(await run(sf, 'SELECT "v" FROM "DB"."Schema"."Mixed Case"')).toEqual([{ v: 'new' }]);
       expect(await run(sf, 'SELECT "v" FROM "DB"."Schema"."Mixed Case__conduit_x"')).toEqual([{ v: 'old' }]);
       const comments = await session.query(
-        `SELECT TABLE_NAME AS "name", "COMMENT" AS "comment" FROM "DB".INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME`,
+        `SELECT TABLE_NAME AS "name", "COMMENT" AS "comment" FROM "DB".INFORMATION_SCHEMA.TABLES WHERE ` +
+          `TABLE_SCHEMA = ? ORDER BY TABLE_NAME`,
         ['Schema'],
       );
       expect(comments).toEqual([
@@ -498,7 +504,7 @@ describe('Snowflake emulator', () => {
       expect(error.code).toBe('002003');
     });
 
-    it('the product dialect: stage with a COMMENT, PUT at the stage root, PARSE_JSON(..)::ARRAY, NOT NULL', async () => {
+    it('the product dialect: stage with a COMMENT, PUT at the stage root, PARSE_JSON()::ARRAY, NOT NULL', async () => {
       const productStage = `${schema}."_conduit_stage_p"`;
       await run(sf, `CREATE STAGE IF NOT EXISTS ${productStage} COMMENT = 'conduit run-scoped stage'`);
       const file = join(scratch, 'p-00000.csv.gz');
@@ -517,7 +523,8 @@ describe('Snowflake emulator', () => {
       );
       await run(
         sf,
-        `CREATE OR REPLACE TABLE ${schema}."P" ("id" NUMBER(19,0) NOT NULL, "raw" VARCHAR, "tags" ARRAY) COMMENT = 'conduit:p'`,
+        `CREATE OR REPLACE TABLE ${schema}."P" ("id" NUMBER(19,0) NOT NULL, "raw" VARCHAR, "tags" ARRAY) ` +
+          `COMMENT = 'conduit:p'`,
       );
       const loaded = await run(
         sf,
@@ -627,7 +634,8 @@ describe('Snowflake emulator', () => {
           writeFileSync(file, gzipSync(pgCsv(Array.from({ length: 1000 }, (_, j) => [String(i * 1000 + j), `w${i}`]))));
           await run(
             worker,
-            `PUT 'file://${file}' @"DB"."Par"."_conduit_stage_p" AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = GZIP OVERWRITE = TRUE`,
+            `PUT 'file://${file}' @"DB"."Par"."_conduit_stage_p" AUTO_COMPRESS = FALSE SOURCE_COMPRESSION ` +
+              `= GZIP OVERWRITE = TRUE`,
           );
         }),
       );
@@ -637,14 +645,16 @@ describe('Snowflake emulator', () => {
         sf,
         `COPY INTO "DB"."Par"."T__new" ("id", "w") FROM (SELECT $1, $2 FROM @"DB"."Par"."_conduit_stage_p") ` +
           `FILES = ('par-0.csv.gz', 'par-1.csv.gz', 'par-2.csv.gz', 'par-3.csv.gz') ` +
-          `FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '"' ESCAPE_UNENCLOSED_FIELD = NONE NULL_IF = () EMPTY_FIELD_AS_NULL = TRUE COMPRESSION = GZIP) ON_ERROR = ABORT_STATEMENT`,
+          `FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '"' ESCAPE_UNENCLOSED_FIELD = NONE ` +
+          `NULL_IF = () EMPTY_FIELD_AS_NULL = TRUE COMPRESSION = GZIP) ON_ERROR = ABORT_STATEMENT`,
       );
       expect(loaded).toHaveLength(4);
       // readers see either the old or the new table with its own comment, never a mix
       const read = async (worker: Connection): Promise<string> => {
         const [row] = await run(
           worker,
-          `SELECT (SELECT COUNT(*) FROM "DB"."Par"."T") AS "n", (SELECT "COMMENT" FROM "DB".INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = 'Par' AND TABLE_NAME = 'T') AS "c"`,
+          `SELECT (SELECT COUNT(*) FROM "DB"."Par"."T") AS "n", (SELECT "COMMENT" FROM ` +
+            `"DB".INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = 'Par' AND TABLE_NAME = 'T') AS "c"`,
           { fetchAsString: ['Number'] },
         );
         return `${String(row?.n)}:${String(row?.c)}`;
@@ -677,7 +687,7 @@ describe('Snowflake emulator', () => {
     expect(await session.query('SELECT 1 AS "one"')).toEqual([{ one: '1' }]);
   });
 
-  it('checks passwords as Snowflake does: a wrong one is refused (390100, permanent); CREATE/DROP USER manage logins', async () => {
+  it('checks passwords: a wrong one is refused (390100, permanent); CREATE/DROP USER manage logins', async () => {
     const as = (user: string, password: string) =>
       connectSnowflake({ ...emulatorDestination(service), user, password });
     const refused = await as(service.user, 'not-the-password').then(
@@ -733,13 +743,15 @@ describe('Snowflake emulator', () => {
     let started = Date.now();
     await run(
       sf,
-      `PUT 'file://${file}' @"DB"."Bench"."_conduit_stage_bench" AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = GZIP OVERWRITE = TRUE`,
+      `PUT 'file://${file}' @"DB"."Bench"."_conduit_stage_bench" AUTO_COMPRESS = FALSE SOURCE_COMPRESSION ` +
+        `= GZIP OVERWRITE = TRUE`,
     );
     const putMs = Date.now() - started;
     await run(
       sf,
-      `CREATE OR REPLACE TABLE "DB"."Bench"."Bench" ("id" NUMBER(19,0), "n" NUMBER(10,0), "amount" NUMBER(12,2), "x" FLOAT,
-        "flag" BOOLEAN, "name" VARCHAR, "day" DATE, "at" TIMESTAMP_TZ(6), "doc" VARIANT, "raw" BINARY, "note" VARCHAR)`,
+      `CREATE OR REPLACE TABLE "DB"."Bench"."Bench" ("id" NUMBER(19,0), "n" NUMBER(10,0),
+        "amount" NUMBER(12,2), "x" FLOAT, "flag" BOOLEAN, "name" VARCHAR, "day" DATE, "at" TIMESTAMP_TZ(6),
+        "doc" VARIANT, "raw" BINARY, "note" VARCHAR)`,
     );
     started = Date.now();
     const result = await run(
@@ -754,7 +766,8 @@ describe('Snowflake emulator', () => {
     expect(result).toEqual([expect.objectContaining({ status: 'LOADED', rows_loaded: String(rows) })]);
     const perSecond = Math.round(rows / (copyMs / 1000));
     console.log(
-      `COPY INTO: ${rows} rows (${statSync(file).size} bytes gzipped) in ${copyMs} ms (${perSecond} rows/s); PUT ${putMs} ms`,
+      `COPY INTO: ${rows} rows (${statSync(file).size} bytes gzipped) in ${copyMs} ms (${perSecond} ` +
+        `rows/s); PUT ${putMs} ms`,
     );
     const [check] = await run(
       sf,

@@ -47,7 +47,8 @@ beforeAll(async () => {
   await admin.query(`DROP SCHEMA IF EXISTS ${S} CASCADE; CREATE SCHEMA ${S}`);
   await admin.query(`CREATE TABLE ${S}.rows (id bigint PRIMARY KEY, note text)`);
   await admin.query(
-    `INSERT INTO ${S}.rows SELECT g, CASE WHEN g % 5 = 0 THEN NULL ELSE md5(g::text) || ', "q"' END FROM generate_series(1, 300000) g`,
+    `INSERT INTO ${S}.rows SELECT g, CASE WHEN g % 5 = 0 THEN NULL ELSE md5(g::text) || ', "q"' END FROM ` +
+      `generate_series(1, 300000) g`,
   );
 });
 afterAll(async () => {
@@ -79,7 +80,7 @@ describe('extractToFile', () => {
     expect(lines[4]).toBe('5,');
   });
 
-  it('fails within seconds when the compressor is killed mid-COPY, and closes the connection it cannot reuse', async () => {
+  it('fails within seconds when the compressor dies mid-COPY, and closes the connection it cannot reuse', async () => {
     const client = await connect();
     const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
     const { pid } = known(rows[0], 'a SELECT without FROM returns one row');

@@ -24,8 +24,9 @@ async function sql(text: string, values?: unknown[]): Promise<void> {
 
 async function createOrders(table: string, rows: number, firstId = 1): Promise<void> {
   await sql(`CREATE TABLE ${S}.${table} (
-      id bigint PRIMARY KEY, customer_id integer NOT NULL, quantity bigint, amount numeric(12,2), weight double precision,
-      status varchar(20), note text, is_gift boolean, order_date date, created_at timestamp, paid_at timestamptz, cancelled_at timestamp)`);
+      id bigint PRIMARY KEY, customer_id integer NOT NULL, quantity bigint, amount numeric(12,2),
+      weight double precision, status varchar(20), note text, is_gift boolean, order_date date,
+      created_at timestamp, paid_at timestamptz, cancelled_at timestamp)`);
   await sql(
     `INSERT INTO ${S}.${table}
      SELECT g, g % 977, CASE WHEN g % 13 = 0 THEN NULL ELSE g * 3 END, round((g % 100000) / 7.0, 2), g / 3.0,
@@ -44,7 +45,8 @@ async function createOrders(table: string, rows: number, firstId = 1): Promise<v
 /** The staged files the target's load history names (it moves with the data on SWAP). */
 async function loadedFiles(on: Harness, table: string): Promise<string[]> {
   const rows = await on.snowflake.query<{ file: string }>(
-    `SELECT FILE_NAME AS "file" FROM "${on.config.destination.database}".INFORMATION_SCHEMA.LOAD_HISTORY WHERE SCHEMA_NAME = ? AND TABLE_NAME = ? ORDER BY 1`,
+    `SELECT FILE_NAME AS "file" FROM "${on.config.destination.database}".INFORMATION_SCHEMA.LOAD_HISTORY ` +
+      `WHERE SCHEMA_NAME = ? AND TABLE_NAME = ? ORDER BY 1`,
     [on.targetSchema, table],
   );
   return rows.map((row) => row.file.split('/').pop() ?? row.file);
@@ -70,7 +72,8 @@ describe('full_refresh', () => {
     ]);
 
     const types = await harness.snowflake.query<{ name: string; type: string }>(
-      `SELECT COLUMN_NAME AS "name", DATA_TYPE AS "type" FROM "${harness.config.destination.database}".INFORMATION_SCHEMA.COLUMNS
+      `SELECT COLUMN_NAME AS "name", DATA_TYPE AS "type"
+       FROM "${harness.config.destination.database}".INFORMATION_SCHEMA.COLUMNS
        WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
       [harness.targetSchema, 'one_table'],
     );

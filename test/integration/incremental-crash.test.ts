@@ -30,7 +30,8 @@ beforeAll(async () => {
   await harness.pg.query(`INSERT INTO ${S}.crash_append SELECT g, 'row ' || g FROM generate_series(1, 1200) g`);
   await harness.pg.query(`CREATE TABLE ${S}.crash_merge (id int PRIMARY KEY, v text, updated_at timestamp NOT NULL)`);
   await harness.pg.query(
-    `INSERT INTO ${S}.crash_merge SELECT g, 'v' || g, timestamp '2024-01-01' + g * interval '1 second' FROM generate_series(1, 1200) g`,
+    `INSERT INTO ${S}.crash_merge SELECT g, 'v' || g, timestamp '2024-01-01' + g * interval '1 second' ` +
+      `FROM generate_series(1, 1200) g`,
   );
   await harness.pg.query(`CREATE TABLE ${S}.crash_first (id bigint PRIMARY KEY, label text)`);
   await harness.pg.query(`INSERT INTO ${S}.crash_first SELECT g, 'row ' || g FROM generate_series(1, 2500) g`);
@@ -66,7 +67,9 @@ async function runAndCrash(p: Pipeline, table: string, fault: string): Promise<v
 
 async function committedCursor(table: string): Promise<string | null | undefined> {
   const rows = await harness.snowflake.query<{ cursor: string | null }>(
-    `SELECT CURSOR_VALUE AS "cursor" FROM "${harness.config.destination.database}"."${harness.targetSchema}"."_conduit_state" WHERE TABLE_NAME = ?`,
+    `SELECT CURSOR_VALUE AS "cursor" FROM ` +
+      `"${harness.config.destination.database}"."${harness.targetSchema}"."_conduit_state" ` +
+      `WHERE TABLE_NAME = ?`,
     [table],
   );
   return rows[0]?.cursor;
@@ -86,17 +89,19 @@ describe('incremental runs killed mid-run', () => {
     const p = pipeline();
     await harness.runOk([`${S}.crash_merge`]);
     await harness.pg.query(
-      `UPDATE ${S}.crash_merge SET v = 'changed', updated_at = timestamp '2024-02-01' + id * interval '1 second' WHERE id % 3 = 0`,
+      `UPDATE ${S}.crash_merge SET v = 'changed', updated_at = timestamp '2024-02-01' + id * interval '1 ` +
+        `second' WHERE id % 3 = 0`,
     );
     await harness.pg.query(
-      `INSERT INTO ${S}.crash_merge SELECT g, 'new', timestamp '2024-02-02' + g * interval '1 second' FROM generate_series(1201, 1300) g`,
+      `INSERT INTO ${S}.crash_merge SELECT g, 'new', timestamp '2024-02-02' + g * interval '1 second' FROM ` +
+        `generate_series(1201, 1300) g`,
     );
     await runAndCrash(p, 'crash_merge', 'load.after-copy');
     expect(await harness.expectSameContent('crash_merge')).toBe(1300);
     expect(await committedCursor('crash_merge')).toBe('2024-02-02 00:21:40');
   });
 
-  it('first run: killed after the full load was swapped in, before its cursor was recorded; the resumed run records it', async () => {
+  it('first run: killed after the full load swap, before the cursor is recorded; the resume records it', async () => {
     const p = pipeline();
     await runAndCrash(p, 'crash_first', 'swap.after');
     expect(await harness.expectSameContent('crash_first')).toBe(2500);

@@ -26,7 +26,8 @@ const harness = new Harness(sharedServices(), {
 beforeAll(async () => {
   await harness.start();
   await harness.pg.query(
-    `CREATE TABLE ${S}."Members" ("MemberId" int PRIMARY KEY, "Name" text, "ChangedAt" bigint NOT NULL, "Gone" boolean)`,
+    `CREATE TABLE ${S}."Members" ("MemberId" int PRIMARY KEY, "Name" text, "ChangedAt" bigint NOT NULL, ` +
+      `"Gone" boolean)`,
   );
   await harness.pg.query(
     `INSERT INTO ${S}."Members" SELECT g, 'member ' || g, g, g % 10 = 0 FROM generate_series(1, 200) g`,

@@ -47,25 +47,30 @@ async function sql(text: string, values?: unknown[]): Promise<void> {
 beforeAll(async () => {
   await harness.start();
   await sql(
-    `CREATE TABLE ${S}.events (id bigint PRIMARY KEY, updated_at timestamp NOT NULL, payload text, amount numeric(10,2))`,
+    `CREATE TABLE ${S}.events (id bigint PRIMARY KEY, updated_at timestamp NOT NULL, payload text, amount ` +
+      `numeric(10,2))`,
   );
   await sql(
-    `INSERT INTO ${S}.events SELECT g, timestamp '2024-01-01' + g * interval '1 second', 'event ' || g, g / 4.0 FROM generate_series(1, 2000) g`,
+    `INSERT INTO ${S}.events SELECT g, timestamp '2024-01-01' + g * interval '1 second', 'event ' || g, g ` +
+      `/ 4.0 FROM generate_series(1, 2000) g`,
   );
   // What append must hold: every version of every row it has read, once.
   await sql(`CREATE TABLE ${S}.events_expected (LIKE ${S}.events, PRIMARY KEY (id, updated_at))`);
   await sql(`CREATE TABLE ${S}.serials (id bigint PRIMARY KEY, label text)`);
   await sql(`INSERT INTO ${S}.serials SELECT g, 'serial ' || g FROM generate_series(1, 1500) g`);
   await sql(
-    `CREATE TABLE ${S}.accounts (id int PRIMARY KEY, name varchar(40) NOT NULL, balance numeric(12,2), updated_at timestamptz NOT NULL, deleted_at timestamptz)`,
+    `CREATE TABLE ${S}.accounts (id int PRIMARY KEY, name varchar(40) NOT NULL, balance numeric(12,2), ` +
+      `updated_at timestamptz NOT NULL, deleted_at timestamptz)`,
   );
   await sql(
-    `INSERT INTO ${S}.accounts SELECT g, 'account ' || g, g * 1.25, timestamptz '2024-03-01 00:00:00+00' + g * interval '1 second',
+    `INSERT INTO ${S}.accounts SELECT g, 'account ' || g, g * 1.25,
+            timestamptz '2024-03-01 00:00:00+00' + g * interval '1 second',
             CASE WHEN g % 50 = 0 THEN timestamptz '2024-03-01 00:00:00+00' ELSE NULL END
      FROM generate_series(1, 1800) g`,
   );
   await sql(
-    `CREATE TABLE ${S}.flagged (id int PRIMARY KEY, version bigint NOT NULL, is_deleted boolean NOT NULL DEFAULT false, v text)`,
+    `CREATE TABLE ${S}.flagged (id int PRIMARY KEY, version bigint NOT NULL, is_deleted boolean NOT NULL ` +
+      `DEFAULT false, v text)`,
   );
   await sql(`INSERT INTO ${S}.flagged SELECT g, g, false, 'v' || g FROM generate_series(1, 300) g`);
   await sql(`CREATE TABLE ${S}.nokey (seq int NOT NULL, v text)`);
@@ -75,10 +80,12 @@ beforeAll(async () => {
   await sql(`INSERT INTO ${S}.pending SELECT g, NULL, 'pending ' || g FROM generate_series(1, 3) g`);
   // The configured key is not unique in the source: several versions of an account in one batch.
   await sql(
-    `CREATE TABLE ${S}.ledger (id int PRIMARY KEY, account_no int NOT NULL, balance numeric(10,2), updated_at timestamp NOT NULL)`,
+    `CREATE TABLE ${S}.ledger (id int PRIMARY KEY, account_no int NOT NULL, balance numeric(10,2), ` +
+      `updated_at timestamp NOT NULL)`,
   );
   await sql(
-    `INSERT INTO ${S}.ledger SELECT g, g % 40, g, timestamp '2024-06-01' + g * interval '1 second' FROM generate_series(1, 400) g`,
+    `INSERT INTO ${S}.ledger SELECT g, g % 40, g, timestamp '2024-06-01' + g * interval '1 second' FROM ` +
+      `generate_series(1, 400) g`,
   );
   for (const table of ['misconfigured', 'text_cursor', 'keyless_merge'])
     await sql(`CREATE TABLE ${S}.${table} (seq int NOT NULL, label text)`);
@@ -114,7 +121,9 @@ async function partitionRows(table: string): Promise<number[]> {
 
 async function state(table: string): Promise<{ cursor: string | null; marker: string } | undefined> {
   const rows = await harness.snowflake.query<{ cursor: string | null; marker: string }>(
-    `SELECT CURSOR_VALUE AS "cursor", RUN_MARKER AS "marker" FROM "${harness.config.destination.database}"."${harness.targetSchema}"."_conduit_state" WHERE TABLE_NAME = ?`,
+    `SELECT CURSOR_VALUE AS "cursor", RUN_MARKER AS "marker" FROM ` +
+      `"${harness.config.destination.database}"."${harness.targetSchema}"."_conduit_state" ` +
+      `WHERE TABLE_NAME = ?`,
     [table],
   );
   return rows[0];
@@ -130,10 +139,12 @@ describe('incremental_append', () => {
 
   it('second run appends new rows and new versions of updated rows, and only those', async () => {
     await sql(
-      `INSERT INTO ${S}.events SELECT g, timestamp '2024-01-02' + g * interval '1 second', 'late event ' || g, g FROM generate_series(2001, 2300) g`,
+      `INSERT INTO ${S}.events SELECT g, timestamp '2024-01-02' + g * interval '1 second', 'late event ' ` +
+        `|| g, g FROM generate_series(2001, 2300) g`,
     );
     await sql(
-      `UPDATE ${S}.events SET payload = 'changed', updated_at = timestamp '2024-01-03' + id * interval '1 millisecond' WHERE id % 20 = 0`,
+      `UPDATE ${S}.events SET payload = 'changed', updated_at = timestamp '2024-01-03' + id * interval '1 ` +
+        `millisecond' WHERE id % 20 = 0`,
     );
     await runTable('events');
     // 300 new rows and 100 new versions of the first 2,000 (the new rows' first versions were never read).
@@ -182,7 +193,8 @@ describe('incremental_append', () => {
     // Scattered: new versions of every odd id (1,151 of them, ids up to 9001) and the 115 rows of the
     // look-back: ranked exactly within the window, since a page sample would hold few of them.
     await sql(
-      `UPDATE ${S}.events SET payload = 'bulk', updated_at = timestamp '2024-01-05' + id * interval '1 millisecond' WHERE id % 2 = 1`,
+      `UPDATE ${S}.events SET payload = 'bulk', updated_at = timestamp '2024-01-05' + id * interval '1 ` +
+        `millisecond' WHERE id % 2 = 1`,
     );
     const scattered = await runTable('events');
     expect(scattered).toMatchObject({ rows: 1151 + 115, partitions: 2 });
@@ -201,13 +213,16 @@ describe('incremental_merge', () => {
 
   it('second run applies inserts, updates and soft deletes, one row per key', async () => {
     await sql(
-      `INSERT INTO ${S}.accounts SELECT g, 'new ' || g, g, timestamptz '2024-03-02 00:00:00+00' + g * interval '1 second', NULL FROM generate_series(1801, 1900) g`,
+      `INSERT INTO ${S}.accounts SELECT g, 'new ' || g, g, timestamptz '2024-03-02 00:00:00+00' + g * ` +
+        `interval '1 second', NULL FROM generate_series(1801, 1900) g`,
     );
     await sql(
-      `UPDATE ${S}.accounts SET balance = balance + 100, name = 'updated ' || id, updated_at = timestamptz '2024-03-03 00:00:00+00' + id * interval '1 millisecond' WHERE id % 7 = 0`,
+      `UPDATE ${S}.accounts SET balance = balance + 100, name = 'updated ' || id, updated_at = timestamptz ` +
+        `'2024-03-03 00:00:00+00' + id * interval '1 millisecond' WHERE id % 7 = 0`,
     );
     await sql(
-      `UPDATE ${S}.accounts SET deleted_at = now(), updated_at = timestamptz '2024-03-04 00:00:00+00' + id * interval '1 millisecond' WHERE id % 11 = 0 AND deleted_at IS NULL`,
+      `UPDATE ${S}.accounts SET deleted_at = now(), updated_at = timestamptz '2024-03-04 00:00:00+00' + id ` +
+        `* interval '1 millisecond' WHERE id % 11 = 0 AND deleted_at IS NULL`,
     );
     await runTable('accounts');
     expect(await expectMerged()).toBe(1900 - (await deletedCount()));
@@ -267,14 +282,16 @@ describe('keys', () => {
     const expected = async () => {
       await sql(`DROP TABLE IF EXISTS ${S}.ledger_expected`);
       await sql(
-        `CREATE TABLE ${S}.ledger_expected AS SELECT DISTINCT ON (account_no) * FROM ${S}.ledger ORDER BY account_no, updated_at DESC`,
+        `CREATE TABLE ${S}.ledger_expected AS SELECT DISTINCT ON (account_no) * FROM ${S}.ledger ORDER BY ` +
+          `account_no, updated_at DESC`,
       );
       return harness.expectSameContent('ledger_expected', 'ledger');
     };
     await runTable('ledger');
     expect(await expected()).toBe(40);
     await sql(
-      `INSERT INTO ${S}.ledger SELECT g, g % 40, -g, timestamp '2024-07-01' + g * interval '1 second' FROM generate_series(401, 500) g`,
+      `INSERT INTO ${S}.ledger SELECT g, g % 40, -g, timestamp '2024-07-01' + g * interval '1 second' FROM ` +
+        `generate_series(401, 500) g`,
     );
     await runTable('ledger');
     expect(await expected()).toBe(40);

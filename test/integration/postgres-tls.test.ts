@@ -86,13 +86,13 @@ afterAll(async () => {
 });
 
 describe('PostgreSQL TLS', () => {
-  it('verify-full with the CA file connects encrypted; require encrypts without checking; disable does not encrypt', async () => {
+  it('verify-full with the CA file connects encrypted; require encrypts unchecked; disable does not', async () => {
     expect(await encrypted(source({ ssl: 'verify-full', sslRootCert: certificates.path('ca.pem') }))).toBe(true);
     expect(await encrypted(source({ ssl: 'require' }))).toBe(true);
     expect(await encrypted(source({ ssl: 'disable' }))).toBe(false);
   });
 
-  it('refuses, permanently and saying what to check, a certificate from another CA or for another host name', async () => {
+  it('refuses, permanently and saying what to check, a certificate from another CA or for another host', async () => {
     const otherCa = connectPostgres(source({ ssl: 'verify-full', sslRootCert: certificates.path('other-ca.pem') }));
     await expect(otherCa).rejects.toBeInstanceOf(PermanentError);
     await expect(otherCa).rejects.toThrow(/TLS certificate .* not accepted .*source\.sslRootCert/);

@@ -28,7 +28,8 @@ async function sql(text: string): Promise<void> {
 /** Changes some rows, moving their cursor past every other row's so the next run reads them. */
 async function touch(where: string, set = ''): Promise<void> {
   await sql(
-    `UPDATE ${S}.evolving SET ${set}${set ? ', ' : ''}updated_at = (SELECT max(updated_at) FROM ${S}.evolving) + interval '1 hour' WHERE ${where}`,
+    `UPDATE ${S}.evolving SET ${set}${set ? ', ' : ''}updated_at = (SELECT max(updated_at) FROM ` +
+      `${S}.evolving) + interval '1 hour' WHERE ${where}`,
   );
 }
 
@@ -45,8 +46,10 @@ async function targetColumns(): Promise<string[]> {
     precision: string | null;
     scale: string | null;
   }>(
-    `SELECT COLUMN_NAME AS "name", DATA_TYPE AS "type", CHARACTER_MAXIMUM_LENGTH AS "length", NUMERIC_PRECISION AS "precision", NUMERIC_SCALE AS "scale"
-     FROM "${harness.config.destination.database}".INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'evolving' ORDER BY ORDINAL_POSITION`,
+    `SELECT COLUMN_NAME AS "name", DATA_TYPE AS "type", CHARACTER_MAXIMUM_LENGTH AS "length",
+            NUMERIC_PRECISION AS "precision", NUMERIC_SCALE AS "scale"
+     FROM "${harness.config.destination.database}".INFORMATION_SCHEMA.COLUMNS
+     WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'evolving' ORDER BY ORDINAL_POSITION`,
     [harness.targetSchema],
   );
   return rows.map(
@@ -72,10 +75,12 @@ async function runOk(fullRefresh?: string[]) {
 beforeAll(async () => {
   await harness.start();
   await sql(
-    `CREATE TABLE ${S}.evolving (id int PRIMARY KEY, code varchar(10), qty int, price numeric(8,2), note text NOT NULL, updated_at timestamp NOT NULL)`,
+    `CREATE TABLE ${S}.evolving (id int PRIMARY KEY, code varchar(10), qty int, price numeric(8,2), note ` +
+      `text NOT NULL, updated_at timestamp NOT NULL)`,
   );
   await sql(
-    `INSERT INTO ${S}.evolving SELECT g, 'c' || g, g, g / 8.0, 'note ' || g, timestamp '2024-05-01' + g * interval '1 minute' FROM generate_series(1, 600) g`,
+    `INSERT INTO ${S}.evolving SELECT g, 'c' || g, g, g / 8.0, 'note ' || g, timestamp '2024-05-01' + g * ` +
+      `interval '1 minute' FROM generate_series(1, 600) g`,
   );
 });
 afterAll(() => harness.stop());
@@ -99,7 +104,8 @@ describe('schema evolution of an incremental table', () => {
 
   it('widens varchar length, int → bigint and numeric precision in place', async () => {
     await sql(
-      `ALTER TABLE ${S}.evolving ALTER COLUMN code TYPE varchar(50), ALTER COLUMN qty TYPE bigint, ALTER COLUMN price TYPE numeric(14,2)`,
+      `ALTER TABLE ${S}.evolving ALTER COLUMN code TYPE varchar(50), ALTER COLUMN qty TYPE bigint, ALTER ` +
+        `COLUMN price TYPE numeric(14,2)`,
     );
     await touch('id = 7', `code = repeat('long', 12), qty = 9000000000000, price = 123456789012.34`);
     const result = await runOk();

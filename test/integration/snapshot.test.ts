@@ -71,7 +71,7 @@ function freeze(table: string): Promise<void> {
 }
 
 describe('consistent snapshot', () => {
-  it('is the default for page-range partitions: updates, inserts and deletes during the run do not reach the load', async () => {
+  it('is the default for page-range partitions: updates, inserts, deletes mid-run do not reach the load', async () => {
     await harness.pg.query(`INSERT INTO ${S}.nokey SELECT g, 'row ' || g FROM generate_series(1, 20000) g`);
     const { outcome } = await startRun('nokey');
     await eventually(() => holderPid('nokey'), 60_000, 'the snapshot holder');
@@ -97,7 +97,7 @@ describe('consistent snapshot', () => {
     );
   });
 
-  it('re-establishes a lost snapshot and re-reads every partition: the load is exactly one consistent state', async () => {
+  it('re-establishes a lost snapshot and re-reads every partition: the load is one consistent state', async () => {
     await harness.pg.query(`INSERT INTO ${S}.keyed SELECT g, 'v' || g FROM generate_series(1, 20000) g`);
     const { handle, outcome } = await startRun('keyed');
     const first = await eventually(() => holderPid('keyed'), 60_000, 'the first snapshot holder');

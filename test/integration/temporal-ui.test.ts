@@ -30,7 +30,8 @@ const ARTIFACTS = resolve(__dirname, '../../test-artifacts');
 const available = existsSync(CHROMIUM);
 if (!available)
   console.log(
-    `temporal-ui.test: skipping the browser test: no Chromium at ${CHROMIUM} (install Debian's chromium package, or set CONDUIT_CHROMIUM)`,
+    `temporal-ui.test: skipping the browser test: no Chromium at ${CHROMIUM} (install Debian's chromium ` +
+      `package, or set CONDUIT_CHROMIUM)`,
   );
 
 applyServiceEnv();

@@ -82,17 +82,21 @@ describe('type matrix', () => {
     await pg.query(`INSERT INTO types_src.matrix VALUES
       (1, 1, 2, 3, 1234567.891, 12345678901234567890.0123456789, 3.14159, 1.5, 2.25, true,
        'ab', 'hello', 'plain text', '2024-02-29', '13:45:30.123456', '2024-02-29 13:45:30.123456',
-       '2024-02-29 13:45:30.123456+05:30', '1 year 2 months 3 days 04:05:06.5', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+       '2024-02-29 13:45:30.123456+05:30', '1 year 2 months 3 days 04:05:06.5',
+       'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
        '{"b": 1, "a": [1, 2, {"c": null}]}', '{"z": "last", "a": "first", "n": 1.5}', '\\xdeadbeef00ff',
-       '{1,2,NULL,4}', '{"a","b c","with \\"quote\\"",NULL}', 'happy', 42, 'CODE-1', '192.168.1.10', '10.0.0.0/8', 1234.56),
-      (2, -32768, -2147483648, -9223372036854775808, -9999999.999, -99999999999999999999.9999999999, -0.000000000000000001,
-       -3.4028235e38, -1.7976931348623157e308, false,
+       '{1,2,NULL,4}', '{"a","b c","with \\"quote\\"",NULL}', 'happy', 42, 'CODE-1', '192.168.1.10', '10.0.0.0/8',
+       1234.56),
+      (2, -32768, -2147483648, -9223372036854775808, -9999999.999, -99999999999999999999.9999999999,
+       -0.000000000000000001, -3.4028235e38, -1.7976931348623157e308, false,
        'x', '', '', '0001-01-01', '00:00:00', '0001-01-01 00:00:00', '0001-01-01 00:00:00+00', '-1 days -00:00:01',
-       '00000000-0000-0000-0000-000000000000', '[]', '{}', '\\x', '{}', '{}', 'sad', 1, '', '::1', '::/0', -92233720368547758.08),
-      (3, 32767, 2147483647, 9223372036854775807, 9999999.999, 99999999999999999999.9999999999, 12345678901234567890.123456789,
-       3.4028235e38, 1.7976931348623157e308, NULL,
+       '00000000-0000-0000-0000-000000000000', '[]', '{}', '\\x', '{}', '{}', 'sad', 1, '', '::1', '::/0',
+       -92233720368547758.08),
+      (3, 32767, 2147483647, 9223372036854775807, 9999999.999, 99999999999999999999.9999999999,
+       12345678901234567890.123456789, 3.4028235e38, 1.7976931348623157e308, NULL,
        'abcde', 'ünïcödé€€', repeat('long text ', 10000), '9999-12-31', '23:59:59.999999', '9999-12-31 23:59:59.999999',
-       '9999-12-31 23:59:59.999999+00', '178000000 years', 'ffffffff-ffff-ffff-ffff-ffffffffffff', '"just a string"', '[1, "two", false, null]',
+       '9999-12-31 23:59:59.999999+00', '178000000 years', 'ffffffff-ffff-ffff-ffff-ffffffffffff', '"just a string"',
+       '[1, "two", false, null]',
        decode(repeat('ab', 50000), 'hex'), '{-2147483648,2147483647}', '{"😀"}', 'ok', 2147483647, '12345678',
        '255.255.255.255', '192.168.0.0/16', 92233720368547758.07),
       (4, 0, 0, 0, 0.001, 0.0000000001, 0, 1e-45, 5e-324, true,
@@ -103,7 +107,8 @@ describe('type matrix', () => {
       (6, NULL, NULL, NULL, NULL, NULL, NULL, '-Infinity', '-0', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`);
     await pg.query(
-      `INSERT INTO types_src.matrix (id, c_text, c_varchar) SELECT 100 + i, t, left(t, 10) FROM unnest($1::text[]) WITH ORDINALITY AS x(t, i)`,
+      `INSERT INTO types_src.matrix (id, c_text, c_varchar) SELECT 100 + i, t, left(t, 10) FROM ` +
+        `unnest($1::text[]) WITH ORDINALITY AS x(t, i)`,
       [TRICKY_TEXT],
     );
 
@@ -119,7 +124,8 @@ describe('type matrix', () => {
       scale: string | null;
     }>(
       `SELECT COLUMN_NAME AS "name", DATA_TYPE AS "type", NUMERIC_PRECISION AS "precision", NUMERIC_SCALE AS "scale"
-       FROM "${exact.config.destination.database}".INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'matrix' ORDER BY ORDINAL_POSITION`,
+       FROM "${exact.config.destination.database}".INFORMATION_SCHEMA.COLUMNS
+       WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'matrix' ORDER BY ORDINAL_POSITION`,
       [exact.targetSchema],
     );
     const typeOf = (name: string) => columns.find((c) => c.name === name);
@@ -129,7 +135,8 @@ describe('type matrix', () => {
     expect(typeOf('c_money')).toMatchObject({ type: 'NUMBER', precision: '19', scale: '2' });
     expect(typeOf('c_timestamptz')?.type).toBe('TIMESTAMP_TZ');
     expect(typeOf('c_jsonb')?.type).toBe('VARIANT');
-    // Declared ARRAY (see the DDL unit test); the emulator reports ARRAY columns as VARIANT (docs/snowflake-emulator.md).
+    // Declared ARRAY (see the DDL unit test); the emulator reports ARRAY columns as VARIANT
+    // (docs/snowflake-emulator.md).
     expect(typeOf('c_int_array')?.type).toMatch(/^(ARRAY|VARIANT)$/);
     expect(typeOf('c_bytea')?.type).toBe('BINARY');
     expect(typeOf('c_real')?.type).toBe('FLOAT');
@@ -141,7 +148,8 @@ describe('type matrix', () => {
     );
     expect(rows.map((r) => r.t)).toEqual(TRICKY_TEXT);
     const [empty] = await exact.snowflake.query<{ empties: string; nulls: string }>(
-      `SELECT COUNT_IF("c_text" = '') AS "empties", COUNT_IF("c_text" IS NULL) AS "nulls" FROM "${exact.targetSchema}"."matrix"`,
+      `SELECT COUNT_IF("c_text" = '') AS "empties", COUNT_IF("c_text" IS NULL) AS "nulls" FROM ` +
+        `"${exact.targetSchema}"."matrix"`,
     );
     expect(empty).toEqual({ empties: '2', nulls: '3' });
   });
@@ -158,7 +166,8 @@ describe('type matrix', () => {
 async function createEdgeTable(h: Harness): Promise<void> {
   const schema = h.options.sourceSchema;
   await h.pg.query(
-    `CREATE TABLE ${schema}.edges (id int PRIMARY KEY, d date, ts timestamp, tz timestamptz, t time, n numeric, ok text)`,
+    `CREATE TABLE ${schema}.edges (id int PRIMARY KEY, d date, ts timestamp, tz timestamptz, t time, n ` +
+      `numeric, ok text)`,
   );
   await h.pg.query(`INSERT INTO ${schema}.edges VALUES
     (1, '2020-01-01', '2020-01-01 10:00', '2020-01-01 10:00+00', '10:00', 1.5, 'fine'),
@@ -228,7 +237,8 @@ describe('values Snowflake cannot hold', () => {
     ]);
     expect(rows.map((r) => r.tz)).toEqual(['2020-01-01 10:00:00+00', 'infinity', '0100-01-01 00:00:00+00 BC', null]);
     const types = await asString.snowflake.query<{ name: string; type: string }>(
-      `SELECT COLUMN_NAME AS "name", DATA_TYPE AS "type" FROM "${asString.config.destination.database}".INFORMATION_SCHEMA.COLUMNS
+      `SELECT COLUMN_NAME AS "name", DATA_TYPE AS "type"
+       FROM "${asString.config.destination.database}".INFORMATION_SCHEMA.COLUMNS
        WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'edges' ORDER BY ORDINAL_POSITION`,
       [asString.targetSchema],
     );

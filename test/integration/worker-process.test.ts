@@ -114,11 +114,13 @@ describe('conduit worker process', () => {
     expect(text).toMatch(/^health: temporal \S+ namespace default: ok server /m);
     expect(text).toMatch(/^health: search-attributes namespace default: ok /m);
     expect(text).toContain(
-      `health: postgres (${worker.pipeline}) ${postgres.user}@${postgres.host}:${postgres.port}/${postgres.database}: FAILED`,
+      `health: postgres (${worker.pipeline}) ` +
+        `${postgres.user}@${postgres.host}:${postgres.port}/${postgres.database}: FAILED`,
     );
     expect(text).toMatch(new RegExp(`^health: snowflake \\(${worker.pipeline}\\) .*: ok `, 'm'));
     expect(text).toContain(
-      `worker serving ${worker.pipeline} on ${worker.temporal.address} namespace default task queue ${worker.temporal.taskQueue} (max 3 activities at once)`,
+      `worker serving ${worker.pipeline} on ${worker.temporal.address} namespace default task queue ` +
+        `${worker.temporal.taskQueue} (max 3 activities at once)`,
     );
     expect(text).not.toContain(wrong);
 

@@ -30,7 +30,10 @@ export class Certificates {
     return this.path(`${name}.pem`);
   }
 
-  /** A certificate signed by `ca` for the given subjectAltName entries (`IP:127.0.0.1`, `DNS:localhost`): `<name>.crt`, `<name>.key`. */
+  /**
+   * A certificate signed by `ca` for the given subjectAltName entries (`IP:127.0.0.1`, `DNS:localhost`): `<name>.crt`,
+   * `<name>.key`.
+   */
   issue(ca: string, name: string, altNames: string[] = []): { cert: string; key: string } {
     this.openssl(
       'req',

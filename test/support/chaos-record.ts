@@ -54,7 +54,8 @@ export function renderChaosReport(results: RecordedChaosResult[]): string {
   const lines = [
     `${results.length} case runs in ${runs.length} suite runs (${runs.join(', ')}).`,
     '',
-    '| case | expected | tried | passed | rows per try | rows lost | rows duplicated | recovery s (min–max) | reader polls (min) |',
+    '| case | expected | tried | passed | rows per try | rows lost | rows duplicated | recovery s ' +
+      '(min–max) | reader polls (min) |',
     '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const [name, tries] of [...byCase].sort(([a], [b]) => a.localeCompare(b))) {
@@ -62,7 +63,8 @@ export function renderChaosReport(results: RecordedChaosResult[]): string {
     const polls = tries.flatMap((t) => (t.readerPolls === undefined ? [] : [t.readerPolls]));
     const rows = [...new Set(tries.map((t) => t.rows))].join(', ');
     lines.push(
-      `| ${name} | ${known(tries[0], 'a case is listed once tried').expected} | ${tries.length} | ${tries.filter((t) => t.ok).length} | ${rows} | ` +
+      `| ${name} | ${known(tries[0], 'a case is listed once tried').expected} | ${tries.length} | ` +
+        `${tries.filter((t) => t.ok).length} | ${rows} | ` +
         `${sum(tries.map((t) => t.rowsLost))} | ${sum(tries.map((t) => t.rowsDuplicated))} | ` +
         `${recovery.length ? `${Math.min(...recovery).toFixed(0)}–${Math.max(...recovery).toFixed(0)}` : '—'} | ` +
         `${polls.length ? Math.min(...polls) : '—'} |`,

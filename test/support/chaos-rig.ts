@@ -18,7 +18,10 @@ import { Harness, type HarnessServices } from './harness';
 import { eventually } from './stub-worker';
 import { scratchDir } from './scratch';
 
-/** Several partitions of a few MB each (so a kill lands mid-stream), and a 10 s heartbeat timeout so a kill costs ~10 s, not 30. */
+/**
+ * Several partitions of a few MB each (so a kill lands mid-stream), and a 10 s heartbeat timeout so a kill costs ~10 s,
+ * not 30.
+ */
 export const CHAOS_SETTINGS = { partitionRows: 50_000, maxParallelPartitions: 2, heartbeatTimeoutSeconds: 10 };
 export const CHAOS_ROWS = 200_000;
 
@@ -99,7 +102,8 @@ export class ChaosRig {
     await this.harness.pg.query(
       `INSERT INTO ${name}
        SELECT g, g % 1000, round(g / 7.0, 2),
-              CASE WHEN g % 11 = 0 THEN NULL ELSE 'row "' || g || '", with a comma and some padding to make rows longer' END,
+              CASE WHEN g % 11 = 0 THEN NULL
+                   ELSE 'row "' || g || '", with a comma and some padding to make rows longer' END,
               timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second'
        FROM generate_series(1, $1::bigint) g`,
       [rows],
@@ -112,7 +116,8 @@ export class ChaosRig {
     await this.harness.pg.query(`DELETE FROM ${name} WHERE id % 10 = 0`);
     await this.harness.pg.query(`UPDATE ${name} SET qty = qty + 1, note = 'changed' WHERE id % 7 = 0`);
     await this.harness.pg.query(
-      `INSERT INTO ${name} (id, qty, note) SELECT g, 1, 'new ' || g FROM generate_series(${CHAOS_ROWS + 1}, ${CHAOS_ROWS + 5000}) g`,
+      `INSERT INTO ${name} (id, qty, note) SELECT g, 1, 'new ' || g FROM ` +
+        `generate_series(${CHAOS_ROWS + 1}, ${CHAOS_ROWS + 5000}) g`,
     );
   }
 

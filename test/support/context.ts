@@ -27,7 +27,10 @@ declare module 'vitest' {
   }
 }
 
-/** Copies the shared services' environment (TEMPORAL_ADDRESS, PG*, SNOWFLAKE_*) into process.env of this test file's worker. */
+/**
+ * Copies the shared services' environment (TEMPORAL_ADDRESS, PG*, SNOWFLAKE_*) into process.env of this test file's
+ * worker.
+ */
 export function applyServiceEnv(): void {
   Object.assign(process.env, inject('serviceEnv'));
 }

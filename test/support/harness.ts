@@ -209,7 +209,9 @@ export class Harness {
   /** Tables (and other objects) left in the destination schema, by kind. */
   async destinationObjects(): Promise<{ tables: string[]; stages: string[] }> {
     const tables = await this.snowflake.query<{ name: string }>(
-      `SELECT TABLE_NAME AS "name" FROM ${sfQuote(this.config.destination.database)}.INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = ? ORDER BY 1`,
+      `SELECT TABLE_NAME AS "name" FROM ` +
+        `${sfQuote(this.config.destination.database)}.INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = ? ORDER ` +
+        `BY 1`,
       [this.targetSchema],
     );
     const stages = await this.snowflake.query(

@@ -6,7 +6,9 @@ import type { RunOutcome } from '../../src/client';
 import { quoteTable } from '../../src/connectors/postgres/sql';
 import type { Harness } from './harness';
 
-/** The backend holding the exported snapshot of `table` (schema.table) once its transaction is open, other than `not`. */
+/**
+ * The backend holding the exported snapshot of `table` (schema.table) once its transaction is open, other than `not`.
+ */
 export async function snapshotHolderPid(pg: PgClient, table: string, not = 0): Promise<number | undefined> {
   const { rows } = await pg.query<{ pid: number }>(
     `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle in transaction' AND pid <> $2`,

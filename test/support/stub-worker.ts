@@ -189,6 +189,7 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
     await sleep(250);
   }
   throw new Error(
-    `timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? ` (last error: ${last.message})` : ''}`,
+    `timed out after ${timeoutMs} ms waiting for ` +
+      `${what}${last instanceof Error ? ` (last error: ${last.message})` : ''}`,
   );
 }

@@ -21,7 +21,8 @@ export class TargetReader {
   async fingerprint(): Promise<string> {
     const [row] = await this.session.query(
       `SELECT COUNT(*) AS "n", SUM(${quoteIdent('id')}) AS "ids", SUM(${quoteIdent('qty')}) AS "qty", ` +
-        `SUM(LENGTH(${quoteIdent('note')})) AS "notes", COUNT(${quoteIdent('at')}) AS "ats" FROM ${tableSql(this.table)}`,
+        `SUM(LENGTH(${quoteIdent('note')})) AS "notes", COUNT(${quoteIdent('at')}) AS "ats" FROM ` +
+        `${tableSql(this.table)}`,
     );
     return JSON.stringify(row);
   }

@@ -29,7 +29,8 @@ const probe = spawnSync('docker-compose', ['version'], { encoding: 'utf8' });
 const available = probe.status === 0;
 if (!available)
   console.log(
-    `compose.test: skipping the docker-compose checks: docker-compose is not installed (${probe.error?.message ?? probe.stderr}); .ci/run installs it`,
+    `compose.test: skipping the docker-compose checks: docker-compose is not installed ` +
+      `(${probe.error?.message ?? probe.stderr}); .ci/run installs it`,
   );
 
 /** Service names in the first column of the docs' docker-compose table. */

@@ -19,7 +19,8 @@ function sampleCsv(rows: number): Buffer {
   const lines = Array.from(
     { length: rows },
     (_, i) =>
-      `${i},customer_${i % 97},"a, ""quoted"" note ${i % 13}",${i % 2 ? 't' : 'f'},2024-01-${String(1 + (i % 28)).padStart(2, '0')}\n`,
+      `${i},customer_${i % 97},"a, ""quoted"" note ` +
+      `${i % 13}",${i % 2 ? 't' : 'f'},2024-01-${String(1 + (i % 28)).padStart(2, '0')}\n`,
   );
   return Buffer.from(lines.join(''));
 }

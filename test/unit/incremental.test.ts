@@ -78,7 +78,8 @@ describe('cursor window', () => {
     expect(
       windowPredicate({ ...base, low: '2024-01-01 00:00:00', high: '2024-01-02 00:00:00', lookback: '10 minutes' }),
     ).toBe(
-      `"updated_at" > ('2024-01-01 00:00:00'::timestamp without time zone - interval '10 minutes') AND "updated_at" <= '2024-01-02 00:00:00'::timestamp without time zone`,
+      `"updated_at" > ('2024-01-01 00:00:00'::timestamp without time zone - interval '10 minutes') AND ` +
+        `"updated_at" <= '2024-01-02 00:00:00'::timestamp without time zone`,
     );
     expect(windowPredicate({ column: 'id', sourceType: 'bigint', low: '100', high: '200', lookback: '5' })).toBe(
       `"id" > ('100'::bigint - 5) AND "id" <= '200'::bigint`,
@@ -112,10 +113,11 @@ describe('applying a batch', () => {
     column('gone', { kind: 'boolean' }),
   ];
 
-  it("appends only rows whose identity the target lacks, looking only at target rows from the batch's lowest cursor on", () => {
+  it("appends only rows whose identity the target lacks, reading target rows from the batch's lowest cursor", () => {
     expect(appendSql(T, STG, columns.slice(0, 3), ['id', 'at'], 'at')).toBe(
       'INSERT INTO "DB"."S"."t" ("id", "v", "at") SELECT s."id", s."v", s."at" FROM "DB"."S"."stg" AS s ' +
-        'WHERE NOT EXISTS (SELECT 1 FROM "DB"."S"."t" AS t WHERE (t."at" >= (SELECT MIN("at") FROM "DB"."S"."stg") OR t."at" IS NULL) ' +
+        'WHERE NOT EXISTS (SELECT 1 FROM "DB"."S"."t" AS t WHERE (t."at" >= (SELECT MIN("at") FROM ' +
+        '"DB"."S"."stg") OR t."at" IS NULL) ' +
         'AND t."id" IS NOT DISTINCT FROM s."id" AND t."at" IS NOT DISTINCT FROM s."at")',
     );
   });
@@ -130,16 +132,20 @@ describe('applying a batch', () => {
         dropped: ['old'],
       }),
     ).toBe(
-      'MERGE INTO "DB"."S"."t" AS t USING (SELECT * FROM "DB"."S"."stg" QUALIFY ROW_NUMBER() OVER (PARTITION BY "id" ORDER BY "at" DESC) = 1) AS s ON t."id" = s."id" ' +
+      'MERGE INTO "DB"."S"."t" AS t USING (SELECT * FROM "DB"."S"."stg" QUALIFY ROW_NUMBER() OVER ' +
+        '(PARTITION BY "id" ORDER BY "at" DESC) = 1) AS s ON t."id" = s."id" ' +
         'WHEN MATCHED AND COALESCE(s."gone", FALSE) THEN DELETE ' +
-        'WHEN MATCHED THEN UPDATE SET t."id" = s."id", t."v" = s."v", t."at" = s."at", t."gone" = s."gone", t."old" = NULL ' +
-        'WHEN NOT MATCHED AND NOT (COALESCE(s."gone", FALSE)) THEN INSERT ("id", "v", "at", "gone") VALUES (s."id", s."v", s."at", s."gone")',
+        'WHEN MATCHED THEN UPDATE SET t."id" = s."id", t."v" = s."v", t."at" = s."at", t."gone" = ' +
+        's."gone", t."old" = NULL ' +
+        'WHEN NOT MATCHED AND NOT (COALESCE(s."gone", FALSE)) THEN INSERT ("id", "v", "at", "gone") VALUES ' +
+        '(s."id", s."v", s."at", s."gone")',
     );
   });
 
   it('settles a full load of a merge table: one row per key, no soft-deleted rows', () => {
     expect(settleFullLoadSql(STG, { key: ['id'], cursor: 'at', deleteWhen: { column: 'gone', boolean: false } })).toBe(
-      'INSERT OVERWRITE INTO "DB"."S"."stg" SELECT * FROM (SELECT * FROM "DB"."S"."stg" QUALIFY ROW_NUMBER() OVER (PARTITION BY "id" ORDER BY "at" DESC) = 1) AS s WHERE NOT (s."gone" IS NOT NULL)',
+      'INSERT OVERWRITE INTO "DB"."S"."stg" SELECT * FROM (SELECT * FROM "DB"."S"."stg" QUALIFY ' +
+        'ROW_NUMBER() OVER (PARTITION BY "id" ORDER BY "at" DESC) = 1) AS s WHERE NOT (s."gone" IS NOT NULL)',
     );
   });
 });

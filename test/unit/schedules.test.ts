@@ -85,7 +85,8 @@ describe('identifiers and search attributes', () => {
     ]);
     expect([ConduitPipeline.name, ConduitStatus.name]).toEqual(['ConduitPipeline', 'ConduitStatus']);
     expect(registerSearchAttributesCommand('prod')).toBe(
-      'temporal operator search-attribute create --namespace prod --name ConduitPipeline --name ConduitTable --name ConduitMode --name ConduitStatus --type Keyword',
+      'temporal operator search-attribute create --namespace prod --name ConduitPipeline --name ' +
+        'ConduitTable --name ConduitMode --name ConduitStatus --type Keyword',
     );
   });
 });

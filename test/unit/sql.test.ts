@@ -119,10 +119,12 @@ describe('Snowflake SQL', () => {
 
   it('uploads pre-compressed files, overwriting a redone partition', () => {
     expect(putFileSql('/tmp/w/part-000003.csv.gz', 'gzip', stage)).toBe(
-      'PUT \'file:///tmp/w/part-000003.csv.gz\' @"RAW"."Shop"."_conduit_stage_r1_x" AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = GZIP OVERWRITE = TRUE',
+      'PUT \'file:///tmp/w/part-000003.csv.gz\' @"RAW"."Shop"."_conduit_stage_r1_x" AUTO_COMPRESS = FALSE ' +
+        'SOURCE_COMPRESSION = GZIP OVERWRITE = TRUE',
     );
     expect(putFileSql('/tmp/w/part-000003.csv.zst', 'zstd', stage)).toBe(
-      'PUT \'file:///tmp/w/part-000003.csv.zst\' @"RAW"."Shop"."_conduit_stage_r1_x" AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = ZSTD OVERWRITE = TRUE',
+      'PUT \'file:///tmp/w/part-000003.csv.zst\' @"RAW"."Shop"."_conduit_stage_r1_x" AUTO_COMPRESS = FALSE ' +
+        'SOURCE_COMPRESSION = ZSTD OVERWRITE = TRUE',
     );
     expect(() => putFileSql("/tmp/it's/f.gz", 'gzip', stage)).toThrow(/quotes/);
   });
@@ -176,7 +178,8 @@ describe('PostgreSQL extract SQL', () => {
     expect(statement.guarded).toEqual([2, 4]);
     expect(statement.sql).toContain(
       "CASE WHEN NOT (\"at\" BETWEEN '0001-01-01 00:00:00+00' AND '9999-12-31 23:59:59.999999+00') " +
-        "THEN (CASE WHEN set_config('conduit.edges_4', (coalesce(nullif(current_setting('conduit.edges_4', true), ''), '0')::bigint + 1)::text, true) IS NULL THEN NULL END) " +
+        "THEN (CASE WHEN set_config('conduit.edges_4', (coalesce(nullif(current_setting('conduit.edges_4', " +
+        "true), ''), '0')::bigint + 1)::text, true) IS NULL THEN NULL END) " +
         'ELSE (to_json("at") #>> \'{}\')::text END',
     );
     expect(statement.sql).toContain(`CASE WHEN octet_length("raw ""bytes""") > 67108864 THEN`);

@@ -135,7 +135,8 @@ export async function measureNumerics(
     const finite = `CASE WHEN ${c} = 'NaN' THEN NULL ELSE ${c} END`;
     return [
       `coalesce(max(scale(${finite})), 0) AS scale_${i}`,
-      `coalesce(max(CASE WHEN trunc(abs(${finite})) = 0 THEN 0 ELSE length(trunc(abs(${finite}))::text) END), 0) AS digits_${i}`,
+      `coalesce(max(CASE WHEN trunc(abs(${finite})) = 0 THEN 0 ELSE length(trunc(abs(${finite}))::text) ` +
+        `END), 0) AS digits_${i}`,
       `coalesce(bool_or(${c} = 'NaN'), false) AS nan_${i}`,
     ].join(', ');
   });

@@ -80,6 +80,8 @@ export function edgeCounterName(index: number): string {
  */
 export function guardedExpression(expression: string, rule: EdgeRule, index: number): string {
   const counter = `'${edgeCounterName(index)}'`;
-  const bump = `set_config(${counter}, (coalesce(nullif(current_setting(${counter}, true), ''), '0')::bigint + 1)::text, true)`;
+  const bump =
+    `set_config(${counter}, ` +
+    `(coalesce(nullif(current_setting(${counter}, true), ''), '0')::bigint + 1)::text, true)`;
   return `CASE WHEN ${rule.condition} THEN (CASE WHEN ${bump} IS NULL THEN NULL END) ELSE (${expression})::text END`;
 }

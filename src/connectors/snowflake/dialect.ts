@@ -151,7 +151,10 @@ export function createShadowTableSql(shadow: TableRef, columns: ColumnPlan[], ru
 export function putFileSql(localPath: string, codec: Codec, stage: TableRef): string {
   if (/['\\]/.test(localPath))
     throw new Error(`local staging path must not contain quotes or backslashes: ${localPath}`);
-  return `PUT 'file://${localPath}' @${tableSql(stage)} AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = ${CODEC_FORMAT[codec].snowflake} OVERWRITE = TRUE`;
+  return (
+    `PUT 'file://${localPath}' @${tableSql(stage)} AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = ` +
+    `${CODEC_FORMAT[codec].snowflake} OVERWRITE = TRUE`
+  );
 }
 
 /** Snowflake accepts at most this many names in one COPY's FILES list. */
@@ -184,7 +187,10 @@ export function countRowsSql(table: TableRef): string {
 
 /** Reads whether a table exists and its comment; binds: schema, table name. */
 export function tableCommentSql(database: string): string {
-  return `SELECT "COMMENT" AS "comment" FROM ${quoteIdent(database)}.INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`;
+  return (
+    `SELECT "COMMENT" AS "comment" FROM ${quoteIdent(database)}.INFORMATION_SCHEMA.TABLES ` +
+    `WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`
+  );
 }
 
 /** Exchanges the two tables' contents and metadata in one atomic operation. */

@@ -18,11 +18,17 @@ export function createStateTableSql(state: TableRef): string {
 
 /** Binds: target table name. */
 export function readStateSql(state: TableRef): string {
-  return `SELECT TABLE_NAME AS "table", SOURCE_TABLE AS "source", MODE AS "mode", CURSOR_VALUE AS "cursor", RUN_MARKER AS "marker", UPDATED_AT AS "updated" FROM ${tableSql(state)} WHERE TABLE_NAME = ?`;
+  return (
+    `SELECT TABLE_NAME AS "table", SOURCE_TABLE AS "source", MODE AS "mode", CURSOR_VALUE AS "cursor", ` +
+    `RUN_MARKER AS "marker", UPDATED_AT AS "updated" FROM ${tableSql(state)} WHERE TABLE_NAME = ?`
+  );
 }
 
 export function listStateSql(state: TableRef): string {
-  return `SELECT TABLE_NAME AS "table", SOURCE_TABLE AS "source", MODE AS "mode", CURSOR_VALUE AS "cursor", RUN_MARKER AS "marker", UPDATED_AT AS "updated" FROM ${tableSql(state)} ORDER BY TABLE_NAME`;
+  return (
+    `SELECT TABLE_NAME AS "table", SOURCE_TABLE AS "source", MODE AS "mode", CURSOR_VALUE AS "cursor", ` +
+    `RUN_MARKER AS "marker", UPDATED_AT AS "updated" FROM ${tableSql(state)} ORDER BY TABLE_NAME`
+  );
 }
 
 /** Binds: target table name. Run with insertStateSql in one transaction. */
@@ -32,13 +38,17 @@ export function deleteStateSql(state: TableRef): string {
 
 /** Binds: target table name, source table, mode, cursor (NULL: none yet), run marker. */
 export function insertStateSql(state: TableRef): string {
-  return `INSERT INTO ${tableSql(state)} (TABLE_NAME, SOURCE_TABLE, MODE, CURSOR_VALUE, RUN_MARKER, UPDATED_AT) VALUES (?, ?, ?, ?, ?, CURRENT_TIMESTAMP())`;
+  return (
+    `INSERT INTO ${tableSql(state)} (TABLE_NAME, SOURCE_TABLE, MODE, CURSOR_VALUE, RUN_MARKER, UPDATED_AT) ` +
+    `VALUES (?, ?, ?, ?, ?, CURRENT_TIMESTAMP())`
+  );
 }
 
 /** A target table's columns as the warehouse reports them; binds: schema, table name. */
 export function targetColumnsSql(database: string): string {
   return (
-    `SELECT COLUMN_NAME AS "name", DATA_TYPE AS "type", CHARACTER_MAXIMUM_LENGTH AS "length", NUMERIC_PRECISION AS "precision", ` +
+    `SELECT COLUMN_NAME AS "name", DATA_TYPE AS "type", CHARACTER_MAXIMUM_LENGTH AS "length", ` +
+    `NUMERIC_PRECISION AS "precision", ` +
     `NUMERIC_SCALE AS "scale", IS_NULLABLE AS "nullable" FROM ${quoteIdent(database)}.INFORMATION_SCHEMA.COLUMNS ` +
     `WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`
   );
@@ -51,7 +61,10 @@ export function addColumnSql(table: TableRef, column: ColumnPlan): string {
 
 /** Snowflake widens VARCHAR length and NUMBER precision in place (not NUMBER scale). */
 export function widenColumnSql(table: TableRef, column: ColumnPlan): string {
-  return `ALTER TABLE ${tableSql(table)} ALTER COLUMN ${quoteIdent(column.target)} SET DATA TYPE ${snowflakeType(column.type)}`;
+  return (
+    `ALTER TABLE ${tableSql(table)} ALTER COLUMN ${quoteIdent(column.target)} SET DATA TYPE ` +
+    `${snowflakeType(column.type)}`
+  );
 }
 
 export function dropNotNullSql(table: TableRef, column: string): string {
@@ -77,7 +90,10 @@ export function appendSql(
   const same = identity.map((c) => `t.${quoteIdent(c)} IS NOT DISTINCT FROM s.${quoteIdent(c)}`).join(' AND ');
   const c = quoteIdent(cursor);
   const recent = `(t.${c} >= (SELECT MIN(${c}) FROM ${tableSql(staging)}) OR t.${c} IS NULL)`;
-  return `INSERT INTO ${tableSql(target)} (${list}) SELECT ${values} FROM ${tableSql(staging)} AS s WHERE NOT EXISTS (SELECT 1 FROM ${tableSql(target)} AS t WHERE ${recent} AND ${same})`;
+  return (
+    `INSERT INTO ${tableSql(target)} (${list}) SELECT ${values} FROM ${tableSql(staging)} AS s WHERE NOT ` +
+    `EXISTS (SELECT 1 FROM ${tableSql(target)} AS t WHERE ${recent} AND ${same})`
+  );
 }
 
 export interface MergeShape {
@@ -94,7 +110,10 @@ export interface MergeShape {
 
 /** The batch with one row per key: the latest cursor wins. */
 function latestPerKey(staging: TableRef, key: string[], cursor: string): string {
-  return `(SELECT * FROM ${tableSql(staging)} QUALIFY ROW_NUMBER() OVER (PARTITION BY ${key.map(quoteIdent).join(', ')} ORDER BY ${quoteIdent(cursor)} DESC) = 1)`;
+  return (
+    `(SELECT * FROM ${tableSql(staging)} QUALIFY ROW_NUMBER() OVER (PARTITION BY ` +
+    `${key.map(quoteIdent).join(', ')} ORDER BY ${quoteIdent(cursor)} DESC) = 1)`
+  );
 }
 
 function deletedSql(deleteWhen: NonNullable<MergeShape['deleteWhen']>): string {
@@ -127,5 +146,8 @@ export function mergeSql(target: TableRef, staging: TableRef, shape: MergeShape)
  */
 export function settleFullLoadSql(staging: TableRef, shape: Omit<MergeShape, 'columns' | 'dropped'>): string {
   const where = shape.deleteWhen ? ` WHERE NOT (${deletedSql(shape.deleteWhen)})` : '';
-  return `INSERT OVERWRITE INTO ${tableSql(staging)} SELECT * FROM ${latestPerKey(staging, shape.key, shape.cursor)} AS s${where}`;
+  return (
+    `INSERT OVERWRITE INTO ${tableSql(staging)} SELECT * FROM ` +
+    `${latestPerKey(staging, shape.key, shape.cursor)} AS s${where}`
+  );
 }

@@ -1,7 +1,10 @@
 import type { PipelineConfig } from '../../config/pipeline';
 import { connectSnowflake, type SnowflakeSession } from './connection';
 
-/** A session unused this long is closed rather than kept: Snowflake ends idle sessions on its own (4 h by default, less under a session policy). */
+/**
+ * A session unused this long is closed rather than kept: Snowflake ends idle sessions on its own (4 h by default, less
+ * under a session policy).
+ */
 const IDLE_SESSION_MS = 5 * 60_000;
 
 /** The pipeline whose destination a session logs in to; sessions are kept per pipeline name. */
@@ -32,7 +35,10 @@ export class SnowflakeSessions {
     return connectSnowflake(pipeline.destination);
   }
 
-  /** Gives a session back: kept for the next activity when `reusable` and still up; otherwise closed with the pipeline's idle sessions. */
+  /**
+   * Gives a session back: kept for the next activity when `reusable` and still up; otherwise closed with the pipeline's
+   * idle sessions.
+   */
   async release(pipeline: Pipeline, session: SnowflakeSession, reusable: boolean): Promise<void> {
     if (!reusable || this.closed || !session.isUp()) {
       const idle = this.idle.get(pipeline.name) ?? [];
