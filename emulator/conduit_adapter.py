@@ -36,14 +36,13 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 import duckdb
-import snowflake.connector.errors
-from sqlglot import exp
-from starlette.concurrency import run_in_threadpool
-
 import fakesnow.server
 import fakesnow.transforms.stage
+import snowflake.connector.errors
 from fakesnow.dialect import parse_one
 from fakesnow.statement_type import statement_type_id
+from sqlglot import exp
+from starlette.concurrency import run_in_threadpool
 
 import conduit_ddl
 import conduit_strict
@@ -258,7 +257,9 @@ class SnowflakeAdapter:
             parameters = [
                 p for p in data.get("parameters", []) if p.get("name") != "CLIENT_STAGE_ARRAY_BINDING_THRESHOLD"
             ]
-            parameters.append({"name": "CLIENT_STAGE_ARRAY_BINDING_THRESHOLD", "value": SNOWFLAKE_ARRAY_BINDING_THRESHOLD})
+            parameters.append(
+                {"name": "CLIENT_STAGE_ARRAY_BINDING_THRESHOLD", "value": SNOWFLAKE_ARRAY_BINDING_THRESHOLD}
+            )
             data["parameters"] = parameters
             data.setdefault("masterToken", data.get("token"))
             data.setdefault("validityInSeconds", 3600)
@@ -335,7 +336,9 @@ class SnowflakeAdapter:
         if conn is not None:
             created_or_dropped = self.users.run(sql_text)
             if created_or_dropped is not None:
-                return self.finish(status_payload(created_or_dropped, expression or exp.Command(this="USER"), conn), token, expression)
+                return self.finish(
+                    status_payload(created_or_dropped, expression or exp.Command(this="USER"), conn), token, expression
+                )
         if expression is None or conn is None or request.get("describeOnly"):
             async with self.lock.shared():
                 return self.finish(await self.call_app(scope, raw), token, expression)
@@ -344,7 +347,9 @@ class SnowflakeAdapter:
             settings = session_settings(expression)
             if settings is not None:
                 self.apply_session_settings(token or "", settings)
-                return self.finish(status_payload("Statement executed successfully.", expression, conn), token, expression)
+                return self.finish(
+                    status_payload("Statement executed successfully.", expression, conn), token, expression
+                )
 
         if isinstance(expression, exp.Drop) and (expression.args.get("kind") or "").upper() == "STAGE":
             async with self.lock.exclusive():
@@ -356,7 +361,9 @@ class SnowflakeAdapter:
             if len(actions) == 1 and isinstance(actions[0], (exp.SwapTable, exp.AlterRename)):
                 async with self.lock.exclusive():
                     await run_in_threadpool(self.alter_table, conn, expression, actions[0])
-                return self.finish(status_payload("Statement executed successfully.", expression, conn), token, expression)
+                return self.finish(
+                    status_payload("Statement executed successfully.", expression, conn), token, expression
+                )
 
         tables = created_or_dropped_tables(expression, conn)
         if tables is not None:
@@ -434,7 +441,9 @@ class SnowflakeAdapter:
             for table in tables:
                 conduit_ddl.clear_load_history(conn, table)
 
-    def finish(self, captured: CapturedResponse | dict[str, Any], token: str | None, expression: exp.Expr | None) -> Any:
+    def finish(
+        self, captured: CapturedResponse | dict[str, Any], token: str | None, expression: exp.Expr | None
+    ) -> Any:
         payload = captured.json() if isinstance(captured, CapturedResponse) else captured
         return self.finish_payload(payload, token, expression)
 

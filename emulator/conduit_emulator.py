@@ -25,6 +25,10 @@ import sys
 import tempfile
 import threading
 import warnings
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import uvicorn  # imported in main(), after logging is set up
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -34,7 +38,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--data-dir", help="where stage files are kept (kept on exit)")
     parser.add_argument("--database", action="append", default=[], help="database to create at start (repeatable)")
     parser.add_argument("--schema", action="append", default=[], help="schema to create in every --database")
-    parser.add_argument("--user", help="a user whose password logins must give (with --password); any login is accepted without one")
+    parser.add_argument(
+        "--user", help="a user whose password logins must give (with --password); any login is accepted without one"
+    )
     parser.add_argument("--password", help="the --user's password")
     parser.add_argument("--exit-on-stdin-eof", action="store_true")
     parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
@@ -132,13 +138,13 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def stop_on_stdin_eof(server: object) -> None:
+def stop_on_stdin_eof(server: uvicorn.Server) -> None:
     try:
         while sys.stdin.buffer.read(65536):
             pass
     except (OSError, ValueError):
         pass
-    setattr(server, "should_exit", True)
+    server.should_exit = True
 
 
 if __name__ == "__main__":

@@ -14,17 +14,15 @@ import os
 from typing import Any
 
 import duckdb
-import snowflake.connector.errors
-
-import pyarrow as pa
-import pyarrow.compute as pc
-from sqlglot import Expr, exp
-
 import fakesnow.arrow
 import fakesnow.copy_into
 import fakesnow.cursor
 import fakesnow.transforms
 import fakesnow.transforms.stage
+import pyarrow as pa
+import pyarrow.compute as pc
+import snowflake.connector.errors
+from sqlglot import Expr, exp
 
 import conduit_strict
 from conduit_rowset import NANOS_PER_SECOND, NANOS_PER_UNIT
@@ -122,9 +120,7 @@ def patch_csv_reader() -> None:
     def read_expression(self: Any, url: str) -> Expr:
         expression = original(self, url)
         make_eq = fakesnow.copy_into.FileTypeHandler.make_eq
-        present = {
-            arg.this.name.lower() for arg in expression.expressions if isinstance(arg, exp.EQ)
-        }
+        present = {arg.this.name.lower() for arg in expression.expressions if isinstance(arg, exp.EQ)}
         extra: list[exp.EQ] = []
         if "all_varchar" not in present:
             extra.append(make_eq("all_varchar", True))
@@ -143,7 +139,9 @@ def patch_csv_reader() -> None:
                     this=exp.Literal(this="columns", is_string=False),
                     expression=exp.Struct(
                         expressions=[
-                            exp.PropertyEQ(this=exp.Literal.string(f"column{i}"), expression=exp.Literal.string("VARCHAR"))
+                            exp.PropertyEQ(
+                                this=exp.Literal.string(f"column{i}"), expression=exp.Literal.string("VARCHAR")
+                            )
                             for i in range(column_count)
                         ]
                     ),
@@ -275,6 +273,8 @@ def patch_insert_overwrite_reads_first() -> None:
 
     fakesnow.transforms.insert_overwrite = insert_overwrite
     transforms_module.insert_overwrite = insert_overwrite
+
+
 def patch_copy_one_insert() -> None:
     """fakesnow loads a COPY's files with one INSERT each, one after another; DuckDB parallelises
     a single INSERT across cores but not a sequence of them, so more (smaller) files load slower
@@ -294,7 +294,11 @@ def patch_copy_one_insert() -> None:
         args = (duck_conn, current_database, current_schema, expr, table_stages, params)
         # _params pops bound parameters it consumes: read them from a copy so a fallback sees them all
         cparams = fakesnow.copy_into._params(
-            expr, copy.copy(params), duck_conn=duck_conn, current_database=current_database, current_schema=current_schema
+            expr,
+            copy.copy(params),
+            duck_conn=duck_conn,
+            current_database=current_database,
+            current_schema=current_schema,
         )
         if not isinstance(cparams.file_format, fakesnow.copy_into.ReadCSV) or cparams.purge:
             return original(*args)
@@ -377,7 +381,9 @@ def _load_csv_files(
     select.select("filename AS _conduit_file", copy=False)
     duck_conn.execute(f"CREATE TEMP TABLE _conduit_copy_rows AS {select.sql(dialect='duckdb')}")
     try:
-        duck_conn.execute(f"INSERT INTO {insert.this.sql(dialect='duckdb')} SELECT * EXCLUDE (_conduit_file) FROM _conduit_copy_rows")
+        duck_conn.execute(
+            f"INSERT INTO {insert.this.sql(dialect='duckdb')} SELECT * EXCLUDE (_conduit_file) FROM _conduit_copy_rows"
+        )
         per_file = duck_conn.execute("SELECT _conduit_file, count(*) FROM _conduit_copy_rows GROUP BY ALL").fetchall()
     finally:
         duck_conn.execute("DROP TABLE _conduit_copy_rows")
@@ -411,8 +417,16 @@ def _record_copy(
         [(fakesnow.copy_into._result_file_name(url), *rest, None, None, None) for url, *rest in rows],
         alias="t",
         columns=[
-            "file", "status", "rows_parsed", "rows_loaded", "error_limit", "errors_seen",
-            "first_error", "first_error_line", "first_error_character", "first_error_column_name",
+            "file",
+            "status",
+            "rows_parsed",
+            "rows_loaded",
+            "error_limit",
+            "errors_seen",
+            "first_error",
+            "first_error_line",
+            "first_error_character",
+            "first_error_column_name",
         ],
     )
     sql = exp.select("*").from_(values).sql(dialect="duckdb")

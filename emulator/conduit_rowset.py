@@ -42,7 +42,7 @@ def decode_arrow_rowset(rowset_base64: str, rowtype: list[dict[str, Any]]) -> li
     if table.num_columns != len(rowtype):
         raise ValueError(f"arrow result has {table.num_columns} columns but rowtype has {len(rowtype)}")
     columns = [encode_column(table.column(i), rowtype[i]) for i in range(table.num_columns)]
-    return [list(row) for row in zip(*columns)] if columns else []
+    return [list(row) for row in zip(*columns, strict=True)] if columns else []
 
 
 def encode_column(column: pa.ChunkedArray | pa.Array, column_type: dict[str, Any]) -> list[Cell]:

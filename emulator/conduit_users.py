@@ -85,6 +85,8 @@ class Users:
             key = self.login_key(dropped["name"])
             self._default_roles.pop(key, None)
             if self._passwords.pop(key, None) is None and not dropped["exists"]:
-                raise SnowflakeError(f"SQL compilation error:\nUser '{key}' does not exist or not authorized.", 2003, "02000")
+                raise SnowflakeError(
+                    f"SQL compilation error:\nUser '{key}' does not exist or not authorized.", 2003, "02000"
+                )
             return f"{key} successfully dropped."
         return None
