@@ -96,7 +96,8 @@ function checkUnrepresentable(
         'column as text)'
       : 'values over Snowflake\'s size limits have no text form; use "null" or exclude the column';
   throw new PermanentError(
-    `${qualifiedName(input.job.source)} has values Snowflake cannot hold exactly: ${list.join('; ')}. Nothing was loaded; ${advice}`,
+    `${qualifiedName(input.job.source)} has values Snowflake cannot hold exactly: ${list.join('; ')}. ` +
+      `Nothing was loaded; ${advice}`,
     FailureType.UnrepresentableValue,
   );
 }

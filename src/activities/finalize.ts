@@ -40,7 +40,8 @@ export function swapTableActivity(context: ActivityContext) {
         const shadowComment = await tableComment(session, database, prepared.shadow);
         if (shadowComment !== prepared.runMarker) {
           throw new PermanentError(
-            `shadow table ${qualifiedName(prepared.shadow)} of this run is missing, so ${qualifiedName(job.target)} cannot be replaced; rerun the pipeline`,
+            `shadow table ${qualifiedName(prepared.shadow)} of this run is missing, so ` +
+              `${qualifiedName(job.target)} cannot be replaced; rerun the pipeline`,
             FailureType.ShadowMissing,
           );
         }

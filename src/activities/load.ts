@@ -42,7 +42,8 @@ export function loadTableActivity(context: ActivityContext) {
             else if (status === 'LOAD_SKIPPED') result.filesSkipped++;
             else if (field(row, 'file') !== undefined) {
               throw new PermanentError(
-                `loading ${String(field(row, 'file'))} into ${qualifiedName(prepared.shadow)} ended with status ${status}: ${valueText(field(row, 'first_error')) ?? ''}`,
+                `loading ${String(field(row, 'file'))} into ${qualifiedName(prepared.shadow)} ended with ` +
+                  `status ${status}: ${valueText(field(row, 'first_error')) ?? ''}`,
                 FailureType.LoadFailed,
               );
             }
@@ -72,7 +73,8 @@ export function verifyTableActivity(context: ActivityContext) {
         const loaded = Number(field(row, 'rows'));
         if (loaded !== expectedRows) {
           throw new PermanentError(
-            `verification failed for ${qualifiedName(job.source)}: extracted ${expectedRows} rows but ${qualifiedName(prepared.shadow)} holds ${loaded}; the target was left untouched`,
+            `verification failed for ${qualifiedName(job.source)}: extracted ${expectedRows} rows but ` +
+              `${qualifiedName(prepared.shadow)} holds ${loaded}; the target was left untouched`,
             FailureType.VerificationFailed,
           );
         }

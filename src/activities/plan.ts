@@ -41,7 +41,8 @@ async function resolveTables(client: Client, config: PipelineConfig): Promise<Ta
       const existing = await listTables(client, selection.schema);
       if (!existing.includes(selection.name)) {
         throw new PermanentError(
-          `table ${quoteTable(selection.schema, selection.name)} named in ${config.file} does not exist in the source (or the user cannot see it)`,
+          `table ${quoteTable(selection.schema, selection.name)} named in ${config.file} does not exist in ` +
+            `the source (or the user cannot see it)`,
           FailureType.SourceTableNotFound,
         );
       }
@@ -113,7 +114,8 @@ function markFullRefresh(jobs: TableJob[], requested: string[], pipeline: string
           .map((j) => qualifiedName(j.source))
           .join(', ') || 'none';
       throw new PermanentError(
-        `--full-refresh "${raw}": not an incremental table of this run of pipeline "${pipeline}" (incremental tables: ${known})`,
+        `--full-refresh "${raw}": not an incremental table of this run of pipeline "${pipeline}" ` +
+          `(incremental tables: ${known})`,
         FailureType.UnknownTable,
       );
     }
@@ -145,7 +147,8 @@ function checkTargetCollisions(jobs: TableJob[]): void {
     const other = seen.get(key);
     if (other) {
       throw new PermanentError(
-        `source tables ${other} and ${qualifiedName(job.source)} would both load into ${key}: give one a different \`target\` name`,
+        `source tables ${other} and ${qualifiedName(job.source)} would both load into ${key}: give one a ` +
+          `different \`target\` name`,
         FailureType.TargetCollision,
       );
     }

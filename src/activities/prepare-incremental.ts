@@ -72,8 +72,10 @@ export function prepareIncrementalActivity(context: ActivityContext) {
           const diff = full ? { changes: [], incompatible: [] } : diffSchema(shape.columns, existing);
           if (diff.incompatible.length > 0) {
             throw new PermanentError(
-              `${qualifiedName(job.source)} changed incompatibly with ${qualifiedName(job.target)}: ${diff.incompatible.join('; ')}. ` +
-                `Nothing was loaded; reload the table whole with: conduit run --config <file> --full-refresh ${qualifiedName(job.source)}`,
+              `${qualifiedName(job.source)} changed incompatibly with ${qualifiedName(job.target)}: ` +
+                `${diff.incompatible.join('; ')}. ` +
+                `Nothing was loaded; reload the table whole with: conduit run --config <file> ` +
+                `--full-refresh ${qualifiedName(job.source)}`,
               FailureType.IncompatibleSchemaChange,
             );
           }
@@ -140,7 +142,8 @@ async function readSource(
     throw new PermanentError(`cursor column "${spec.cursor}" does not exist in ${where}`, FailureType.InvalidCursor);
   if (!ORDERABLE.has(cursor.type.kind)) {
     throw new PermanentError(
-      `cursor column "${spec.cursor}" of ${where} is ${cursor.sourceType}; use an integer, numeric, date or timestamp column`,
+      `cursor column "${spec.cursor}" of ${where} is ${cursor.sourceType}; use an integer, numeric, date ` +
+        `or timestamp column`,
       FailureType.InvalidCursor,
     );
   }

@@ -78,7 +78,8 @@ export async function planColumns(
   if (unsupported.length > 0) {
     const list = unsupported.map((c) => `"${c.name}" ${c.displayType}`).join(', ');
     throw new PermanentError(
-      `table ${table} has columns of types Conduit cannot carry exactly: ${list}; exclude the table or change the column types`,
+      `table ${table} has columns of types Conduit cannot carry exactly: ${list}; exclude the table or ` +
+        `change the column types`,
       FailureType.UnsupportedType,
     );
   }
@@ -116,7 +117,8 @@ export async function planColumns(
     const other = seen.get(plan.target);
     if (other !== undefined) {
       throw new PermanentError(
-        `columns "${other}" and "${plan.source}" of ${table} both become "${plan.target}" in Snowflake; use identifierCase: preserve`,
+        `columns "${other}" and "${plan.source}" of ${table} both become "${plan.target}" in Snowflake; ` +
+          `use identifierCase: preserve`,
         FailureType.TargetCollision,
       );
     }

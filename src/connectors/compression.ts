@@ -45,7 +45,8 @@ export function codecFor(setting: CompressionSetting, zstdPresent: boolean): Cod
   if (zstdPresent) return 'zstd';
   if (setting === 'auto') return 'gzip';
   throw new PermanentError(
-    'settings.compression is "zstd" but this worker cannot run the zstd program: install it (Debian/Ubuntu: apt-get install zstd) or set settings.compression to "auto" or "gzip"',
+    'settings.compression is "zstd" but this worker cannot run the zstd program: install it ' +
+      '(Debian/Ubuntu: apt-get install zstd) or set settings.compression to "auto" or "gzip"',
     FailureType.CompressionUnavailable,
   );
 }

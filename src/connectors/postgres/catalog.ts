@@ -53,7 +53,8 @@ export async function describeTable(client: Client, table: QualifiedName): Promi
   }
   if (!['r', 'p'].includes(found.relkind)) {
     throw new PermanentError(
-      `${quoteTable(table.schema, table.name)} is not a table (relkind ${found.relkind}); only tables can be partitioned and copied`,
+      `${quoteTable(table.schema, table.name)} is not a table (relkind ${found.relkind}); only tables can ` +
+        `be partitioned and copied`,
       FailureType.SourceNotATable,
     );
   }

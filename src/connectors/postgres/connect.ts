@@ -53,7 +53,8 @@ export async function connectPostgres(source: PostgresSource): Promise<Client> {
 function clientConfig(source: PostgresSource): ClientConfig {
   if (source.password === undefined) {
     throw new PermanentError(
-      'the source password is not resolved: set the environment variable named in the pipeline file where the worker runs',
+      'the source password is not resolved: set the environment variable named in the pipeline file where ' +
+        'the worker runs',
       FailureType.MissingSecret,
     );
   }
@@ -91,7 +92,8 @@ export function classifyPostgresError(error: unknown, doing: string): Error {
   const err = error as Error & { code?: string };
   if (err.code && TLS_REFUSED.test(err.code)) {
     return new PermanentError(
-      `the source's TLS certificate was not accepted while ${doing}: ${err.message} (check source.sslRootCert and that source.host is a name the certificate is for)`,
+      `the source's TLS certificate was not accepted while ${doing}: ${err.message} (check ` +
+        `source.sslRootCert and that source.host is a name the certificate is for)`,
       FailureType.PostgresTls,
     );
   }

@@ -30,7 +30,8 @@ function configureSdk(): void {
 export async function connectSnowflake(destination: SnowflakeDestination): Promise<SnowflakeSession> {
   if (destination.password === undefined) {
     throw new PermanentError(
-      'the destination password is not resolved: set the environment variable named in the pipeline file where the worker runs',
+      'the destination password is not resolved: set the environment variable named in the pipeline file ' +
+        'where the worker runs',
       FailureType.MissingSecret,
     );
   }
