@@ -9,13 +9,7 @@ import { quoteTable } from '../connectors/postgres/sql';
 import { known } from '../invariant';
 import { shadowTableName, stageName } from '../connectors/snowflake/dialect';
 import { createRunObjects, ensureSchema } from '../connectors/snowflake/run-objects';
-import {
-  qualifiedName,
-  type ColumnKind,
-  type ColumnPlan,
-  type PreparedTable,
-  type TableJob,
-} from '../shared';
+import { qualifiedName, type ColumnKind, type ColumnPlan, type PreparedTable, type TableJob } from '../shared';
 import { MAX_NUMBER_PRECISION } from '../connectors/snowflake/limits';
 import { runActivity, pipelineConfig, type ActivityContext } from './context';
 import { FailureType } from '../failure-types';

@@ -50,7 +50,9 @@ const EXAMPLES: Example[] = [
   {
     declared: 'numeric(p,-s) needing more than 38 digits',
     type: base('numeric', numericMod(38, -5)),
-    note: 'example numeric(38,-5), 43 digits: values of 38 digits or fewer land exactly, the others are unrepresentable',
+    note:
+      'example numeric(38,-5), 43 digits: values of 38 digits or fewer land exactly, the others are ' +
+      'unrepresentable',
   },
   {
     declared: 'numeric(p,s), p > 38',

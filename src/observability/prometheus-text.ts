@@ -1,3 +1,5 @@
+import { known } from '../invariant';
+
 export interface MetricSample {
   name: string;
   labels: Record<string, string>;
@@ -13,7 +15,11 @@ export function parsePrometheusText(text: string): MetricSample[] {
       const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
       if (!match) throw new Error(`not a Prometheus sample line: ${line}`);
       const [, name = '', labelText = '', value = ''] = match;
-      const labels = Object.fromEntries([...labelText.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+      const pairs = [...labelText.matchAll(/(\w+)="([^"]*)"/g)].map((m): [string, string] => [
+        known(m[1], 'the pattern has a name group'),
+        known(m[2], 'and a value group'),
+      ]);
+      const labels = Object.fromEntries(pairs);
       return { name, labels, value: Number(value) };
     });
 }

@@ -217,7 +217,8 @@ async function compareContent(
   const { database, schema } = config.destination;
   const target = await withSnowflake(config.destination, (session) =>
     session.query<{ id: string; version: string }>(
-      `SELECT "id"::VARCHAR AS "id", "version"::VARCHAR AS "version" FROM "${database}"."${schema}"."${SOAK_TABLE.name}"`,
+      `SELECT "id"::VARCHAR AS "id", "version"::VARCHAR AS "version" FROM ` +
+        `"${database}"."${schema}"."${SOAK_TABLE.name}"`,
     ),
   );
   const seen = new Map<string, number>();

@@ -69,15 +69,19 @@ export function renderSoakMarkdown(r: SoakResults): string {
     '| figure | value |',
     '|---|---|',
     `| runs closed | ${r.runs.length} (${r.runs.filter((run) => run.status !== 'COMPLETED').length} not completed) |`,
-    `| run seconds p50 / p95 / max | ${quantile(durations, 0.5).toFixed(1)} / ${quantile(durations, 0.95).toFixed(1)} / ${Math.max(0, ...durations).toFixed(1)} |`,
+    `| run seconds p50 / p95 / max | ${quantile(durations, 0.5).toFixed(1)} / ` +
+      `${quantile(durations, 0.95).toFixed(1)} / ${Math.max(0, ...durations).toFixed(1)} |`,
     `| history events per run p50 / max | ${quantile(histories, 0.5)} / ${Math.max(0, ...histories)} |`,
     `| source writes | ${r.writes.updated} updates, ${r.writes.inserted} inserts |`,
-    `| content | ${r.content.sourceRows} source rows, ${r.content.targetRows} target rows: ${r.content.lost} lost, ${r.content.duplicated} duplicated, ${r.content.stale} stale, ${r.content.extra} extra |`,
+    `| content | ${r.content.sourceRows} source rows, ${r.content.targetRows} target rows: ` +
+      `${r.content.lost} lost, ${r.content.duplicated} duplicated, ${r.content.stale} stale, ` +
+      `${r.content.extra} extra |`,
     `| worker RSS first / last sample | ${first ? mb(first.rssBytes) : '-'} / ${last ? mb(last.rssBytes) : '-'} MB |`,
     `| RSS slope after warm-up | ${r.slopes.rssMbPerHour.toFixed(2)} MB/h |`,
     `| heap slope after warm-up | ${r.slopes.heapMbPerHour.toFixed(2)} MB/h |`,
     `| active resources slope | ${r.slopes.resourcesPerHour.toFixed(2)} /h |`,
-    `| event-loop delay p99, max over samples | ${(Math.max(0, ...r.samples.map((s) => s.eventLoopDelayP99Seconds)) * 1000).toFixed(0)} ms |`,
+    `| event-loop delay p99, max over samples | ` +
+      `${(Math.max(0, ...r.samples.map((s) => s.eventLoopDelayP99Seconds)) * 1000).toFixed(0)} ms |`,
     '',
   ];
   return lines.join('\n');

@@ -31,9 +31,9 @@ export interface SourceWriter {
 export function startSourceWriter(pg: Client, options: { tickMs: number; updates: number; inserts: number }) {
   let updated = 0;
   let inserted = 0;
-  let stopping = false;
+  const stopping = new AbortController();
   const loop = (async () => {
-    while (!stopping) {
+    while (!stopping.signal.aborted) {
       await pg.query('BEGIN');
       const update = await pg.query(
         `UPDATE ${TABLE} SET version = version + 1, payload = md5(random()::text), updated_at = clock_timestamp()
@@ -55,7 +55,7 @@ export function startSourceWriter(pg: Client, options: { tickMs: number; updates
   return {
     counts: () => ({ updated, inserted }),
     stop: async () => {
-      stopping = true;
+      stopping.abort();
       await loop;
     },
   } satisfies SourceWriter;

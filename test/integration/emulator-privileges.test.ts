@@ -8,10 +8,13 @@ import type { SnowflakeDestination } from '../../src/config/pipeline';
 import { PermanentError } from '../../src/connectors/errors';
 import { connectSnowflake, type SnowflakeSession } from '../../src/connectors/snowflake/connection';
 import { emulatorDestination, startSnowflakeEmulator, type SnowflakeEmulator } from '../../src/dev/emulator';
+import { matching } from '../support/matchers';
 
 let service: SnowflakeEmulator;
 let admin: SnowflakeSession;
+// Every session opened, the admin's first, closed before the emulator stops (also after a failed setup).
 const open: SnowflakeSession[] = [];
+let stopService: (() => Promise<void>) | undefined;
 
 async function as(user: string, role?: string): Promise<SnowflakeSession> {
   const destination: SnowflakeDestination = { ...emulatorDestination(service), user, password: 'pw', role };
@@ -35,7 +38,9 @@ const NOT_AUTHORIZED = { code: '002003' };
 
 beforeAll(async () => {
   service = await startSnowflakeEmulator();
+  stopService = () => service.stop();
   admin = await connectSnowflake(emulatorDestination(service));
+  open.push(admin);
   for (const statement of [
     'CREATE DATABASE P',
     'CREATE SCHEMA P.S',
@@ -58,8 +63,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all([admin, ...open].map((session) => session?.close()));
-  await service?.stop();
+  await Promise.all(open.map((session) => session.close()));
+  await stopService?.();
 });
 
 describe('emulator roles and privileges', () => {
@@ -75,7 +80,7 @@ describe('emulator roles and privileges', () => {
     );
     await expect(as('READER_USER', 'LOADER')).rejects.toBeInstanceOf(PermanentError);
     expect(await refusal(byDefault.query('USE ROLE READER'))).toMatchObject({
-      message: expect.stringMatching(/Requested role 'READER' is not assigned to the executing user/),
+      message: matching(/Requested role 'READER' is not assigned to the executing user/),
     });
     expect(await refusal(byDefault.query('USE ROLE ACCOUNTADMIN'))).toMatchObject({ code: '003013' });
     // A login names a database and schema; unlike fakesnow's, it never creates them.
@@ -89,7 +94,7 @@ describe('emulator roles and privileges', () => {
     const loader = await as('LOADER_USER');
     expect(await refusal(loader.query('CREATE SCHEMA IF NOT EXISTS "P"."S"'))).toMatchObject({
       ...INSUFFICIENT,
-      message: expect.stringMatching(/Insufficient privileges to operate on database 'P'/),
+      message: matching(/Insufficient privileges to operate on database 'P'/),
     });
     await admin.query('GRANT CREATE SCHEMA ON DATABASE P TO ROLE LOADER');
     await loader.query('CREATE SCHEMA IF NOT EXISTS "P"."S"');
@@ -99,19 +104,19 @@ describe('emulator roles and privileges', () => {
     await admin.query('REVOKE CREATE SCHEMA ON DATABASE P FROM ROLE LOADER');
   });
 
-  it('USAGE on database and schema comes first; what a role cannot see "does not exist or not authorized"', async () => {
+  it('USAGE on database and schema first; what a role cannot see "does not exist or not authorized"', async () => {
     const loader = await as('LOADER_USER');
     expect(await refusal(loader.query('SELECT 1 AS "x" FROM CONDUIT.PUBLIC.ANYTHING'))).toMatchObject({
       ...NOT_AUTHORIZED,
-      message: expect.stringMatching(/Database 'CONDUIT' does not exist or not authorized/),
+      message: matching(/Database 'CONDUIT' does not exist or not authorized/),
     });
     expect(await refusal(loader.query('CREATE TABLE P.OTHER.T (A NUMBER(10,0))'))).toMatchObject({
       ...NOT_AUTHORIZED,
-      message: expect.stringMatching(/Schema 'P.OTHER' does not exist or not authorized/),
+      message: matching(/Schema 'P.OTHER' does not exist or not authorized/),
     });
     expect(await refusal(loader.query('SELECT * FROM P.S.ADMIN_OWNED'))).toMatchObject({
       ...NOT_AUTHORIZED,
-      message: expect.stringMatching(/Object 'P.S.ADMIN_OWNED' does not exist or not authorized/),
+      message: matching(/Object 'P.S.ADMIN_OWNED' does not exist or not authorized/),
     });
     // INFORMATION_SCHEMA needs USAGE on its database only.
     expect(
@@ -125,7 +130,7 @@ describe('emulator roles and privileges', () => {
     const loader = await as('LOADER_USER');
     expect(await refusal(loader.query('CREATE STAGE "P"."S"."st"'))).toMatchObject({
       ...INSUFFICIENT,
-      message: expect.stringMatching(/Insufficient privileges to operate on schema 'S'/),
+      message: matching(/Insufficient privileges to operate on schema 'S'/),
     });
     await admin.query('GRANT CREATE STAGE ON SCHEMA P.S TO ROLE LOADER');
     await loader.query(`CREATE STAGE IF NOT EXISTS "P"."S"."st" COMMENT = 'x'`);
@@ -150,7 +155,7 @@ describe('emulator roles and privileges', () => {
     ] as const) {
       expect(await refusal(loader.query(statement))).toMatchObject({
         ...INSUFFICIENT,
-        message: expect.stringMatching(/Insufficient privileges to operate on table 'SHARED'/),
+        message: matching(/Insufficient privileges to operate on table 'SHARED'/),
       });
       await admin.query(`GRANT ${privilege} ON TABLE P.S.SHARED TO ROLE LOADER`);
       await loader.query(statement);
@@ -196,7 +201,7 @@ describe('emulator roles and privileges', () => {
     ])
       expect(await refusal(loader.query(statement))).toMatchObject({
         ...INSUFFICIENT,
-        message: expect.stringMatching(/Insufficient privileges to operate on table 'ADMIN_OWNED'/),
+        message: matching(/Insufficient privileges to operate on table 'ADMIN_OWNED'/),
       });
     // RENAME keeps the object's grants under the new name.
     await loader.query('ALTER TABLE "P"."S"."SHADOW" RENAME TO "P"."S"."RENAMED"');
@@ -225,14 +230,14 @@ describe('emulator roles and privileges', () => {
     ])
       expect(await refusal(loader.query(statement))).toMatchObject({
         ...INSUFFICIENT,
-        message: expect.stringMatching(/Insufficient privileges to operate on account/),
+        message: matching(/Insufficient privileges to operate on account/),
       });
     expect(await refusal(admin.query('GRANT USAGE ON SCHEMA P.NOPE TO ROLE LOADER'))).toMatchObject(NOT_AUTHORIZED);
     expect(await refusal(admin.query('GRANT USAGE ON SCHEMA P.S TO ROLE NOPE'))).toMatchObject({
-      message: expect.stringMatching(/Role 'NOPE' does not exist or not authorized/),
+      message: matching(/Role 'NOPE' does not exist or not authorized/),
     });
     expect(await refusal(admin.query('GRANT INSERT ON SCHEMA P.S TO ROLE LOADER'))).toMatchObject({
-      message: expect.stringMatching(/Invalid privilege INSERT for object type SCHEMA/),
+      message: matching(/Invalid privilege INSERT for object type SCHEMA/),
     });
   });
 });

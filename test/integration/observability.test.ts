@@ -13,7 +13,6 @@ import { parsePrometheusText, sumOf as sum } from '../../src/observability/prome
 import { CliWorkers, writePipelineFile, type CliWorker } from '../support/cli-worker';
 import { Harness } from '../support/harness';
 import { sharedServices } from '../support/services';
-import { known } from '../../src/invariant';
 
 const S = 'obs_src';
 const tables = [

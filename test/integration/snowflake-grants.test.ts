@@ -56,12 +56,13 @@ function loaderPipeline(loader: string, schema: string, tables: unknown[]): Reco
 
 let admin: SnowflakeSession;
 
+// The returned teardown runs after the suite, and only if the session was opened.
 beforeAll(async () => {
   admin = await connectSnowflake(emulatorDestination(services.snowflake));
-  await admin.query('CREATE DATABASE IF NOT EXISTS RAW');
+  return () => admin.close();
 });
-afterAll(async () => {
-  await admin?.close();
+beforeAll(async () => {
+  await admin.query('CREATE DATABASE IF NOT EXISTS RAW');
 });
 
 describe('the minimal grant script', () => {

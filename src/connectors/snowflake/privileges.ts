@@ -6,7 +6,7 @@
  */
 import { FailureType } from '../../failure-types';
 import { PermanentError } from '../errors';
-import { DOES_NOT_EXIST_OR_NOT_AUTHORIZED, field, type SnowflakeSession } from './connection';
+import { DOES_NOT_EXIST_OR_NOT_AUTHORIZED, field, valueText, type SnowflakeSession } from './connection';
 
 /** Snowflake's code for "Insufficient privileges to operate on …" (SQLSTATE 42501). */
 const INSUFFICIENT_PRIVILEGES = '003001';
@@ -73,7 +73,7 @@ function quoteName(printed: string): string {
 async function currentRole(session: SnowflakeSession): Promise<{ name: string; sql: string }> {
   try {
     const rows = await session.query('SELECT CURRENT_ROLE() AS "role"');
-    const name = String(field(rows[0], 'role') ?? '');
+    const name = valueText(field(rows[0], 'role')) ?? '';
     if (name) return { name, sql: `"${name.replace(/"/g, '""')}"` };
   } catch {
     // fall through: the refusal is what matters
