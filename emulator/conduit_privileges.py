@@ -296,8 +296,10 @@ class Privileges:
                 )
             self.grants.owners[(object_kind, parts)] = grantee
             return "Statement executed successfully."
-        table = self.grants.future_tables.setdefault(parts, {}) if future else self.grants.privileges.setdefault(
-            (object_kind, parts), {}
+        table = (
+            self.grants.future_tables.setdefault(parts, {})
+            if future
+            else self.grants.privileges.setdefault((object_kind, parts), {})
         )
         held = table.setdefault(grantee, set())
         if revoke:
@@ -606,9 +608,7 @@ def object_exists(conn: Any, kind: str, parts: tuple[str, ...]) -> bool:
     if kind == "STAGE":
         query = f"SELECT 1 FROM {GLOBAL_EXT}._fs_stages WHERE database_name = ? AND schema_name = ? AND name = ?"
     elif kind == "SCHEMA":
-        query = (
-            "SELECT 1 FROM duckdb_schemas() WHERE lower(database_name) = lower(?) AND lower(schema_name) = lower(?)"
-        )
+        query = "SELECT 1 FROM duckdb_schemas() WHERE lower(database_name) = lower(?) AND lower(schema_name) = lower(?)"
     elif kind == "DATABASE":
         query = "SELECT 1 FROM duckdb_databases() WHERE lower(database_name) = lower(?)"
     else:

@@ -119,7 +119,7 @@ def _decode_binary_fields(
         return
     types = _column_types(duck_conn, table.catalog or current_database, table.db or current_schema, table.name)
     names = [c.name for c in target.expressions] if isinstance(target, exp.Schema) else list(types)
-    for name, item in zip(names, select.expressions):
+    for name, item in zip(names, select.expressions, strict=False):
         if isinstance(item, exp.Parameter) and types.get(name) == "BLOB":
             item.replace(exp.Anonymous(this="unhex", expressions=[item.copy()]))
 
