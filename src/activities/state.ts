@@ -1,6 +1,13 @@
 import { field, type Row, type SnowflakeSession } from '../connectors/snowflake/connection';
-import type { TableRef } from '../connectors/snowflake/dialect';
-import { deleteStateSql, insertStateSql, readStateSql } from '../connectors/snowflake/incremental-sql';
+import { tableSql, type TableRef } from '../connectors/snowflake/dialect';
+import {
+  deleteStateSql,
+  evolveStateTableSql,
+  insertStateSql,
+  readStateSql,
+  targetColumnsSql,
+} from '../connectors/snowflake/incremental-sql';
+import { withPrivilege } from '../connectors/snowflake/privileges';
 
 /** A table's row in `_conduit_state`: the cursor its target holds rows up to, and the run that wrote it. */
 export interface CursorState {
@@ -10,6 +17,8 @@ export interface CursorState {
   cursor: string | null;
   marker: string;
   updated: string;
+  /** xid8 of the oldest source transaction in progress when `cursor` was read; null in older rows. */
+  snapshotXmin: string | null;
 }
 
 export function stateFromRow(row: Row): CursorState {
@@ -18,6 +27,7 @@ export function stateFromRow(row: Row): CursorState {
     return value === null || value === undefined ? '' : String(value);
   };
   const cursor = field(row, 'cursor');
+  const xmin = field(row, 'snapshotXmin');
   return {
     table: text('table'),
     source: text('source'),
@@ -25,6 +35,7 @@ export function stateFromRow(row: Row): CursorState {
     cursor: cursor === null || cursor === undefined ? null : String(cursor),
     marker: text('marker'),
     updated: text('updated'),
+    snapshotXmin: xmin === null || xmin === undefined ? null : String(xmin),
   };
 }
 
@@ -34,7 +45,20 @@ export async function readState(
   table: string,
 ): Promise<CursorState | undefined> {
   const rows = await session.query(readStateSql(state), [table]);
-  return rows.length > 0 ? stateFromRow(rows[0]) : undefined;
+  const row = rows[0];
+  return row ? stateFromRow(row) : undefined;
+}
+
+/**
+ * Adds what newer workers record to a state table an older one made, only when it lacks it (DDL:
+ * never inside a transaction; ALTER needs OWNERSHIP). A missing table stays missing.
+ */
+export async function evolveStateTable(session: SnowflakeSession, state: TableRef): Promise<void> {
+  const columns = await session.query(targetColumnsSql(state.database), [state.schema, state.name]);
+  if (columns.length === 0 || columns.some((c) => String(field(c, 'name')).toUpperCase() === 'SNAPSHOT_XMIN')) return;
+  await withPrivilege(session, { privilege: 'OWNERSHIP', kind: 'TABLE', object: tableSql(state) }, () =>
+    session.query(evolveStateTableSql(state)),
+  );
 }
 
 /** Replaces a table's state row; the caller decides the transaction it belongs to. */
@@ -44,7 +68,14 @@ export async function writeState(
   value: Omit<CursorState, 'updated'>,
 ): Promise<void> {
   await session.query(deleteStateSql(state), [value.table]);
-  await session.query(insertStateSql(state), [value.table, value.source, value.mode, value.cursor, value.marker]);
+  await session.query(insertStateSql(state), [
+    value.table,
+    value.source,
+    value.mode,
+    value.cursor,
+    value.marker,
+    value.snapshotXmin,
+  ]);
 }
 
 /** Runs `work` in one transaction: all of it commits, or none of it. */

@@ -3,7 +3,7 @@ import { loadPipelineFile } from '../config/load';
 import { withSnowflake } from '../connectors/snowflake/connection';
 import { tableRef } from '../connectors/snowflake/dialect';
 import { listStateSql, STATE_TABLE } from '../connectors/snowflake/incremental-sql';
-import { inTransaction, readState, stateFromRow, writeState } from '../activities/state';
+import { evolveStateTable, inTransaction, readState, stateFromRow, writeState } from '../activities/state';
 import { CommandUsageError } from './schedule';
 
 export const STATE_USAGE = `conduit state show --config FILE
@@ -28,9 +28,10 @@ export async function stateCommand(argv: string[], out: NodeJS.WritableStream = 
   const config = loadPipelineFile(values.config);
   const state = tableRef(config.destination.database, { schema: config.destination.schema, name: STATE_TABLE });
   if (sub === 'show' && args.length === 0) {
-    const rows = await withSnowflake(config.destination, (session) =>
-      session.query(listStateSql(state)).catch(missingStateTable),
-    );
+    const rows = await withSnowflake(config.destination, async (session) => {
+      await evolveStateTable(session, state).catch(missingStateTable);
+      return session.query(listStateSql(state)).catch(missingStateTable);
+    });
     if (rows.length === 0)
       out.write(`no incremental state in ${config.destination.database}.${config.destination.schema} yet\n`);
     for (const row of rows.map(stateFromRow)) {
@@ -43,6 +44,7 @@ export async function stateCommand(argv: string[], out: NodeJS.WritableStream = 
   if (sub === 'set' && args.length === 2) {
     const [table, value] = args;
     return withSnowflake(config.destination, async (session) => {
+      await evolveStateTable(session, state).catch(missingStateTable);
       const [current] = await readState(session, state, table).then(
         (found) => (found ? [found] : []),
         missingStateTable,
@@ -66,7 +68,7 @@ export async function stateCommand(argv: string[], out: NodeJS.WritableStream = 
         }),
       );
       out.write(
-        `${table}: cursor ${current.cursor ?? 'not set'} → ${value}; the next run reads rows after it (minus the look-back)\n`,
+        `${table}: cursor ${current.cursor ?? 'not set'} → ${value}; the next run reads rows from it on (minus the look-back)\n`,
       );
       return 0;
     });
