@@ -35,7 +35,7 @@ export function stateFromRow(row: Row): CursorState {
     cursor: cursor === null || cursor === undefined ? null : String(cursor),
     marker: text('marker'),
     updated: text('updated'),
-    snapshotXmin: xmin === null || xmin === undefined ? null : String(xmin),
+    snapshotXmin: typeof xmin === 'string' ? xmin : null,
   };
 }
 
@@ -45,7 +45,7 @@ export async function readState(
   table: string,
 ): Promise<CursorState | undefined> {
   const rows = await session.query(readStateSql(state), [table]);
-  const row = rows[0];
+  const row = rows.at(0);
   return row ? stateFromRow(row) : undefined;
 }
 

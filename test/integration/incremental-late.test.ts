@@ -169,9 +169,9 @@ describe('ties at the high-water', () => {
     await firstRun('writers');
     const writers = await Promise.all([1, 2, 3, 4].map(() => session()));
     let runs = 0;
-    let writing = true;
+    const written = new AbortController();
     const running = (async () => {
-      while (writing || runs < 3) {
+      while (!written.signal.aborted || runs < 3) {
         await run('writers');
         runs++;
       }
@@ -197,7 +197,7 @@ describe('ties at the high-water', () => {
         }
       }),
     );
-    writing = false;
+    written.abort();
     await running;
     await run('writers');
     expect(runs).toBeGreaterThanOrEqual(3);

@@ -30,7 +30,7 @@ export async function readHighWater(client: Client, table: QualifiedName, column
       `SELECT max(${quoteIdent(column)})::text AS high, pg_snapshot_xmin(pg_current_snapshot())::text AS xmin, ` +
         `pg_snapshot_xmax(pg_current_snapshot())::text AS xmax FROM ${quoteTable(table.schema, table.name)}`,
     );
-    const row = rows[0];
+    const row = rows.at(0);
     if (!row) throw new Error('the high-water query returned no row');
     return { ...(row.high === null ? {} : { high: row.high }), xmin: row.xmin, xmax: row.xmax };
   } finally {
