@@ -22,6 +22,8 @@ export interface BenchOptions {
   bundleAtStart: boolean;
   /** The pipelines' `settings.compression`. */
   compression: CompressionSetting;
+  /** Measure an incremental window's read instead (PostgreSQL only): rows changed of the largest size. */
+  incrementalWindow?: { changed: number };
 }
 
 export const DEFAULT_ROWS = [100_000, 500_000, 1_000_000];
@@ -45,6 +47,9 @@ export const USAGE = `usage: npm run bench -- [--rows 100000,500000,1000000] [--
   --bundle-at-start   bundle the workflows when the worker starts instead of loading the
                       prebuilt bundle (to compare)
   --compression C     settings.compression of the runs: auto (default), zstd or gzip
+  --incremental-window  instead: the incremental window read with and without the late-commit
+                      protection (PostgreSQL only), on the largest --rows table, --repeat passes
+  --changed N         rows changed for --incremental-window (default a tenth of the table)
 
 Uses the services named by TEMPORAL_ADDRESS, PGHOST… and SNOWFLAKE_HOST… when all are set
 (\`conduit dev\` prints them); otherwise starts its own and stops them at the end.`;
@@ -62,6 +67,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     compression: 'auto',
   };
   let large = false;
+  let window = false;
+  let changed: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const [flag, inline] =
@@ -123,6 +130,12 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         options.compression = setting;
         break;
       }
+      case '--incremental-window':
+        window = true;
+        break;
+      case '--changed':
+        changed = parseList(value(), flag)[0];
+        break;
       default:
         throw new UsageError(`unknown argument ${arg}`);
     }
@@ -130,6 +143,11 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   if (large && !options.rows.includes(LARGE_ROWS)) options.rows.push(LARGE_ROWS);
   options.rows = [...new Set(options.rows)].sort((a, b) => a - b);
   options.partitions = [...new Set(options.partitions)].sort((a, b) => a - b);
+  if (changed !== undefined && !window) throw new UsageError('--changed is for --incremental-window');
+  if (window) {
+    const rows = options.rows.at(-1) ?? LARGE_ROWS;
+    options.incrementalWindow = { changed: Math.min(rows, changed ?? Math.ceil(rows / 10)) };
+  }
   return options;
 }
 

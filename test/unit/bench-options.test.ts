@@ -37,4 +37,13 @@ describe('bench options', () => {
     );
     expect(() => parseBenchArgs(['--compression'])).toThrow('--compression needs a value');
   });
+
+  it('measures the incremental window on the largest size, a tenth changed unless --changed says', () => {
+    expect(parseBenchArgs(['--incremental-window', '--rows', '10M']).incrementalWindow).toEqual({ changed: 1_000_000 });
+    expect(parseBenchArgs(['--incremental-window', '--rows', '2M', '--changed', '200K']).incrementalWindow).toEqual({
+      changed: 200_000,
+    });
+    expect(parseBenchArgs([]).incrementalWindow).toBeUndefined();
+    expect(() => parseBenchArgs(['--changed', '5'])).toThrow('--changed is for --incremental-window');
+  });
 });
