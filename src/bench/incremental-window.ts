@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- --incremental-window`: what the late-commit protection costs. A table of
  * `rows` rows with an index on its cursor; a state recorded as a run would (high-water and snapshot
- * xmin in one snapshot); then `changed` rows scattered over the table updated onto later cursors.
+ * xmin in one snapshot); then `changed` rows scattered over the table updated onto later cursors
+ * (`updates`: every page holds some), or as many new rows appended (`inserts`: the last pages).
  * The next run's window is read with the product's predicate, without and with the xid arm
  * (lateCommits: lookback / snapshot), alternating: the prepare's row count and the extract's COPY.
  * PostgreSQL only: no Temporal, no destination.
@@ -30,9 +31,12 @@ export interface WindowVariant {
   csvBytes: number;
 }
 
+export type WindowChanges = 'updates' | 'inserts';
+
 export interface WindowBenchResult {
   rows: number;
   changed: number;
+  changes: WindowChanges;
   repeat: number;
   tableBytes: number;
   loadBefore: number[];
@@ -44,7 +48,7 @@ export interface WindowBenchResult {
 
 export async function runWindowBench(
   endpoint: PostgresEndpoint,
-  options: { rows: number; changed: number; repeat: number },
+  options: { rows: number; changed: number; changes: WindowChanges; repeat: number },
   log: (line: string) => void,
 ): Promise<WindowBenchResult> {
   log(`generating ${options.rows} rows…`);
@@ -55,12 +59,27 @@ export async function runWindowBench(
     await client.query(`CREATE INDEX ON ${table} (${CURSOR})`);
     const before = await readHighWater(client, BENCH_TABLE, CURSOR);
     const every = Math.max(1, Math.floor(options.rows / options.changed));
-    log(`updating every ${every}th row onto a later cursor…`);
-    await client.query(
-      `UPDATE ${table} SET ${CURSOR} = $1::timestamp + interval '1 second' + (id % 100000) * interval '1 millisecond', ` +
-        `status = 'changed' WHERE id % $2 = 0`,
-      [before.high, every],
-    );
+    const later = `$1::timestamp + interval '1 second' + (id % 100000) * interval '1 millisecond'`;
+    log(`${options.changes === 'updates' ? 'updating' : 'appending a copy of'} every ${every}th row…`);
+    if (options.changes === 'updates') {
+      await client.query(`UPDATE ${table} SET ${CURSOR} = ${later}, status = 'changed' WHERE id % $2 = 0`, [
+        before.high,
+        every,
+      ]);
+    } else {
+      const columns = await client.query<{ name: string }>(
+        `SELECT attname AS name FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+        [table],
+      );
+      const select = columns.rows.map(({ name }) =>
+        name === 'id' ? 'id + $3' : name === CURSOR ? later : name === 'status' ? `'changed'` : name,
+      );
+      await client.query(`INSERT INTO ${table} SELECT ${select.join(', ')} FROM ${table} WHERE id % $2 = 0`, [
+        before.high,
+        every,
+        options.rows,
+      ]);
+    }
     await client.query(`VACUUM (ANALYZE) ${table}`);
     await client.query('CHECKPOINT').catch(() => undefined);
     const after = await readHighWater(client, BENCH_TABLE, CURSOR);
@@ -146,7 +165,8 @@ export function renderWindowMarkdown(result: WindowBenchResult): string {
   const spread = (values: number[]) =>
     `${median(values).toFixed(3)} s (${Math.min(...values).toFixed(3)}–${Math.max(...values).toFixed(3)})`;
   const lines = [
-    `# Incremental window, ${result.changed} changed rows of ${result.rows} (${(result.tableBytes / 1e6).toFixed(0)} MB)`,
+    `# Incremental window, ${result.changed} ${result.changes === 'updates' ? 'rows updated' : 'rows appended'} ` +
+      `of ${result.rows} (${(result.tableBytes / 1e6).toFixed(0)} MB before)`,
     '',
     `${result.repeat} alternating passes; load average before ${result.loadBefore.map((l) => l.toFixed(2)).join(' ')}, ` +
       `after ${result.loadAfter.map((l) => l.toFixed(2)).join(' ')}` +

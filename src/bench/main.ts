@@ -59,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const options = parseBenchArgs(argv);
   const log = (line: string) => console.log(line);
-  if (options.incrementalWindow) return windowBench(options, options.incrementalWindow.changed, log);
+  if (options.incrementalWindow) return windowBench(options, options.incrementalWindow, log);
 
   // The worker loads the prebuilt workflow bundle; build it here (outside the measured worker) if stale.
   await buildWorkflowBundle(resolve(__dirname, '..'));
@@ -116,16 +116,20 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** The incremental window bench: PostgreSQL only, the environment's (PG*) or a throwaway one. */
-async function windowBench(options: BenchOptions, changed: number, log: (line: string) => void): Promise<number> {
+async function windowBench(
+  options: BenchOptions,
+  changes: NonNullable<BenchOptions['incrementalWindow']>,
+  log: (line: string) => void,
+): Promise<number> {
   const fromEnv = servicesFromEnv(process.env)?.postgres;
   const local = fromEnv ? undefined : await startPostgres();
   try {
     const database = await createBenchDatabase(fromEnv ?? local!);
     try {
       const rows = options.rows.at(-1) ?? LARGE_ROWS;
-      const result = await runWindowBench(database.endpoint, { rows, changed, repeat: options.repeat }, log);
+      const result = await runWindowBench(database.endpoint, { rows, ...changes, repeat: options.repeat }, log);
       mkdirSync(options.outDir, { recursive: true });
-      const base = join(options.outDir, `${timestamp(new Date())}-incremental-window`);
+      const base = join(options.outDir, `${timestamp(new Date())}-incremental-window-${changes.changes}`);
       const markdown = renderWindowMarkdown(result);
       writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
       writeFileSync(`${base}.md`, markdown);
