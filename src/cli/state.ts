@@ -9,8 +9,10 @@ import { CommandUsageError } from './schedule';
 export const STATE_USAGE = `conduit state show --config FILE
   conduit state set --config FILE TABLE VALUE
       The committed cursor of each incremental table (the _conduit_state table in the destination
-      schema). set moves a table's cursor (TABLE as show lists it): lower it to re-read rows from
-      VALUE on. The worker's credentials are needed (the pipeline's \${VAR}s must be set).`;
+      schema) and the source transaction from which the next run also reads late-committed rows.
+      set moves a table's cursor (TABLE as show lists it): lower it to re-read rows from VALUE on
+      (the late-commit transaction stays). The worker's credentials are needed (the pipeline's
+      \${VAR}s must be set).`;
 
 const INTEGER = /^-?\d+$/;
 const DECIMAL = /^-?\d+(\.\d+)?$/;
@@ -36,7 +38,8 @@ export async function stateCommand(argv: string[], out: NodeJS.WritableStream = 
       out.write(`no incremental state in ${config.destination.database}.${config.destination.schema} yet\n`);
     for (const row of rows.map(stateFromRow)) {
       out.write(
-        `${row.table}  (${row.source}, ${row.mode})  cursor ${row.cursor ?? 'not set'}  by ${row.marker}  at ${row.updated}\n`,
+        `${row.table}  (${row.source}, ${row.mode})  cursor ${row.cursor ?? 'not set'}${lateFrom(row.snapshotXmin)}` +
+          `  by ${row.marker}  at ${row.updated}\n`,
       );
     }
     return 0;
@@ -74,6 +77,11 @@ export async function stateCommand(argv: string[], out: NodeJS.WritableStream = 
     });
   }
   throw new CommandUsageError(`state: expected "show" or "set TABLE VALUE"`);
+}
+
+/** Where the next window's late-commit arm starts (docs/consistency.md); nothing for older state rows. */
+function lateFrom(xmin: string | null): string {
+  return xmin === null ? '' : `  late commits from source xid ${xmin}`;
 }
 
 /** A pipeline that never ran an incremental table has no state table: that is "no state", other errors stay errors. */
