@@ -70,6 +70,8 @@ export function prepareIncrementalActivity(context: ActivityContext) {
           const target = tableRef(database, job.target);
           const existing = await targetColumns(session, target);
           const full = job.fullRefresh === true || committed === undefined || existing.length === 0;
+          // Before any ALTER: a state from another server refuses the run with the target untouched.
+          const late = full ? {} : lateCommitsSince(job, spec, committed, shape.highWater);
           const diff = full ? { changes: [], incompatible: [] } : diffSchema(shape.columns, existing);
           if (diff.incompatible.length > 0) {
             throw new PermanentError(
@@ -87,7 +89,7 @@ export function prepareIncrementalActivity(context: ActivityContext) {
             sourceType: cursorColumn.sourceType,
             high,
             ...(full ? {} : { low: committed?.cursor ?? undefined, lookback: spec.lookback }),
-            ...(full ? {} : lateCommitsSince(job, spec, committed, shape.highWater)),
+            ...late,
           };
           // A full load is split like a full refresh; a window by its own rows' keys.
           const plan = await planPartitions(
