@@ -6,6 +6,7 @@
  */
 import { Client as PgClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TableResult } from '../../src/shared';
 import { Harness } from '../support/harness';
 import { sharedServices } from '../support/services';
 
@@ -13,7 +14,7 @@ const S = 'late_src';
 const modes = ['incremental_append', 'incremental_merge'] as const;
 type Mode = (typeof modes)[number];
 const table = (base: string, mode: Mode) => `${base}_${mode === 'incremental_append' ? 'a' : 'm'}`;
-const bases = ['open', 'seq', 'writers', 'edge'];
+const bases = ['open', 'seq', 'writers', 'edge', 'split'];
 
 const harness = new Harness(sharedServices(), {
   sourceSchema: S,
@@ -43,11 +44,12 @@ async function sql(text: string, values?: unknown[]): Promise<void> {
 beforeAll(async () => {
   await harness.start();
   for (const mode of modes) {
-    for (const base of ['open', 'writers', 'edge']) {
+    for (const base of ['open', 'writers', 'edge', 'split']) {
       const name = table(base, mode);
       await sql(`CREATE TABLE ${S}.${name} (id int PRIMARY KEY, at timestamptz NOT NULL, v text)`);
       await sql(
-        `INSERT INTO ${S}.${name} SELECT g, timestamptz '2026-12-01 00:00:00+00' + g * interval '1 second', 'row ' || g FROM generate_series(1, 100) g`,
+        `INSERT INTO ${S}.${name} SELECT g, timestamptz '2026-12-01 00:00:00+00' + g * interval '1 second', 'row ' || g FROM generate_series(1, $1) g`,
+        [base === 'split' ? 3000 : 100],
       );
     }
     const seq = table('seq', mode);
@@ -64,8 +66,9 @@ afterAll(async () => {
   await harness.stop();
 });
 
-async function run(base: string): Promise<void> {
-  await harness.runOk(modes.map((mode) => `${S}.${table(base, mode)}`));
+async function run(base: string): Promise<TableResult[]> {
+  const outcome = await harness.runOk(modes.map((mode) => `${S}.${table(base, mode)}`));
+  return outcome.result.tables;
 }
 
 /** The first run of a table: a full load, checked, which also records the versions append holds. */
@@ -149,6 +152,27 @@ describe('a transaction open across a run', () => {
   });
 });
 
+describe('a window split into key ranges', () => {
+  it('every partition reads the late rows of its range', async () => {
+    await firstRun('split');
+    const writer = await session();
+    await writer.query('BEGIN');
+    // 1,500 rows over the whole key range get an older cursor in a transaction open across a run.
+    for (const mode of modes) {
+      await writer.query(
+        `UPDATE ${S}.${table('split', mode)} SET v = 'late', at = at - interval '1 day' WHERE id % 2 = 0`,
+      );
+      await sql(`INSERT INTO ${S}.${table('split', mode)} VALUES (3001, timestamptz '2026-12-02 00:00:00+00', 'new')`);
+    }
+    await run('split');
+    await writer.query('COMMIT');
+    const tables = await run('split');
+    await expectLoaded('split');
+    // More than partitionRows (1,000) rows in the window: read as several key ranges.
+    for (const result of tables) expect(result.partitions).toBeGreaterThan(1);
+  });
+});
+
 describe('ties at the high-water', () => {
   it('rows at the high-water that commit after the run was prepared arrive in the next run', async () => {
     await firstRun('edge');
@@ -177,9 +201,13 @@ describe('ties at the high-water', () => {
       }
     })();
     // Each round: every writer stamps its rows with the round's timestamp and commits a little later.
+    // The last round of writer 0 stays open until a whole run has read the others' rows of that
+    // round: its rows then sit at the committed high-water, whatever the timing of the rest.
+    const rounds = 12;
+    let finished = 0;
     await Promise.all(
       writers.map(async (writer, w) => {
-        for (let round = 0; round < 12; round++) {
+        for (let round = 0; round < rounds; round++) {
           await writer.query('BEGIN');
           for (const mode of modes) {
             const name = table('writers', mode);
@@ -193,8 +221,14 @@ describe('ties at the high-water', () => {
             ]);
           }
           await writer.query('SELECT pg_sleep($1)', [0.05 + ((round * 7 + w * 3) % 10) / 20]);
+          if (w === 0 && round === rounds - 1) {
+            await until(() => finished === writers.length - 1);
+            const seen = runs;
+            await until(() => runs >= seen + 2);
+          }
           await writer.query('COMMIT');
         }
+        finished++;
       }),
     );
     written.abort();
@@ -204,6 +238,10 @@ describe('ties at the high-water', () => {
     await expectLoaded('writers');
   });
 });
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 50));
+}
 
 function timestamp(second: number): string {
   return new Date(Date.UTC(2026, 11, 1) + second * 1000).toISOString();
