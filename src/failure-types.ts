@@ -28,12 +28,15 @@ export const FailureType = {
   UnrepresentableValue: 'UnrepresentableValue',
   InvalidCursor: 'InvalidCursor',
   InvalidKey: 'InvalidKey',
+  // The committed state names transactions of another server (a restored copy, a logical replica).
+  SourceChanged: 'SourceChanged',
   PostgresTls: 'PostgresTls',
   // The destination.
   SnowflakeLogin: 'SnowflakeLogin',
   SnowflakeCompilation: 'SnowflakeCompilation',
   SnowflakePrivilege: 'SnowflakePrivilege',
   IncompatibleSchemaChange: 'IncompatibleSchemaChange',
+  InvalidState: 'InvalidState',
   ShadowMissing: 'ShadowMissing',
   LoadFailed: 'LoadFailed',
   VerificationFailed: 'VerificationFailed',

@@ -19,17 +19,25 @@ export type LoadMode = 'full_refresh' | 'incremental_append' | 'incremental_merg
 export interface IncrementalSpec {
   /** Source column whose growing values select new and changed rows. */
   cursor: string;
-  /** Re-read this far behind the committed cursor for rows that commit late: a number or e.g. '10 minutes'. */
+  /** Re-read this far behind the committed cursor: a number or e.g. '10 minutes'. */
   lookback?: string;
+  /**
+   * Rows of transactions still open when the previous run read its high-water: `snapshot` (absent:
+   * the default) reads them whatever their cursor; `lookback` leaves them to the look-back alone.
+   */
+  lateCommits?: LateCommits;
   /** Source columns identifying a row; the source's primary key when absent. */
   primaryKey?: string[];
   /** Merge only: a column marking deleted rows (boolean, or non-NULL means deleted). */
   softDelete?: { column: string; action: 'delete' | 'flag' };
 }
 
+export type LateCommits = 'snapshot' | 'lookback';
+
 /**
- * Which rows an extract reads besides its partition range: cursor values in (low - lookback, high].
- * An absent low reads from the start (and NULL cursors, which only a full load can see).
+ * Which rows an extract reads besides its partition range: cursor values in [low - lookback, high],
+ * and rows written from transaction `xidFrom` on with a cursor up to high. An absent low reads from
+ * the start (and NULL cursors, which only a full load can see).
  */
 export interface CursorWindow {
   column: string;
@@ -38,6 +46,8 @@ export interface CursorWindow {
   low?: string;
   high?: string;
   lookback?: string;
+  /** xid8 (decimal) of the oldest transaction in progress when `low` was read: docs/consistency.md. */
+  xidFrom?: string;
 }
 
 /**
@@ -155,6 +165,8 @@ export interface PreparedIncremental extends PreparedTable {
   /** Reload whole (first run, lost target, --full-refresh): staged like full_refresh, swapped in, cursor reset. */
   full: boolean;
   window: CursorWindow;
+  /** xid8 of the oldest transaction in progress when `window.high` was read; absent from older workers. */
+  snapshotXmin?: string;
   /** Target names of the key columns (merge; append's identity with the cursor). */
   key: string[];
   /** Target columns the source no longer has. */

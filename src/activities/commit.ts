@@ -10,7 +10,7 @@ import { faultPoint } from '../faults';
 import { qualifiedName, type PreparedIncremental, type TableJob } from '../shared';
 import { pipelineConfig, runActivity, type ActivityContext } from './context';
 import { incrementalSpec, targetName } from './prepare-incremental';
-import { inTransaction, readState, writeState } from './state';
+import { evolveStateTable, inTransaction, readState, writeState } from './state';
 
 export interface CommitIncrementalInput {
   job: TableJob;
@@ -33,6 +33,8 @@ export function commitIncrementalActivity(context: ActivityContext) {
     return runActivity(() =>
       context.snowflake.use(config, async (session) => {
         const state = tableRef(database, { schema: job.target.schema, name: STATE_TABLE });
+        // A run an older worker prepared may find a state table without the newer columns.
+        await evolveStateTable(session, state);
         const committed = await readState(session, state, job.target.name);
         if (committed?.marker === prepared.runMarker) return 'already-committed';
         const target = tableRef(database, job.target);
@@ -46,6 +48,8 @@ export function commitIncrementalActivity(context: ActivityContext) {
             mode: job.mode,
             cursor,
             marker: prepared.runMarker,
+            // Absent when an older worker prepared the run: the next window then has the look-back only.
+            snapshotXmin: prepared.snapshotXmin ?? null,
           });
         });
         faultPoint('commit.after');

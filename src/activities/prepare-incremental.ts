@@ -3,7 +3,7 @@ import type { IdentifierCase } from '../config/pipeline';
 import { PermanentError } from '../connectors/errors';
 import { describeTable } from '../connectors/postgres/catalog';
 import { connectPostgres } from '../connectors/postgres/connect';
-import { maxCursor, windowPredicate } from '../connectors/postgres/cursor';
+import { readHighWater, windowPredicate, type HighWater } from '../connectors/postgres/cursor';
 import { planPartitions } from '../connectors/postgres/partitioning';
 import { quoteTable } from '../connectors/postgres/sql';
 import { field, type SnowflakeSession } from '../connectors/snowflake/connection';
@@ -33,7 +33,7 @@ import {
 } from '../shared';
 import { pipelineConfig, runActivity, type ActivityContext } from './context';
 import { planColumns, type PrepareTableInput } from './prepare';
-import { readState } from './state';
+import { evolveStateTable, readState, type CursorState } from './state';
 import { FailureType } from '../failure-types';
 
 /** Column kinds whose order is the order rows are written in: usable as a cursor. */
@@ -43,7 +43,7 @@ interface SourceShape {
   columns: ColumnPlan[];
   primaryKey: string[];
   integerKey?: string;
-  high?: string;
+  highWater: HighWater;
 }
 
 /**
@@ -65,10 +65,13 @@ export function prepareIncrementalActivity(context: ActivityContext) {
           await ensureSchema(session, database, job.target.schema);
           const state = tableRef(database, { schema: job.target.schema, name: STATE_TABLE });
           await createStateTable(session, state);
+          await evolveStateTable(session, state);
           const committed = await readState(session, state, job.target.name);
           const target = tableRef(database, job.target);
           const existing = await targetColumns(session, target);
           const full = job.fullRefresh === true || committed === undefined || existing.length === 0;
+          // Before any ALTER: a state from another server refuses the run with the target untouched.
+          const late = full ? {} : lateCommitsSince(job, spec, committed, shape.highWater);
           const diff = full ? { changes: [], incompatible: [] } : diffSchema(shape.columns, existing);
           if (diff.incompatible.length > 0) {
             throw new PermanentError(
@@ -82,11 +85,13 @@ export function prepareIncrementalActivity(context: ActivityContext) {
           for (const change of diff.changes) await applyChange(session, target, change);
 
           const cursorColumn = shape.columns.find((c) => c.source === spec.cursor) as ColumnPlan;
+          const { high, xmin } = shape.highWater;
           const window: CursorWindow = {
             column: spec.cursor,
             sourceType: cursorColumn.sourceType,
-            high: shape.high,
+            high,
             ...(full ? {} : { low: committed.cursor ?? undefined, lookback: spec.lookback }),
+            ...late,
           };
           // A full load is split like a full refresh; a window by its own rows' keys.
           const plan = await planPartitions(
@@ -105,6 +110,7 @@ export function prepareIncrementalActivity(context: ActivityContext) {
             runMarker: `conduit run ${runKey}`,
             full,
             window,
+            snapshotXmin: xmin,
             key: shape.primaryKey.map((name) => targetName(shape.columns, name)),
             dropped: diff.changes.flatMap((c) => (c.kind === 'source-dropped' ? [c.column] : [])),
             schemaChanges: diff.changes.map(describeChange),
@@ -164,7 +170,39 @@ async function readSource(
       FailureType.InvalidConfig,
     );
   }
-  return { columns, primaryKey, integerKey: table.integerKey, high: await maxCursor(client, job.source, spec.cursor) };
+  const highWater = await readHighWater(client, job.source, spec.cursor);
+  return { columns, primaryKey, integerKey: table.integerKey, highWater };
+}
+
+/**
+ * The next window also reads what transactions from the committed snapshot's xmin on wrote. A
+ * recorded xmin beyond the source's next transaction ID means another server (a restored copy, a
+ * logical replica): its transaction IDs say nothing about the rows the target holds.
+ */
+function lateCommitsSince(
+  job: TableJob,
+  spec: IncrementalSpec,
+  committed: CursorState | undefined,
+  now: HighWater,
+): Pick<CursorWindow, 'xidFrom'> {
+  const recorded = committed?.snapshotXmin ?? undefined;
+  if (recorded === undefined || spec.lateCommits === 'lookback') return {};
+  if (!/^\d+$/.test(recorded)) {
+    throw new PermanentError(
+      `${qualifiedName(job.source)}: SNAPSHOT_XMIN "${recorded}" in ${STATE_TABLE} is not a transaction ID; ` +
+        `set it to NULL there (the look-back alone then covers late commits until the next run records one)`,
+      FailureType.InvalidState,
+    );
+  }
+  if (BigInt(recorded) > BigInt(now.xmax)) {
+    throw new PermanentError(
+      `${qualifiedName(job.source)}: the committed state records source transaction ${recorded}, but the source ` +
+        `is only at ${now.xmax}: it is not the server the cursor was read from. Nothing was loaded; reload the ` +
+        `table whole with: conduit run --config <file> --full-refresh ${qualifiedName(job.source)}`,
+      FailureType.SourceChanged,
+    );
+  }
+  return { xidFrom: recorded };
 }
 
 export function targetName(columns: ColumnPlan[], source: string): string {

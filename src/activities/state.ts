@@ -1,6 +1,13 @@
 import { field, valueText, type Row, type SnowflakeSession } from '../connectors/snowflake/connection';
-import type { TableRef } from '../connectors/snowflake/dialect';
-import { deleteStateSql, insertStateSql, readStateSql } from '../connectors/snowflake/incremental-sql';
+import { tableSql, type TableRef } from '../connectors/snowflake/dialect';
+import {
+  deleteStateSql,
+  evolveStateTableSql,
+  insertStateSql,
+  readStateSql,
+  targetColumnsSql,
+} from '../connectors/snowflake/incremental-sql';
+import { withPrivilege } from '../connectors/snowflake/privileges';
 
 /** A table's row in `_conduit_state`: the cursor its target holds rows up to, and the run that wrote it. */
 export interface CursorState {
@@ -10,10 +17,13 @@ export interface CursorState {
   cursor: string | null;
   marker: string;
   updated: string;
+  /** xid8 of the oldest source transaction in progress when `cursor` was read; null in older rows. */
+  snapshotXmin: string | null;
 }
 
 export function stateFromRow(row: Row): CursorState {
   const text = (name: string) => valueText(field(row, name)) ?? '';
+  const xmin = field(row, 'snapshotXmin');
   return {
     table: text('table'),
     source: text('source'),
@@ -21,6 +31,7 @@ export function stateFromRow(row: Row): CursorState {
     cursor: valueText(field(row, 'cursor')),
     marker: text('marker'),
     updated: text('updated'),
+    snapshotXmin: typeof xmin === 'string' ? xmin : null,
   };
 }
 
@@ -33,6 +44,18 @@ export async function readState(
   return row ? stateFromRow(row) : undefined;
 }
 
+/**
+ * Adds what newer workers record to a state table an older one made, only when it lacks it (DDL:
+ * never inside a transaction; ALTER needs OWNERSHIP). A missing table stays missing.
+ */
+export async function evolveStateTable(session: SnowflakeSession, state: TableRef): Promise<void> {
+  const columns = await session.query(targetColumnsSql(state.database), [state.schema, state.name]);
+  if (columns.length === 0 || columns.some((c) => String(field(c, 'name')).toUpperCase() === 'SNAPSHOT_XMIN')) return;
+  await withPrivilege(session, { privilege: 'OWNERSHIP', kind: 'TABLE', object: tableSql(state) }, () =>
+    session.query(evolveStateTableSql(state)),
+  );
+}
+
 /** Replaces a table's state row; the caller decides the transaction it belongs to. */
 export async function writeState(
   session: SnowflakeSession,
@@ -40,7 +63,14 @@ export async function writeState(
   value: Omit<CursorState, 'updated'>,
 ): Promise<void> {
   await session.query(deleteStateSql(state), [value.table]);
-  await session.query(insertStateSql(state), [value.table, value.source, value.mode, value.cursor, value.marker]);
+  await session.query(insertStateSql(state), [
+    value.table,
+    value.source,
+    value.mode,
+    value.cursor,
+    value.marker,
+    value.snapshotXmin,
+  ]);
 }
 
 /** Runs `work` in one transaction: all of it commits, or none of it. */

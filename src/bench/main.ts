@@ -9,7 +9,10 @@ import { resolveCodec } from '../connectors/compression';
 import { startLocalServices } from '../dev/services';
 import { runBenchmark } from './benchmark';
 import { renderChart } from './chart';
-import { parseBenchArgs, UsageError, USAGE } from './options';
+import { LARGE_ROWS, parseBenchArgs, UsageError, USAGE, type BenchOptions } from './options';
+import { createBenchDatabase } from './source';
+import { startPostgres } from '../dev/postgres';
+import { renderWindowMarkdown, runWindowBench } from './incremental-window';
 import { renderMarkdown } from './report';
 import type { BenchServices } from './run-case';
 import { WORKER_PROCESS_SETTINGS } from '../worker';
@@ -56,6 +59,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const options = parseBenchArgs(argv);
   const log = (line: string) => console.log(line);
+  if (options.incrementalWindow) return windowBench(options, options.incrementalWindow, log);
 
   // The worker loads the prebuilt workflow bundle; build it here (outside the measured worker) if stale.
   await buildWorkflowBundle(resolve(__dirname, '..'));
@@ -108,6 +112,35 @@ async function main(argv: string[]): Promise<number> {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     await stopServices();
+  }
+}
+
+/** The incremental window bench: PostgreSQL only, the environment's (PG*) or a throwaway one. */
+async function windowBench(
+  options: BenchOptions,
+  changes: NonNullable<BenchOptions['incrementalWindow']>,
+  log: (line: string) => void,
+): Promise<number> {
+  const fromEnv = servicesFromEnv(process.env)?.postgres;
+  const local = fromEnv ? undefined : await startPostgres();
+  try {
+    const database = await createBenchDatabase(fromEnv ?? local!);
+    try {
+      const rows = options.rows.at(-1) ?? LARGE_ROWS;
+      const result = await runWindowBench(database.endpoint, { rows, ...changes, repeat: options.repeat }, log);
+      mkdirSync(options.outDir, { recursive: true });
+      const base = join(options.outDir, `${timestamp(new Date())}-incremental-window-${changes.changes}`);
+      const markdown = renderWindowMarkdown(result);
+      writeFileSync(`${base}.json`, `${JSON.stringify(result, null, 2)}\n`);
+      writeFileSync(`${base}.md`, markdown);
+      log(`\n${markdown}`);
+      log(`results: ${base}.json, ${base}.md`);
+      return result.variants.every((v) => v.rows === result.variants[0]?.rows) ? 0 : 1;
+    } finally {
+      await database.drop();
+    }
+  } finally {
+    await local?.stop();
   }
 }
 

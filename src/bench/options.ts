@@ -23,6 +23,8 @@ export interface BenchOptions {
   bundleAtStart: boolean;
   /** The pipelines' `settings.compression`. */
   compression: CompressionSetting;
+  /** Measure an incremental window's read instead (PostgreSQL only): rows changed of the largest size. */
+  incrementalWindow?: { changed: number; changes: 'updates' | 'inserts' };
 }
 
 export const DEFAULT_ROWS = [100_000, 500_000, 1_000_000];
@@ -46,6 +48,11 @@ export const USAGE = `usage: npm run bench -- [--rows 100000,500000,1000000] [--
   --bundle-at-start   bundle the workflows when the worker starts instead of loading the
                       prebuilt bundle (to compare)
   --compression C     settings.compression of the runs: auto (default), zstd or gzip
+  --incremental-window  instead: the incremental window read with and without the late-commit
+                      protection (PostgreSQL only), on the largest --rows table, --repeat passes
+  --changed N         rows changed for --incremental-window (default a tenth of the table)
+  --changes KIND      updates (default: rows scattered over every page) or inserts (new rows,
+                      the last pages) for --incremental-window
 
 Uses the services named by TEMPORAL_ADDRESS, PGHOST… and SNOWFLAKE_HOST… when all are set
 (\`conduit dev\` prints them); otherwise starts its own and stops them at the end.`;
@@ -63,6 +70,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     compression: 'auto',
   };
   let large = false;
+  let window = false;
+  let changed: number | undefined;
+  let changes: 'updates' | 'inserts' | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = known(argv[i], 'i < argv.length');
     const [flag, inline] =
@@ -124,6 +134,19 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         options.compression = setting;
         break;
       }
+      case '--incremental-window':
+        window = true;
+        break;
+      case '--changed':
+        changed = parseList(value(), flag)[0];
+        break;
+      case '--changes': {
+        const given = value();
+        if (given !== 'updates' && given !== 'inserts')
+          throw new UsageError(`${flag}: "${given}" is not one of updates, inserts`);
+        changes = given;
+        break;
+      }
       default:
         throw new UsageError(`unknown argument ${arg}`);
     }
@@ -131,6 +154,15 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   if (large && !options.rows.includes(LARGE_ROWS)) options.rows.push(LARGE_ROWS);
   options.rows = [...new Set(options.rows)].sort((a, b) => a - b);
   options.partitions = [...new Set(options.partitions)].sort((a, b) => a - b);
+  if ((changed ?? changes) !== undefined && !window)
+    throw new UsageError('--changed and --changes are for --incremental-window');
+  if (window) {
+    const rows = options.rows.at(-1) ?? LARGE_ROWS;
+    options.incrementalWindow = {
+      changed: Math.min(rows, changed ?? Math.ceil(rows / 10)),
+      changes: changes ?? 'updates',
+    };
+  }
   return options;
 }
 

@@ -3,14 +3,16 @@ import { loadPipelineFile } from '../config/load';
 import { withSnowflake } from '../connectors/snowflake/connection';
 import { tableRef } from '../connectors/snowflake/dialect';
 import { listStateSql, STATE_TABLE } from '../connectors/snowflake/incremental-sql';
-import { inTransaction, readState, stateFromRow, writeState } from '../activities/state';
+import { evolveStateTable, inTransaction, readState, stateFromRow, writeState } from '../activities/state';
 import { CommandUsageError } from './schedule';
 
 export const STATE_USAGE = `conduit state show --config FILE
   conduit state set --config FILE TABLE VALUE
       The committed cursor of each incremental table (the _conduit_state table in the destination
-      schema). set moves a table's cursor (TABLE as show lists it): lower it to re-read rows from
-      VALUE on. The worker's credentials are needed (the pipeline's \${VAR}s must be set).`;
+      schema) and the source transaction from which the next run also reads late-committed rows.
+      set moves a table's cursor (TABLE as show lists it): lower it to re-read rows from VALUE on
+      (the late-commit transaction stays). The worker's credentials are needed (the pipeline's
+      \${VAR}s must be set).`;
 
 const INTEGER = /^-?\d+$/;
 const DECIMAL = /^-?\d+(\.\d+)?$/;
@@ -28,15 +30,16 @@ export async function stateCommand(argv: string[], out: NodeJS.WritableStream = 
   const config = loadPipelineFile(values.config);
   const state = tableRef(config.destination.database, { schema: config.destination.schema, name: STATE_TABLE });
   if (sub === 'show' && args.length === 0) {
-    const rows = await withSnowflake(config.destination, (session) =>
-      session.query(listStateSql(state)).catch(missingStateTable),
-    );
+    const rows = await withSnowflake(config.destination, async (session) => {
+      await evolveStateTable(session, state).catch(missingStateTable);
+      return session.query(listStateSql(state)).catch(missingStateTable);
+    });
     if (rows.length === 0)
       out.write(`no incremental state in ${config.destination.database}.${config.destination.schema} yet\n`);
     for (const row of rows.map(stateFromRow)) {
       out.write(
-        `${row.table}  (${row.source}, ${row.mode})  cursor ${row.cursor ?? 'not set'}  by ${row.marker}  ` +
-          `at ${row.updated}\n`,
+        `${row.table}  (${row.source}, ${row.mode})  cursor ${row.cursor ?? 'not set'}` +
+          `${lateFrom(row.snapshotXmin)}  by ${row.marker}  at ${row.updated}\n`,
       );
     }
     return 0;
@@ -44,6 +47,7 @@ export async function stateCommand(argv: string[], out: NodeJS.WritableStream = 
   const [table, value, ...extra] = args;
   if (sub === 'set' && table !== undefined && value !== undefined && extra.length === 0) {
     return withSnowflake(config.destination, async (session) => {
+      await evolveStateTable(session, state).catch(missingStateTable);
       const [current] = await readState(session, state, table).then(
         (found) => (found ? [found] : []),
         missingStateTable,
@@ -68,13 +72,18 @@ export async function stateCommand(argv: string[], out: NodeJS.WritableStream = 
         }),
       );
       out.write(
-        `${table}: cursor ${current.cursor ?? 'not set'} → ${value}; the next run reads rows after it ` +
+        `${table}: cursor ${current.cursor ?? 'not set'} → ${value}; the next run reads rows from it on ` +
           `(minus the look-back)\n`,
       );
       return 0;
     });
   }
   throw new CommandUsageError(`state: expected "show" or "set TABLE VALUE"`);
+}
+
+/** Where the next window's late-commit arm starts (docs/consistency.md); nothing for older state rows. */
+function lateFrom(xmin: string | null): string {
+  return xmin === null ? '' : `  late commits from source xid ${xmin}`;
 }
 
 /** A pipeline that never ran an incremental table has no state table: that is "no state", other errors stay errors. */

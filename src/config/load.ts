@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { COMPRESSION_SETTINGS } from '../connectors/compression';
-import type { IncrementalSpec, LoadMode, SnapshotMode, UnrepresentablePolicy } from '../shared';
+import type { IncrementalSpec, LateCommits, LoadMode, SnapshotMode, UnrepresentablePolicy } from '../shared';
 import {
   DEFAULT_SETTINGS,
   DEFAULT_TEMPORAL,
@@ -39,7 +39,8 @@ export interface LoadOptions {
 }
 
 const MODES: readonly LoadMode[] = ['full_refresh', 'incremental_append', 'incremental_merge'];
-const INCREMENTAL_KEYS = ['cursor', 'lookback', 'primaryKey', 'softDelete'];
+const INCREMENTAL_KEYS = ['cursor', 'lookback', 'lateCommits', 'primaryKey', 'softDelete'];
+const LATE_COMMITS: readonly LateCommits[] = ['snapshot', 'lookback'];
 /** A look-back: a whole number (integer cursors) or an amount of time (date and timestamp cursors). */
 const LOOKBACK = /^(\d+|\d+ (second|minute|hour|day)s?)$/;
 const SSL_MODES: readonly SslMode[] = ['disable', 'require', 'verify-full'];
@@ -327,6 +328,7 @@ function readIncremental(
     pattern: LOOKBACK,
     hint: "a whole number for integer cursors, or e.g. '10 minutes' (second, minute, hour, day)",
   });
+  const lateCommits = reader.oneOf(obj, 'lateCommits', LATE_COMMITS, { path, optional: true });
   const primaryKey = obj.primaryKey === undefined ? undefined : reader.stringList(obj, 'primaryKey', { path });
   let softDelete: IncrementalSpec['softDelete'];
   if (obj.softDelete !== undefined) {
@@ -347,6 +349,7 @@ function readIncremental(
   return {
     cursor,
     ...(lookback ? { lookback } : {}),
+    ...(lateCommits ? { lateCommits } : {}),
     ...(primaryKey ? { primaryKey } : {}),
     ...(softDelete ? { softDelete } : {}),
   };

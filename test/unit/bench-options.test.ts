@@ -37,4 +37,20 @@ describe('bench options', () => {
     );
     expect(() => parseBenchArgs(['--compression'])).toThrow('--compression needs a value');
   });
+
+  it('measures the incremental window on the largest size, a tenth changed unless --changed says', () => {
+    expect(parseBenchArgs(['--incremental-window', '--rows', '10M']).incrementalWindow).toEqual({
+      changed: 1_000_000,
+      changes: 'updates',
+    });
+    expect(
+      parseBenchArgs(['--incremental-window', '--rows', '2M', '--changed', '200K', '--changes', 'inserts'])
+        .incrementalWindow,
+    ).toEqual({ changed: 200_000, changes: 'inserts' });
+    expect(parseBenchArgs([]).incrementalWindow).toBeUndefined();
+    expect(() => parseBenchArgs(['--changed', '5'])).toThrow('--changed and --changes are for --incremental-window');
+    expect(() => parseBenchArgs(['--incremental-window', '--changes', 'deletes'])).toThrow(
+      '--changes: "deletes" is not one of updates, inserts',
+    );
+  });
 });

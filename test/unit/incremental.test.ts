@@ -33,6 +33,7 @@ describe('incremental table entries', () => {
           mode: 'incremental_merge',
           cursor: 'updated_at',
           lookback: '10 minutes',
+          lateCommits: 'lookback',
           primaryKey: ['id'],
           softDelete: { column: 'deleted_at' },
         },
@@ -46,6 +47,7 @@ describe('incremental table entries', () => {
         incremental: {
           cursor: 'updated_at',
           lookback: '10 minutes',
+          lateCommits: 'lookback',
           primaryKey: ['id'],
           softDelete: { column: 'deleted_at', action: 'delete' },
         },
@@ -56,6 +58,7 @@ describe('incremental table entries', () => {
   it('names every problem: missing cursor, bad look-back, keys outside their modes', () => {
     expect(
       problems([
+        { name: 'public.f', mode: 'incremental_append', cursor: 'id', lateCommits: 'guess' },
         { name: 'public.a', mode: 'incremental_append' },
         { name: 'public.b', mode: 'incremental_append', cursor: 'id', lookback: 'a while' },
         { name: 'public.c', cursor: 'id' },
@@ -63,26 +66,40 @@ describe('incremental table entries', () => {
         { name: 'public.e', mode: 'incremental_merge', cursor: 'id', softDelete: { column: 'gone', action: 'hide' } },
       ]),
     ).toEqual([
-      '`tables[0].cursor`: required',
-      expect.stringContaining('`tables[1].lookback`: "a while" is not allowed'),
-      '`tables[2].cursor`: only for mode incremental_append or incremental_merge',
-      '`tables[3].softDelete`: only for mode incremental_merge (append keeps every row it reads)',
-      '`tables[4].softDelete.action`: "hide" is not one of delete, flag',
+      '`tables[0].lateCommits`: "guess" is not one of snapshot, lookback',
+      '`tables[1].cursor`: required',
+      expect.stringContaining('`tables[2].lookback`: "a while" is not allowed'),
+      '`tables[3].cursor`: only for mode incremental_append or incremental_merge',
+      '`tables[4].softDelete`: only for mode incremental_merge (append keeps every row it reads)',
+      '`tables[5].softDelete.action`: "hide" is not one of delete, flag',
     ]);
   });
 });
 
 describe('cursor window', () => {
   const base = { column: 'updated_at', sourceType: 'timestamp without time zone' };
-  it('reads (low - look-back, high] with typed bounds', () => {
+  it('reads [low - look-back, high] with typed bounds: rows tied with the committed cursor included', () => {
     expect(
       windowPredicate({ ...base, low: '2024-01-01 00:00:00', high: '2024-01-02 00:00:00', lookback: '10 minutes' }),
     ).toBe(
-      `"updated_at" > ('2024-01-01 00:00:00'::timestamp without time zone - interval '10 minutes') AND ` +
+      `"updated_at" >= ('2024-01-01 00:00:00'::timestamp without time zone - interval '10 minutes') AND ` +
         `"updated_at" <= '2024-01-02 00:00:00'::timestamp without time zone`,
     );
     expect(windowPredicate({ column: 'id', sourceType: 'bigint', low: '100', high: '200', lookback: '5' })).toBe(
-      `"id" > ('100'::bigint - 5) AND "id" <= '200'::bigint`,
+      `"id" >= ('100'::bigint - 5) AND "id" <= '200'::bigint`,
+    );
+  });
+
+  it('also reads rows written from the recorded transaction on, whatever their cursor, up to high', () => {
+    const next = '(SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint)';
+    expect(
+      windowPredicate({ column: 'id', sourceType: 'bigint', low: '100', high: '200', xidFrom: '4294967396' }),
+    ).toBe(
+      `("id" >= '100'::bigint OR (xmin::text::bigint > 2 AND ((${next} - xmin::text::bigint) & 4294967295) ` +
+        `<= ${next} - 4294967396)) AND "id" <= '200'::bigint`,
+    );
+    expect(() => windowPredicate({ ...base, low: '1', high: '2', xidFrom: '1; DROP TABLE x' })).toThrow(
+      'not a transaction ID',
     );
   });
 

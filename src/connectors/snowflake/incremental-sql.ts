@@ -6,29 +6,39 @@
 import type { ColumnPlan } from '../../shared';
 import { quoteIdent, snowflakeType, tableSql, type TableRef } from './dialect';
 
-/** One row per target table of the schema: its cursor high-water and the run that committed it. */
+/**
+ * One row per target table of the schema: its cursor high-water, the run that committed it, and
+ * the oldest source transaction still in progress when that high-water was read (SNAPSHOT_XMIN).
+ */
 export const STATE_TABLE = '_conduit_state';
 
 export function createStateTableSql(state: TableRef): string {
   return (
     `CREATE TABLE IF NOT EXISTS ${tableSql(state)} (TABLE_NAME VARCHAR NOT NULL, SOURCE_TABLE VARCHAR, MODE VARCHAR, ` +
-    `CURSOR_VALUE VARCHAR, RUN_MARKER VARCHAR, UPDATED_AT TIMESTAMP_NTZ) COMMENT = 'conduit incremental cursors'`
+    `CURSOR_VALUE VARCHAR, RUN_MARKER VARCHAR, UPDATED_AT TIMESTAMP_NTZ, SNAPSHOT_XMIN VARCHAR) ` +
+    `COMMENT = 'conduit incremental cursors'`
   );
 }
+
+/**
+ * State tables made before SNAPSHOT_XMIN existed gain it (NULL in their rows: no late-commit
+ * protection until the next commit records one). Idempotent; a missing table stays missing.
+ */
+export function evolveStateTableSql(state: TableRef): string {
+  return `ALTER TABLE IF EXISTS ${tableSql(state)} ADD COLUMN IF NOT EXISTS SNAPSHOT_XMIN VARCHAR`;
+}
+
+const STATE_COLUMNS =
+  'TABLE_NAME AS "table", SOURCE_TABLE AS "source", MODE AS "mode", CURSOR_VALUE AS "cursor", ' +
+  'RUN_MARKER AS "marker", UPDATED_AT AS "updated", SNAPSHOT_XMIN AS "snapshotXmin"';
 
 /** Binds: target table name. */
 export function readStateSql(state: TableRef): string {
-  return (
-    `SELECT TABLE_NAME AS "table", SOURCE_TABLE AS "source", MODE AS "mode", CURSOR_VALUE AS "cursor", ` +
-    `RUN_MARKER AS "marker", UPDATED_AT AS "updated" FROM ${tableSql(state)} WHERE TABLE_NAME = ?`
-  );
+  return `SELECT ${STATE_COLUMNS} FROM ${tableSql(state)} WHERE TABLE_NAME = ?`;
 }
 
 export function listStateSql(state: TableRef): string {
-  return (
-    `SELECT TABLE_NAME AS "table", SOURCE_TABLE AS "source", MODE AS "mode", CURSOR_VALUE AS "cursor", ` +
-    `RUN_MARKER AS "marker", UPDATED_AT AS "updated" FROM ${tableSql(state)} ORDER BY TABLE_NAME`
-  );
+  return `SELECT ${STATE_COLUMNS} FROM ${tableSql(state)} ORDER BY TABLE_NAME`;
 }
 
 /** Binds: target table name. Run with insertStateSql in one transaction. */
@@ -36,11 +46,12 @@ export function deleteStateSql(state: TableRef): string {
   return `DELETE FROM ${tableSql(state)} WHERE TABLE_NAME = ?`;
 }
 
-/** Binds: target table name, source table, mode, cursor (NULL: none yet), run marker. */
+/** Binds: target table name, source table, mode, cursor (NULL: none yet), run marker, snapshot xmin (or NULL). */
 export function insertStateSql(state: TableRef): string {
   return (
-    `INSERT INTO ${tableSql(state)} (TABLE_NAME, SOURCE_TABLE, MODE, CURSOR_VALUE, RUN_MARKER, UPDATED_AT) ` +
-    `VALUES (?, ?, ?, ?, ?, CURRENT_TIMESTAMP())`
+    `INSERT INTO ${tableSql(state)} ` +
+    `(TABLE_NAME, SOURCE_TABLE, MODE, CURSOR_VALUE, RUN_MARKER, UPDATED_AT, SNAPSHOT_XMIN) ` +
+    `VALUES (?, ?, ?, ?, ?, CURRENT_TIMESTAMP(), ?)`
   );
 }
 
