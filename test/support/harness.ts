@@ -265,8 +265,7 @@ async function readSnowflakeTable(
     account: destination.account,
     username: destination.user,
     password: destination.password,
-    database: destination.database,
-    schema,
+    database: sfQuote(destination.database),
     accessUrl: `${destination.protocol}://${destination.host}:${destination.port}`,
     representNullAsStringNull: false,
   });

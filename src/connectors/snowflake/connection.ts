@@ -2,6 +2,7 @@ import './quiet-node-notice.js';
 import snowflake from 'snowflake-sdk';
 import type { SnowflakeDestination } from '../../config/pipeline';
 import { PermanentError } from '../errors';
+import { quoteIdent } from './dialect';
 import { streamUploadsWithoutCopies } from './streamed-uploads';
 import { FailureType } from '../../failure-types';
 
@@ -39,8 +40,10 @@ export async function connectSnowflake(destination: SnowflakeDestination): Promi
     account: destination.account,
     username: destination.user,
     password: destination.password,
-    database: destination.database,
-    schema: destination.schema,
+    // Every statement names its objects in full. The login's database is an identifier (quoted, so
+    // its exact name); a schema is not sent: it may not exist before the first run creates it, and
+    // an unquoted name with a space made the login itself fail.
+    database: quoteIdent(destination.database),
     warehouse: destination.warehouse,
     role: destination.role,
     // An explicit host (the emulator, a private link) is reached through accessUrl; the account stays explicit.
