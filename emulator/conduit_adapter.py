@@ -33,7 +33,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, parse_qsl, unquote, urlencode
 
 import duckdb
 import snowflake.connector.errors
@@ -47,6 +47,7 @@ from fakesnow.statement_type import statement_type_id
 
 import conduit_ddl
 import conduit_strict
+import conduit_identifiers
 from conduit_ddl import SnowflakeError, TableName
 from conduit_privileges import Privileges
 from conduit_rowset import decode_arrow_rowset
@@ -240,6 +241,9 @@ class SnowflakeAdapter:
         except SnowflakeError as e:
             await respond_json(send, {"data": None, "code": e.code, "message": e.message, "success": False})
             return
+        # fakesnow upper-cases the login's database and schema, even quoted ones, and creates them
+        # when missing; Snowflake resolves them as identifiers and creates nothing (set below)
+        scope, names = without_login_names(scope)
         captured = await self.call_app(scope, raw)
         try:
             response = captured.json()
@@ -250,6 +254,10 @@ class SnowflakeAdapter:
         if isinstance(data, dict) and response.get("success"):
             requested = (request.get("data") or {}).get("SESSION_PARAMETERS") or {}
             token = data.get("token")
+            if isinstance(token, str) and token in fakesnow.server.sessions:
+                data["sessionInfo"] = await run_in_threadpool(
+                    conduit_identifiers.use_login_names, fakesnow.server.sessions[token], *names
+                )
             if isinstance(token, str):
                 self.privileges.start_session(token, credentials.get("LOGIN_NAME"), role)
                 self.session_parameters[token] = {
@@ -340,11 +348,33 @@ class SnowflakeAdapter:
             async with self.lock.shared():
                 return self.finish(await self.call_app(scope, raw), token, expression)
 
+        if not await run_in_threadpool(conduit_identifiers.check, conn, expression):
+            message = "Drop statement executed successfully (the object does not exist in this case)."
+            return self.finish(status_payload(message, expression, conn), token, expression)
+
         if isinstance(expression, exp.Alter) and (expression.args.get("kind") or "").upper() == "SESSION":
             settings = session_settings(expression)
             if settings is not None:
                 self.apply_session_settings(token or "", settings)
                 return self.finish(status_payload("Statement executed successfully.", expression, conn), token, expression)
+
+        if (
+            isinstance(expression, exp.Create)
+            and (expression.args.get("kind") or "").upper() == "DATABASE"
+            and not expression.args.get("replace")
+        ):
+            async with self.lock.exclusive():
+                message = await run_in_threadpool(conduit_identifiers.create_database, conn, expression)
+            return self.finish(status_payload(message, expression, conn), token, expression)
+
+        if (
+            isinstance(expression, exp.Create)
+            and (expression.args.get("kind") or "").upper() == "SCHEMA"
+            and not expression.args.get("replace")
+            and not expression.args.get("properties")
+        ):
+            message = await run_in_threadpool(conduit_identifiers.create_schema, conn, expression)
+            return self.finish(status_payload(message, expression, conn), token, expression)
 
         if isinstance(expression, exp.Drop) and (expression.args.get("kind") or "").upper() == "STAGE":
             async with self.lock.exclusive():
@@ -514,6 +544,14 @@ class SnowflakeAdapter:
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+
+def without_login_names(scope: Scope) -> tuple[Scope, tuple[str | None, str | None]]:
+    """The login request without databaseName/schemaName, and those names."""
+    query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    names = {k: v for k, v in query if k in ("databaseName", "schemaName")}
+    rest = urlencode([(k, v) for k, v in query if k not in names]).encode("latin-1")
+    return {**scope, "query_string": rest}, (names.get("databaseName"), names.get("schemaName"))
 
 
 def classify_failure(error: BaseException | None, fallback: str) -> tuple[str, str, str]:
