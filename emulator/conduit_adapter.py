@@ -48,6 +48,7 @@ from fakesnow.statement_type import statement_type_id
 import conduit_ddl
 import conduit_strict
 import conduit_identifiers
+import conduit_parameters
 from conduit_ddl import SnowflakeError, TableName
 from conduit_privileges import Privileges
 from conduit_rowset import decode_arrow_rowset
@@ -156,6 +157,7 @@ class SnowflakeAdapter:
         self.lock = ReadWriteLock()
         self.session_parameters: dict[str, dict[str, Any]] = {}
         self.session_locks: dict[str, asyncio.Lock] = {}
+        self.parameters = conduit_parameters.Parameters()
 
     def install_failure_capture(self) -> None:
         """Call after uvicorn configured logging: fakesnow's logger shares uvicorn's handler list,
@@ -178,6 +180,7 @@ class SnowflakeAdapter:
             await respond_json(send, {"data": None, "success": True})
         elif path == "/session" and b"delete=true" in scope.get("query_string", b""):
             self.session_parameters.pop(session_token(scope) or "", None)
+            self.parameters.forget(session_token(scope) or "")
             self.session_locks.pop(session_token(scope) or "", None)
             self.privileges.end_session(session_token(scope) or "")
             await self.forward(scope, await read_body(receive), send)
@@ -255,14 +258,16 @@ class SnowflakeAdapter:
             requested = (request.get("data") or {}).get("SESSION_PARAMETERS") or {}
             token = data.get("token")
             if isinstance(token, str) and token in fakesnow.server.sessions:
-                data["sessionInfo"] = await run_in_threadpool(
-                    conduit_identifiers.use_login_names, fakesnow.server.sessions[token], *names
-                )
+                conn = fakesnow.server.sessions[token]
+                data["sessionInfo"] = await run_in_threadpool(conduit_identifiers.use_login_names, conn, *names)
+                await run_in_threadpool(self.parameters.login, token, str(credentials.get("LOGIN_NAME")), conn)
             if isinstance(token, str):
                 self.privileges.start_session(token, credentials.get("LOGIN_NAME"), role)
                 self.session_parameters[token] = {
                     k.upper(): v for k, v in requested.items() if k.upper() in ECHOED_SESSION_PARAMETERS
                 }
+                if "TIMEZONE" in self.parameters.sessions.get(token, {}):
+                    self.session_parameters[token]["TIMEZONE"] = self.parameters.sessions[token]["TIMEZONE"]
             parameters = [
                 p for p in data.get("parameters", []) if p.get("name") != "CLIENT_STAGE_ARRAY_BINDING_THRESHOLD"
             ]
@@ -341,12 +346,19 @@ class SnowflakeAdapter:
         if expression is not None:
             conduit_strict.check_number_types(expression)
         if conn is not None:
+            altered = self.parameters.alter_user(sql_text)
+            if altered is not None:
+                return self.finish(status_payload(altered, expression or exp.Command(this="USER"), conn), token, expression)
             created_or_dropped = self.users.run(sql_text)
             if created_or_dropped is not None:
                 return self.finish(status_payload(created_or_dropped, expression or exp.Command(this="USER"), conn), token, expression)
         if expression is None or conn is None or request.get("describeOnly"):
             async with self.lock.shared():
                 return self.finish(await self.call_app(scope, raw), token, expression)
+
+        if self.parameters.ignore_case(token or ""):
+            expression = conduit_parameters.fold_quoted(expression)
+            scope, raw = with_sql_text(scope, request, expression.sql(dialect="snowflake"))
 
         if not await run_in_threadpool(conduit_identifiers.check, conn, expression):
             message = "Drop statement executed successfully (the object does not exist in this case)."
@@ -356,6 +368,8 @@ class SnowflakeAdapter:
             settings = session_settings(expression)
             if settings is not None:
                 self.apply_session_settings(token or "", settings)
+                pinned = {k: v for k, v in settings.items() if k in conduit_parameters.PARAMETERS}
+                await run_in_threadpool(self.parameters.set, token or "", conn, pinned)
                 return self.finish(status_payload("Statement executed successfully.", expression, conn), token, expression)
 
         if (
@@ -546,6 +560,13 @@ class SnowflakeAdapter:
 # --- helpers ----------------------------------------------------------------------------------
 
 
+def with_sql_text(scope: Scope, request: dict[str, Any], sql_text: str) -> tuple[Scope, bytes]:
+    """The query request with another sqlText, sent uncompressed."""
+    headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() not in (b"content-encoding", b"content-length")]
+    body = json.dumps({**request, "sqlText": sql_text}).encode()
+    return {**scope, "headers": [*headers, (b"content-length", str(len(body)).encode())]}, body
+
+
 def without_login_names(scope: Scope) -> tuple[Scope, tuple[str | None, str | None]]:
     """The login request without databaseName/schemaName, and those names."""
     query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
@@ -582,7 +603,7 @@ def parse_statement(sql_text: str) -> exp.Expr | None:
 
 # Session parameters ALTER SESSION may set here: output formats are echoed with every result (the
 # SDK formats values with them); the others are accepted and have no effect in the emulator.
-ACCEPTED_SESSION_PARAMETERS = ECHOED_SESSION_PARAMETERS - {"TIMEZONE", "JS_TREAT_INTEGER_AS_BIGINT"} | {
+ACCEPTED_SESSION_PARAMETERS = ECHOED_SESSION_PARAMETERS - {"JS_TREAT_INTEGER_AS_BIGINT"} | conduit_parameters.PARAMETERS | {
     "QUERY_TAG",
     "STATEMENT_TIMEOUT_IN_SECONDS",
     "STATEMENT_QUEUED_TIMEOUT_IN_SECONDS",

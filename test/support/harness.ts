@@ -274,7 +274,7 @@ async function readSnowflakeTable(
     // TIME comes back as text in this format; the default shows whole seconds only.
     await new Promise<void>((resolve, reject) =>
       connection.execute({
-        sqlText: "ALTER SESSION SET TIME_OUTPUT_FORMAT = 'HH24:MI:SS.FF6'",
+        sqlText: "ALTER SESSION SET TIME_OUTPUT_FORMAT = 'HH24:MI:SS.FF6', QUOTED_IDENTIFIERS_IGNORE_CASE = FALSE",
         complete: (error) => (error ? reject(error) : resolve()),
       }),
     );

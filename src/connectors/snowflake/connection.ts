@@ -17,6 +17,15 @@ export interface SnowflakeSession {
   close(): Promise<void>;
 }
 
+/**
+ * Session parameters the generated SQL relies on, whatever the account or user sets (docs/security.md):
+ * ISO text from PostgreSQL read by AUTO detection (not an account's own *_INPUT_FORMAT), hex binaries,
+ * CURRENT_TIMESTAMP() in UTC (the state table's UPDATED_AT), and quoted names matched exactly.
+ */
+export const PINNED_SESSION_PARAMETERS =
+  "ALTER SESSION SET TIMEZONE = 'UTC', DATE_INPUT_FORMAT = 'AUTO', TIME_INPUT_FORMAT = 'AUTO', " +
+  "TIMESTAMP_INPUT_FORMAT = 'AUTO', BINARY_INPUT_FORMAT = 'HEX', QUOTED_IDENTIFIERS_IGNORE_CASE = FALSE";
+
 let configured = false;
 
 /** Once per process: the SDK logs to a file in the working directory by default (keep it to errors on
@@ -66,7 +75,7 @@ export async function connectSnowflake(destination: SnowflakeDestination): Promi
     });
   });
 
-  return {
+  const session: SnowflakeSession = {
     query<T extends Row>(sqlText: string, binds?: (string | number | null)[]): Promise<T[]> {
       return new Promise<T[]>((resolve, reject) => {
         connection.execute({
@@ -93,6 +102,13 @@ export async function connectSnowflake(destination: SnowflakeDestination): Promi
       });
     },
   };
+  try {
+    await session.query(PINNED_SESSION_PARAMETERS);
+  } catch (error) {
+    await session.close();
+    throw error;
+  }
+  return session;
 }
 
 /** Result column names differ in case between Snowflake and its emulator; match them case-insensitively. */
