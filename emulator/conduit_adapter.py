@@ -348,7 +348,8 @@ class SnowflakeAdapter:
         if conn is not None:
             altered = self.parameters.alter_user(sql_text)
             if altered is not None:
-                return self.finish(status_payload(altered, expression or exp.Command(this="USER"), conn), token, expression)
+                payload = status_payload(altered, expression or exp.Command(this="USER"), conn)
+                return self.finish(payload, token, expression)
             created_or_dropped = self.users.run(sql_text)
             if created_or_dropped is not None:
                 return self.finish(status_payload(created_or_dropped, expression or exp.Command(this="USER"), conn), token, expression)
@@ -602,13 +603,13 @@ def parse_statement(sql_text: str) -> exp.Expr | None:
 
 
 # Session parameters ALTER SESSION may set here: output formats are echoed with every result (the
-# SDK formats values with them); the others are accepted and have no effect in the emulator.
-ACCEPTED_SESSION_PARAMETERS = ECHOED_SESSION_PARAMETERS - {"JS_TREAT_INTEGER_AS_BIGINT"} | conduit_parameters.PARAMETERS | {
-    "QUERY_TAG",
-    "STATEMENT_TIMEOUT_IN_SECONDS",
-    "STATEMENT_QUEUED_TIMEOUT_IN_SECONDS",
-    "LOCK_TIMEOUT",
-}
+# SDK formats values with them); TIMEZONE and the others of conduit_parameters are kept per session
+# (TIMEZONE and QUOTED_IDENTIFIERS_IGNORE_CASE applied); the rest are accepted and have no effect.
+ACCEPTED_SESSION_PARAMETERS = (
+    (ECHOED_SESSION_PARAMETERS - {"JS_TREAT_INTEGER_AS_BIGINT"})
+    | conduit_parameters.PARAMETERS
+    | {"QUERY_TAG", "STATEMENT_TIMEOUT_IN_SECONDS", "STATEMENT_QUEUED_TIMEOUT_IN_SECONDS", "LOCK_TIMEOUT"}
+)
 
 
 def session_settings(expression: exp.Alter) -> dict[str, Any | None] | None:

@@ -39,14 +39,16 @@ def use_login_names(conn: Any, database: str | None, schema: str | None) -> dict
         conn.database, conn.database_set = db, True
         if sc and (db, sc) in catalog.schemas:
             conn._schema, conn.schema_set = sc, True
-        duck.execute(f"SET schema = {sql_literal(quote_ident(db) + '.' + quote_ident(sc if conn.schema_set else 'main'))}")
+        current = quote_ident(db) + "." + quote_ident(sc if conn.schema_set else "main")
+        duck.execute(f"SET schema = {sql_literal(current)}")
     return {"databaseName": conn.database, "schemaName": conn._schema}
 
 
 class _Catalog:
     def __init__(self, duck: duckdb.DuckDBPyConnection):
         self.databases = {r[0] for r in duck.execute("SELECT database_name FROM duckdb_databases()").fetchall()}
-        self.schemas = {(r[0], r[1]) for r in duck.execute("SELECT database_name, schema_name FROM duckdb_schemas()").fetchall()}
+        schemas = duck.execute("SELECT database_name, schema_name FROM duckdb_schemas()").fetchall()
+        self.schemas = {(r[0], r[1]) for r in schemas}
         self.tables = {
             (r[0], r[1], r[2])
             for r in duck.execute(
@@ -187,7 +189,8 @@ def create_schema(conn: Any, expression: exp.Create) -> str:
         )
     catalog = _Catalog(duck)
     if database not in catalog.databases:
-        raise SnowflakeError(f"SQL compilation error:\nDatabase '{database}' does not exist or not authorized.", 2003, "02000")
+        message = f"SQL compilation error:\nDatabase '{database}' does not exist or not authorized."
+        raise SnowflakeError(message, 2003, "02000")
     if (database, schema) in catalog.schemas:
         if expression.args.get("exists"):
             return f"{schema} already exists, statement succeeded."

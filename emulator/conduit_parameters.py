@@ -28,7 +28,8 @@ PARAMETERS = {
     "BINARY_INPUT_FORMAT",
 }
 ALTER_USER = re.compile(
-    r"^\s*ALTER\s+USER\s+(?:IF\s+EXISTS\s+)?(?P<name>\"(?:[^\"]|\"\")+\"|[A-Za-z_][A-Za-z0-9_$]*)\s+SET\s+(?P<settings>.+?)\s*;?\s*$",
+    r"^\s*ALTER\s+USER\s+(?:IF\s+EXISTS\s+)?(?P<name>\"(?:[^\"]|\"\")+\"|[A-Za-z_][A-Za-z0-9_$]*)"
+    r"\s+SET\s+(?P<settings>.+?)\s*;?\s*$",
     re.IGNORECASE | re.DOTALL,
 )
 SETTING = re.compile(r"\s*([A-Za-z_]+)\s*=\s*('(?:[^']|'')*'|[^,\s]+)\s*(?:,|$)")
@@ -55,9 +56,8 @@ class Parameters:
         settings = {name.upper(): _value(value) for name, value in SETTING.findall(match["settings"])}
         unknown = sorted(set(settings) - PARAMETERS)
         if unknown:
-            raise SnowflakeError(
-                f"SQL compilation error:\nthe Snowflake emulator keeps no user-level {', '.join(unknown)}", 2140, "0A000"
-            )
+            message = f"SQL compilation error:\nthe Snowflake emulator keeps no user-level {', '.join(unknown)}"
+            raise SnowflakeError(message, 2140, "0A000")
         self.users.setdefault(_user_key(match["name"]).lower(), {}).update(settings)
         return "Statement executed successfully."
 

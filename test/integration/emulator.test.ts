@@ -712,10 +712,13 @@ describe('Snowflake emulator', () => {
     expect(unquoted.message).toMatch(/enclose the whole reference in single quotes/);
     await run(
       sf,
-      `PUT 'file://${file}' '@"DB"."Stage Sch é"."stg"' AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = GZIP OVERWRITE = TRUE`,
+      `PUT 'file://${file}' '@"DB"."Stage Sch é"."stg"' AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = GZIP ` +
+        'OVERWRITE = TRUE',
     );
     await run(sf, 'CREATE TABLE "DB"."Stage Sch é"."t" ("v" VARCHAR)');
-    const copy = `COPY INTO "DB"."Stage Sch é"."t" ("v") FROM (SELECT $1 FROM STAGE) FILES = ('quoted.csv.gz') FILE_FORMAT = (TYPE = CSV)`;
+    const copy =
+      `COPY INTO "DB"."Stage Sch é"."t" ("v") FROM (SELECT $1 FROM STAGE) FILES = ('quoted.csv.gz') ` +
+      'FILE_FORMAT = (TYPE = CSV)';
     const refused = await failure(run(sf, copy.replace('STAGE', '@"DB"."Stage Sch é"."stg"')));
     expect(refused.code).toBe('001003');
     await run(sf, copy.replace('STAGE', `'@"DB"."Stage Sch é"."stg"'`));

@@ -11,7 +11,9 @@ import { sharedServices } from '../support/services';
 
 const services = sharedServices();
 const HOSTILE: Record<string, string> = {
-  SP_ZONE: `TIMEZONE = 'America/Los_Angeles', DATE_INPUT_FORMAT = 'DD/MM/YYYY', TIME_INPUT_FORMAT = 'HH12:MI AM', TIMESTAMP_INPUT_FORMAT = 'DD/MM/YYYY HH24:MI', BINARY_INPUT_FORMAT = 'BASE64'`,
+  SP_ZONE:
+    "TIMEZONE = 'America/Los_Angeles', DATE_INPUT_FORMAT = 'DD/MM/YYYY', TIME_INPUT_FORMAT = 'HH12:MI AM', " +
+    "TIMESTAMP_INPUT_FORMAT = 'DD/MM/YYYY HH24:MI', BINARY_INPUT_FORMAT = 'BASE64'",
   SP_CASE: 'QUOTED_IDENTIFIERS_IGNORE_CASE = TRUE',
 };
 

@@ -5,13 +5,14 @@
  */
 import { Client as PgClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { quoteIdent as sf } from '../../src/connectors/snowflake/dialect';
 import { Harness } from '../support/harness';
 import { sharedServices } from '../support/services';
 
 const services = sharedServices();
 const DATABASE = 'conduit_latin1';
 const SCHEMA = 'latin1_src';
-let harness: Harness;
+let harness: Harness | undefined;
 
 async function admin<T>(work: (client: PgClient) => Promise<T>): Promise<T> {
   const { host, port, user, password, database } = services.postgres;
@@ -44,13 +45,15 @@ afterAll(async () => {
 
 describe('source encoding', () => {
   it('loads LATIN1 text and names as the same characters', async () => {
+    if (!harness) throw new Error('harness not started');
     const [{ server_encoding: encoding }] = (
       await harness.pg.query<{ server_encoding: string }>('SHOW server_encoding')
     ).rows;
     expect(encoding).toBe('LATIN1');
     await harness.pg.query(`CREATE TABLE ${SCHEMA}."Café" (id int PRIMARY KEY, "prénom" text, note varchar(20))`);
     await harness.pg.query(
-      `INSERT INTO ${SCHEMA}."Café" VALUES (1, 'café', 'Größe ¿ñ?'), (2, 'naïve', 'àéîõü ÿ ß'), (3, 'plain', NULL)`,
+      `INSERT INTO ${SCHEMA}."Café" VALUES (1, 'café', 'Größe ¿ñ?'), (2, 'naïve', 'àéîõü ÿ ß'), ` +
+        `(3, 'plain', NULL)`,
     );
     // Stored as LATIN1 characters, not as UTF-8 bytes taken for LATIN1 (which would be 'cafÃ©').
     const stored = await harness.pg.query<{ n: number }>(
@@ -61,7 +64,8 @@ describe('source encoding', () => {
     await harness.runOk();
     expect(await harness.expectSameContent('Café')).toBe(3);
     const rows = await harness.snowflake.query<{ id: string; name: string }>(
-      `SELECT "id" AS "id", "prénom" AS "name" FROM "${harness.config.destination.database}"."${harness.targetSchema}"."Café" ORDER BY 1`,
+      `SELECT "id" AS "id", "prénom" AS "name" FROM ${sf(harness.config.destination.database)}.` +
+        `${sf(harness.targetSchema)}."Café" ORDER BY 1`,
     );
     expect(rows.map((r) => r.name)).toEqual(['café', 'naïve', 'plain']);
   });

@@ -161,7 +161,8 @@ export class Harness {
     await this.pg.connect();
     // Canonical renderings below assume these, whatever the server's defaults.
     await this.pg.query(
-      "SET client_encoding = 'UTF8'; SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 1",
+      "SET client_encoding = 'UTF8'; SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; " +
+        "SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 1",
     );
   }
 

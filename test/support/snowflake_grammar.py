@@ -41,7 +41,8 @@ def type_problems(datatype: exp.DataType) -> list[str]:
         return [f"VARCHAR({first}) outside 1-{MAX_VARCHAR}"]
     if kind in (T.BINARY, T.VARBINARY) and first is not None and not 1 <= first <= MAX_BINARY:
         return [f"BINARY({first}) outside 1-{MAX_BINARY}"]
-    if kind in (T.TIME, T.TIMESTAMP, T.TIMESTAMPNTZ, T.TIMESTAMPTZ, T.TIMESTAMPLTZ) and first is not None and not 0 <= first <= 9:
+    fractional = (T.TIME, T.TIMESTAMP, T.TIMESTAMPNTZ, T.TIMESTAMPTZ, T.TIMESTAMPLTZ)
+    if kind in fractional and first is not None and not 0 <= first <= 9:
         return [f"{kind.value}({first}) outside fractional precision 0-9"]
     return []
 

@@ -83,8 +83,13 @@ const columns: ColumnPlan[] = Object.values(KINDS)
     const name = i < HOSTILE_NAMES.length ? (HOSTILE_NAMES[i] ?? `c${i}`) : `${type.kind} ${i}`;
     return { source: name, target: name, sourceType: type.kind, sourceTypname: type.kind, type, nullable: i % 2 === 0 };
   });
-const [key, cursor, flag] = [columns[0], columns[1], columns.find((c) => c.type.kind === 'boolean')];
-if (!key || !cursor || !flag) throw new Error('columns missing');
+function required<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('a column the statements need is missing');
+  return value;
+}
+const key = required(columns[0]);
+const cursor = required(columns[1]);
+const flag = required(columns.find((c) => c.type.kind === 'boolean'));
 
 const database = 'My "DB" é';
 const schema = 'Staging Área';

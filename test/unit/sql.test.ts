@@ -119,10 +119,12 @@ describe('Snowflake SQL', () => {
 
   it('uploads pre-compressed files, overwriting a redone partition', () => {
     expect(putFileSql('/tmp/w/part-000003.csv.gz', 'gzip', stage)).toBe(
-      'PUT \'file:///tmp/w/part-000003.csv.gz\' \'@"RAW"."Shop"."_conduit_stage_r1_x"\' AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = GZIP OVERWRITE = TRUE',
+      'PUT \'file:///tmp/w/part-000003.csv.gz\' \'@"RAW"."Shop"."_conduit_stage_r1_x"\' ' +
+        'AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = GZIP OVERWRITE = TRUE',
     );
     expect(putFileSql('/tmp/w/part-000003.csv.zst', 'zstd', stage)).toBe(
-      'PUT \'file:///tmp/w/part-000003.csv.zst\' \'@"RAW"."Shop"."_conduit_stage_r1_x"\' AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = ZSTD OVERWRITE = TRUE',
+      'PUT \'file:///tmp/w/part-000003.csv.zst\' \'@"RAW"."Shop"."_conduit_stage_r1_x"\' ' +
+        'AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = ZSTD OVERWRITE = TRUE',
     );
     expect(() => putFileSql("/tmp/it's/f.gz", 'gzip', stage)).toThrow(/quotes/);
   });

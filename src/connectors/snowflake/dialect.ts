@@ -159,7 +159,10 @@ export function createShadowTableSql(shadow: TableRef, columns: ColumnPlan[], ru
 export function putFileSql(localPath: string, codec: Codec, stage: TableRef): string {
   if (/['\\]/.test(localPath))
     throw new Error(`local staging path must not contain quotes or backslashes: ${localPath}`);
-  return `PUT 'file://${localPath}' ${stageLocationSql(stage)} AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = ${CODEC_FORMAT[codec].snowflake} OVERWRITE = TRUE`;
+  return (
+    `PUT 'file://${localPath}' ${stageLocationSql(stage)} ` +
+    `AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = ${CODEC_FORMAT[codec].snowflake} OVERWRITE = TRUE`
+  );
 }
 
 /** Snowflake accepts at most this many names in one COPY's FILES list. */
