@@ -15,6 +15,7 @@ from typing import Any
 import snowflake.connector.errors
 from sqlglot import exp
 
+import fakesnow.checks
 import fakesnow.copy_into
 import fakesnow.transforms
 import fakesnow.transforms.stage
@@ -24,6 +25,7 @@ def apply_all() -> None:
     patch_put_target()
     patch_copy_source()
     patch_stage_name_parts()
+    patch_stage_not_a_table()
 
 
 def stage_reference(text: str) -> str:
@@ -116,3 +118,16 @@ def split_name(text: str) -> list[str]:
         i += 1
     parts.append(current)
     return parts
+
+
+def patch_stage_not_a_table() -> None:
+    """`FROM '@…'` is a stage, not an unqualified table needing a current schema (fakesnow took the
+    quoted form for one and refused the COPY in a session without a current schema)."""
+    original = fakesnow.checks._missing_qualifiers
+
+    def _missing_qualifiers(table: exp.Table) -> tuple[bool, bool]:
+        if isinstance(table, exp.Table) and isinstance(table.this, exp.Literal) and table.this.name.startswith("@"):
+            return False, False
+        return original(table)
+
+    fakesnow.checks._missing_qualifiers = _missing_qualifiers
