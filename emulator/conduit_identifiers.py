@@ -37,7 +37,9 @@ def use_login_names(conn: Any, database: str | None, schema: str | None) -> dict
     conn.database, conn._schema, conn.database_set, conn.schema_set = None, None, False, False
     if db and db in catalog.databases:
         conn.database, conn.database_set = db, True
-        if sc and (db, sc) in catalog.schemas:
+        # as in Snowflake, a database without a (valid) schema leaves PUBLIC current when it exists
+        sc = sc if sc and (db, sc) in catalog.schemas else "PUBLIC"
+        if (db, sc) in catalog.schemas:
             conn._schema, conn.schema_set = sc, True
         current = quote_ident(db) + "." + quote_ident(sc if conn.schema_set else "main")
         duck.execute(f"SET schema = {sql_literal(current)}")
@@ -170,6 +172,7 @@ def create_database(conn: Any, expression: exp.Create) -> str:
     setup = setup.replace(f"'{marker}'", sql_literal(name)).replace(marker, quote_ident(name))
     duck.execute(f"ATTACH DATABASE ':memory:' AS {quote_ident(name)}")
     duck.execute(setup)
+    duck.execute(f"CREATE SCHEMA {quote_ident(name)}.PUBLIC")  # Snowflake gives every new database one
     return f"Database {name} successfully created."
 
 
