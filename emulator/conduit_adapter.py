@@ -33,7 +33,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, parse_qsl, unquote, urlencode
 
 import duckdb
 import fakesnow.server
@@ -45,6 +45,8 @@ from sqlglot import exp
 from starlette.concurrency import run_in_threadpool
 
 import conduit_ddl
+import conduit_identifiers
+import conduit_parameters
 import conduit_strict
 from conduit_ddl import SnowflakeError, TableName
 from conduit_privileges import Privileges
@@ -154,6 +156,7 @@ class SnowflakeAdapter:
         self.lock = ReadWriteLock()
         self.session_parameters: dict[str, dict[str, Any]] = {}
         self.session_locks: dict[str, asyncio.Lock] = {}
+        self.parameters = conduit_parameters.Parameters()
 
     def install_failure_capture(self) -> None:
         """Call after uvicorn configured logging: fakesnow's logger shares uvicorn's handler list,
@@ -176,6 +179,7 @@ class SnowflakeAdapter:
             await respond_json(send, {"data": None, "success": True})
         elif path == "/session" and b"delete=true" in scope.get("query_string", b""):
             self.session_parameters.pop(session_token(scope) or "", None)
+            self.parameters.forget(session_token(scope) or "")
             self.session_locks.pop(session_token(scope) or "", None)
             self.privileges.end_session(session_token(scope) or "")
             await self.forward(scope, await read_body(receive), send)
@@ -239,6 +243,9 @@ class SnowflakeAdapter:
         except SnowflakeError as e:
             await respond_json(send, {"data": None, "code": e.code, "message": e.message, "success": False})
             return
+        # fakesnow upper-cases the login's database and schema, even quoted ones, and creates them
+        # when missing; Snowflake resolves them as identifiers and creates nothing (set below)
+        scope, names = without_login_names(scope)
         captured = await self.call_app(scope, raw)
         try:
             response = captured.json()
@@ -249,11 +256,17 @@ class SnowflakeAdapter:
         if isinstance(data, dict) and response.get("success"):
             requested = (request.get("data") or {}).get("SESSION_PARAMETERS") or {}
             token = data.get("token")
+            if isinstance(token, str) and token in fakesnow.server.sessions:
+                conn = fakesnow.server.sessions[token]
+                data["sessionInfo"] = await run_in_threadpool(conduit_identifiers.use_login_names, conn, *names)
+                await run_in_threadpool(self.parameters.login, token, str(credentials.get("LOGIN_NAME")), conn)
             if isinstance(token, str):
                 self.privileges.start_session(token, credentials.get("LOGIN_NAME"), role)
                 self.session_parameters[token] = {
                     k.upper(): v for k, v in requested.items() if k.upper() in ECHOED_SESSION_PARAMETERS
                 }
+                if "TIMEZONE" in self.parameters.sessions.get(token, {}):
+                    self.session_parameters[token]["TIMEZONE"] = self.parameters.sessions[token]["TIMEZONE"]
             parameters = [
                 p for p in data.get("parameters", []) if p.get("name") != "CLIENT_STAGE_ARRAY_BINDING_THRESHOLD"
             ]
@@ -334,6 +347,10 @@ class SnowflakeAdapter:
         if expression is not None:
             conduit_strict.check_number_types(expression)
         if conn is not None:
+            altered = self.parameters.alter_user(sql_text)
+            if altered is not None:
+                payload = status_payload(altered, expression or exp.Command(this="USER"), conn)
+                return self.finish(payload, token, expression)
             created_or_dropped = self.users.run(sql_text)
             if created_or_dropped is not None:
                 return self.finish(
@@ -343,13 +360,41 @@ class SnowflakeAdapter:
             async with self.lock.shared():
                 return self.finish(await self.call_app(scope, raw), token, expression)
 
+        if self.parameters.ignore_case(token or ""):
+            expression = conduit_parameters.fold_quoted(expression)
+            scope, raw = with_sql_text(scope, request, expression.sql(dialect="snowflake"))
+
+        if not await run_in_threadpool(conduit_identifiers.check, conn, expression):
+            message = "Drop statement executed successfully (the object does not exist in this case)."
+            return self.finish(status_payload(message, expression, conn), token, expression)
+
         if isinstance(expression, exp.Alter) and (expression.args.get("kind") or "").upper() == "SESSION":
             settings = session_settings(expression)
             if settings is not None:
                 self.apply_session_settings(token or "", settings)
+                pinned = {k: v for k, v in settings.items() if k in conduit_parameters.PARAMETERS}
+                await run_in_threadpool(self.parameters.set, token or "", conn, pinned)
                 return self.finish(
                     status_payload("Statement executed successfully.", expression, conn), token, expression
                 )
+
+        if (
+            isinstance(expression, exp.Create)
+            and (expression.args.get("kind") or "").upper() == "DATABASE"
+            and not expression.args.get("replace")
+        ):
+            async with self.lock.exclusive():
+                message = await run_in_threadpool(conduit_identifiers.create_database, conn, expression)
+            return self.finish(status_payload(message, expression, conn), token, expression)
+
+        if (
+            isinstance(expression, exp.Create)
+            and (expression.args.get("kind") or "").upper() == "SCHEMA"
+            and not expression.args.get("replace")
+            and not expression.args.get("properties")
+        ):
+            message = await run_in_threadpool(conduit_identifiers.create_schema, conn, expression)
+            return self.finish(status_payload(message, expression, conn), token, expression)
 
         if isinstance(expression, exp.Drop) and (expression.args.get("kind") or "").upper() == "STAGE":
             async with self.lock.exclusive():
@@ -525,6 +570,21 @@ class SnowflakeAdapter:
 # --- helpers ----------------------------------------------------------------------------------
 
 
+def with_sql_text(scope: Scope, request: dict[str, Any], sql_text: str) -> tuple[Scope, bytes]:
+    """The query request with another sqlText, sent uncompressed."""
+    headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() not in (b"content-encoding", b"content-length")]
+    body = json.dumps({**request, "sqlText": sql_text}).encode()
+    return {**scope, "headers": [*headers, (b"content-length", str(len(body)).encode())]}, body
+
+
+def without_login_names(scope: Scope) -> tuple[Scope, tuple[str | None, str | None]]:
+    """The login request without databaseName/schemaName, and those names."""
+    query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    names = {k: v for k, v in query if k in ("databaseName", "schemaName")}
+    rest = urlencode([(k, v) for k, v in query if k not in names]).encode("latin-1")
+    return {**scope, "query_string": rest}, (names.get("databaseName"), names.get("schemaName"))
+
+
 def classify_failure(error: BaseException | None, fallback: str) -> tuple[str, str, str]:
     """Snowflake code, SQLSTATE and message for an exception fakesnow let through as a 500.
 
@@ -552,13 +612,13 @@ def parse_statement(sql_text: str) -> exp.Expr | None:
 
 
 # Session parameters ALTER SESSION may set here: output formats are echoed with every result (the
-# SDK formats values with them); the others are accepted and have no effect in the emulator.
-ACCEPTED_SESSION_PARAMETERS = ECHOED_SESSION_PARAMETERS - {"TIMEZONE", "JS_TREAT_INTEGER_AS_BIGINT"} | {
-    "QUERY_TAG",
-    "STATEMENT_TIMEOUT_IN_SECONDS",
-    "STATEMENT_QUEUED_TIMEOUT_IN_SECONDS",
-    "LOCK_TIMEOUT",
-}
+# SDK formats values with them); TIMEZONE and the others of conduit_parameters are kept per session
+# (TIMEZONE and QUOTED_IDENTIFIERS_IGNORE_CASE applied); the rest are accepted and have no effect.
+ACCEPTED_SESSION_PARAMETERS = (
+    (ECHOED_SESSION_PARAMETERS - {"JS_TREAT_INTEGER_AS_BIGINT"})
+    | conduit_parameters.PARAMETERS
+    | {"QUERY_TAG", "STATEMENT_TIMEOUT_IN_SECONDS", "STATEMENT_QUEUED_TIMEOUT_IN_SECONDS", "LOCK_TIMEOUT"}
+)
 
 
 def session_settings(expression: exp.Alter) -> dict[str, Any | None] | None:

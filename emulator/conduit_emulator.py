@@ -62,8 +62,10 @@ def main(argv: list[str]) -> int:
     import uvicorn
 
     import conduit_patches
+    import conduit_stage_names
 
     conduit_patches.apply_all(os.path.join(data_dir, "stages"))
+    conduit_stage_names.apply_all()
 
     import fakesnow.server
 

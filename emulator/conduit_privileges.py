@@ -25,6 +25,7 @@ import duckdb
 from sqlglot import exp
 
 import conduit_ddl
+import conduit_stage_names
 from conduit_ddl import GLOBAL_EXT, SnowflakeError, TableName
 from conduit_users import Users
 
@@ -438,8 +439,8 @@ class _Check:
         return (conduit_ddl._ident(database) or self.conn.database or "", conduit_ddl._ident(schema) or "")
 
     def stage(self, reference: str) -> tuple[str, ...]:
-        """`@db.schema.stage/path/` as the stage's name parts."""
-        text = reference.lstrip("@")
+        """`@db.schema.stage/path/` (or the whole reference in single quotes) as the stage's name parts."""
+        text = conduit_stage_names.stage_reference(reference).lstrip("@")
         match = re.match(_NAME, text)
         parts = name_parts(match.group(0) if match else text)
         return Privileges._object_parts("STAGE", parts, self.conn)
@@ -573,7 +574,8 @@ class _Check:
         for table in expression.find_all(exp.Table):
             if id(table) in skip:
                 continue
-            if isinstance(table.this, exp.Var) and table.this.name.startswith("@"):
+            # A stage read from: `@name`, or a quoted `'@"db"."schema"."name"'` (a literal).
+            if isinstance(table.this, (exp.Var, exp.Literal)) and table.this.name.startswith("@"):
                 self.need("STAGE", self.stage(table.this.name), "READ")
                 continue
             if not isinstance(table.this, exp.Identifier):

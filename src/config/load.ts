@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { COMPRESSION_SETTINGS } from '../connectors/compression';
+import { snowflakeObjectName } from './snowflake-names';
 import type { IncrementalSpec, LateCommits, LoadMode, SnapshotMode, UnrepresentablePolicy } from '../shared';
 import {
   DEFAULT_SETTINGS,
@@ -182,14 +183,21 @@ function readDestination(reader: Reader, value: unknown): SnowflakeDestination |
     account: reader.string(obj, 'account', { path }) ?? '',
     user: reader.string(obj, 'user', { path }) ?? '',
     password: reader.string(obj, 'password', { path, optional: true }),
-    database: reader.string(obj, 'database', { path }) ?? '',
-    schema: reader.string(obj, 'schema', { path }) ?? '',
+    database: objectName(reader, reader.string(obj, 'database', { path }), `${path}.database`),
+    schema: objectName(reader, reader.string(obj, 'schema', { path }), `${path}.schema`),
     warehouse: reader.string(obj, 'warehouse', { path, optional: true }),
     role: reader.string(obj, 'role', { path, optional: true }),
     host: reader.string(obj, 'host', { path, optional: true }),
     port: reader.integer(obj, 'port', { path, min: 1, max: 65535, optional: true }),
     protocol: reader.oneOf(obj, 'protocol', ['https', 'http'] as const, { path, optional: true }) ?? 'https',
   };
+}
+
+function objectName(reader: Reader, raw: string | undefined, field: string): string {
+  if (raw === undefined) return '';
+  const resolved = snowflakeObjectName(raw, field);
+  if ('problem' in resolved) reader.problems.push(resolved.problem);
+  return 'name' in resolved ? resolved.name : '';
 }
 
 function readSettings(reader: Reader, value: unknown): PipelineSettings {

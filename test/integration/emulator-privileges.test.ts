@@ -3,12 +3,16 @@
  * snowflake-sdk: each rule docs/snowflake-emulator.md lists, with Snowflake's error for a refusal.
  * An admin session (no role) sets objects and grants up; sessions with a role are checked.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SnowflakeDestination } from '../../src/config/pipeline';
 import { PermanentError } from '../../src/connectors/errors';
 import { connectSnowflake, type SnowflakeSession } from '../../src/connectors/snowflake/connection';
 import { emulatorDestination, startSnowflakeEmulator, type SnowflakeEmulator } from '../../src/dev/emulator';
 import { matching } from '../support/matchers';
+import { scratchDir } from '../support/scratch';
 
 let service: SnowflakeEmulator;
 let admin: SnowflakeSession;
@@ -140,6 +144,28 @@ describe('emulator roles and privileges', () => {
     await loader.query('TRUNCATE TABLE "P"."S"."owned"');
     await loader.query('ALTER TABLE "P"."S"."owned" ADD COLUMN "B" VARCHAR');
     await loader.query('DROP STAGE "P"."S"."st"');
+  });
+
+  it('PUT needs WRITE and COPY needs READ on a stage another role owns, quoted or not', async () => {
+    await admin.query('CREATE STAGE P.S.SHARED');
+    await admin.query('CREATE TABLE P.S.FROM_STAGE ("v" VARCHAR)');
+    await admin.query('GRANT INSERT ON TABLE P.S.FROM_STAGE TO ROLE LOADER');
+    const file = join(scratchDir('privileges'), 'one.csv.gz');
+    writeFileSync(file, gzipSync('1\n'));
+    const loader = await as('LOADER_USER');
+    // The emulator keeps load history in the session's current database (docs/snowflake-emulator.md,
+    // gaps); the product's sessions log in to the target's.
+    await loader.query('USE DATABASE P');
+    const put = `PUT 'file://${file}' '@"P"."S"."SHARED"' AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = GZIP`;
+    expect(await refusal(loader.query(put))).toMatchObject(NOT_AUTHORIZED);
+    await admin.query('GRANT WRITE ON STAGE P.S.SHARED TO ROLE LOADER');
+    await loader.query(put);
+    const copy = (from: string) =>
+      `COPY INTO P.S.FROM_STAGE ("v") FROM (SELECT $1 FROM ${from}) FILES = ('one.csv.gz') FILE_FORMAT = (TYPE = CSV)`;
+    for (const from of [`'@"P"."S"."SHARED"'`, '@P.S.SHARED'])
+      expect(await refusal(loader.query(copy(from))), from).toMatchObject(INSUFFICIENT);
+    await admin.query('GRANT READ ON STAGE P.S.SHARED TO ROLE LOADER');
+    await loader.query(copy(`'@"P"."S"."SHARED"'`));
   });
 
   it('SELECT, INSERT, DELETE and TRUNCATE on tables another role owns need their grants', async () => {

@@ -687,6 +687,61 @@ describe('Snowflake emulator', () => {
     expect(await session.query('SELECT 1 AS "one"')).toEqual([{ one: '1' }]);
   });
 
+  it('matches quoted names exactly, as Snowflake does, and refuses what it cannot hold', async () => {
+    await run(sf, 'CREATE SCHEMA IF NOT EXISTS "DB"."Case_Sch"');
+    await run(sf, 'CREATE TABLE "DB"."Case_Sch"."Orders" ("id" NUMBER(10,0))');
+    await run(sf, `INSERT INTO "DB"."Case_Sch"."Orders" VALUES (1)`);
+    expect(await run(sf, 'SELECT "id" FROM "DB"."Case_Sch"."Orders"', { fetchAsString: ['Number'] })).toEqual([
+      { id: '1' },
+    ]);
+    const tables = await run(
+      sf,
+      `SELECT TABLE_NAME AS "t" FROM "DB".INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = ?`,
+      {
+        binds: ['Case_Sch'],
+      },
+    );
+    expect(tables).toEqual([{ t: 'Orders' }]);
+    // Unquoted names fold to upper case: neither ORDERS nor CASE_SCH exists.
+    for (const other of ['"DB"."Case_Sch".ORDERS', '"DB".Case_Sch."Orders"', '"DB"."case_sch"."Orders"']) {
+      const missing = await failure(run(sf, `SELECT * FROM ${other}`));
+      expect(missing.code).toBe('002003');
+      expect(missing.message).toMatch(/does not exist or not authorized/);
+    }
+    expect(await run(sf, 'DROP TABLE IF EXISTS "DB"."Case_Sch"."ORDERS"')).toHaveLength(1);
+    expect(
+      await run(sf, 'SELECT COUNT(*) AS "n" FROM "DB"."Case_Sch"."Orders"', { fetchAsString: ['Number'] }),
+    ).toEqual([{ n: '1' }]);
+    // Snowflake would hold both; DuckDB cannot, and the emulator says so rather than share one table.
+    const both = await failure(run(sf, 'CREATE TABLE "DB"."Case_Sch".ORDERS ("id" NUMBER(10,0))'));
+    expect(both.message).toMatch(/cannot create 'DB\.Case_Sch\.ORDERS' beside 'DB\.Case_Sch\.Orders'/);
+  });
+
+  it('takes stage references in single quotes and refuses unquoted ones that need quoting', async () => {
+    await run(sf, 'CREATE SCHEMA IF NOT EXISTS "DB"."Stage Sch é"');
+    await run(sf, `CREATE STAGE IF NOT EXISTS "DB"."Stage Sch é"."stg"`);
+    const file = join(scratch, 'quoted.csv.gz');
+    writeFileSync(file, gzipSync('1\n'));
+    const unquoted = await failure(
+      run(sf, `PUT 'file://${file}' @"DB"."Stage Sch é"."stg" AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = GZIP`),
+    );
+    expect(unquoted.code).toBe('001003');
+    expect(unquoted.message).toMatch(/enclose the whole reference in single quotes/);
+    await run(
+      sf,
+      `PUT 'file://${file}' '@"DB"."Stage Sch é"."stg"' AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = GZIP ` +
+        'OVERWRITE = TRUE',
+    );
+    await run(sf, 'CREATE TABLE "DB"."Stage Sch é"."t" ("v" VARCHAR)');
+    const copy =
+      `COPY INTO "DB"."Stage Sch é"."t" ("v") FROM (SELECT $1 FROM STAGE) FILES = ('quoted.csv.gz') ` +
+      'FILE_FORMAT = (TYPE = CSV)';
+    const refused = await failure(run(sf, copy.replace('STAGE', '@"DB"."Stage Sch é"."stg"')));
+    expect(refused.code).toBe('001003');
+    await run(sf, copy.replace('STAGE', `'@"DB"."Stage Sch é"."stg"'`));
+    expect(await run(sf, 'SELECT "v" FROM "DB"."Stage Sch é"."t"')).toEqual([{ v: '1' }]);
+  });
+
   it('checks passwords: a wrong one is refused (390100, permanent); CREATE/DROP USER manage logins', async () => {
     const as = (user: string, password: string) =>
       connectSnowflake({ ...emulatorDestination(service), user, password });

@@ -163,7 +163,8 @@ export class Harness {
     await pg.connect();
     // Canonical renderings below assume these, whatever the server's defaults.
     await this.pg.query(
-      "SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 1",
+      "SET client_encoding = 'UTF8'; SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; " +
+        "SET IntervalStyle = 'iso_8601'; SET extra_float_digits = 1",
     );
   }
 
@@ -289,8 +290,7 @@ async function readSnowflakeTable(
     account: destination.account,
     username: destination.user,
     password: destination.password,
-    database: destination.database,
-    schema,
+    database: sfQuote(destination.database),
     accessUrl: `${destination.protocol}://${destination.host}:${destination.port}`,
     representNullAsStringNull: false,
   });
@@ -299,7 +299,7 @@ async function readSnowflakeTable(
     // TIME comes back as text in this format; the default shows whole seconds only.
     await new Promise<void>((resolve, reject) =>
       connection.execute({
-        sqlText: "ALTER SESSION SET TIME_OUTPUT_FORMAT = 'HH24:MI:SS.FF6'",
+        sqlText: "ALTER SESSION SET TIME_OUTPUT_FORMAT = 'HH24:MI:SS.FF6', QUOTED_IDENTIFIERS_IGNORE_CASE = FALSE",
         complete: (error) => (error ? reject(error) : resolve()),
       }),
     );

@@ -100,7 +100,7 @@ describe('Snowflake SQL', () => {
     expect(sql).toBe(
       'COPY INTO "RAW"."Shop"."orders__conduit_r1" ("id", "Doc", "raw ""bytes""", "tags", "at", "x") ' +
         `FROM (SELECT $1, PARSE_JSON($2), $3, PARSE_JSON($4)::ARRAY, $5, $6 ` +
-        `FROM @"RAW"."Shop"."_conduit_stage_r1_x") ` +
+        `FROM '@"RAW"."Shop"."_conduit_stage_r1_x"') ` +
         "FILES = ('part-000000.csv.gz', 'part-000001.csv.gz') " +
         "FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '\"' ESCAPE_UNENCLOSED_FIELD = NONE NULL_IF = () " +
         'EMPTY_FIELD_AS_NULL = TRUE BINARY_FORMAT = HEX COMPRESSION = AUTO) ' +
@@ -119,12 +119,12 @@ describe('Snowflake SQL', () => {
 
   it('uploads pre-compressed files, overwriting a redone partition', () => {
     expect(putFileSql('/tmp/w/part-000003.csv.gz', 'gzip', stage)).toBe(
-      'PUT \'file:///tmp/w/part-000003.csv.gz\' @"RAW"."Shop"."_conduit_stage_r1_x" AUTO_COMPRESS = FALSE ' +
-        'SOURCE_COMPRESSION = GZIP OVERWRITE = TRUE',
+      'PUT \'file:///tmp/w/part-000003.csv.gz\' \'@"RAW"."Shop"."_conduit_stage_r1_x"\' ' +
+        'AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = GZIP OVERWRITE = TRUE',
     );
     expect(putFileSql('/tmp/w/part-000003.csv.zst', 'zstd', stage)).toBe(
-      'PUT \'file:///tmp/w/part-000003.csv.zst\' @"RAW"."Shop"."_conduit_stage_r1_x" AUTO_COMPRESS = FALSE ' +
-        'SOURCE_COMPRESSION = ZSTD OVERWRITE = TRUE',
+      'PUT \'file:///tmp/w/part-000003.csv.zst\' \'@"RAW"."Shop"."_conduit_stage_r1_x"\' ' +
+        'AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = ZSTD OVERWRITE = TRUE',
     );
     expect(() => putFileSql("/tmp/it's/f.gz", 'gzip', stage)).toThrow(/quotes/);
   });
@@ -167,7 +167,7 @@ describe('PostgreSQL extract SQL', () => {
       sql:
         'COPY (SELECT "id", "Doc", to_json("tags"), ' +
         "CASE WHEN \"x\" = 'Infinity' THEN 'inf' WHEN \"x\" = '-Infinity' THEN '-inf' ELSE \"x\"::text END " +
-        'FROM "Sales"."Order ""Items""" WHERE "id" >= 100 AND "id" < 200) TO STDOUT (FORMAT csv)',
+        'FROM "Sales"."Order ""Items""" WHERE "id" >= 100 AND "id" < 200) TO STDOUT (FORMAT csv, ENCODING \'UTF8\')',
       guarded: [],
     });
   });

@@ -6,9 +6,12 @@ import { FailureType } from '../../failure-types';
 
 /**
  * Session settings that make PostgreSQL's text output what the load side expects, whatever the
- * server's defaults: ISO dates, UTC, shortest exact floats, hex bytea, ISO 8601 intervals.
+ * server's defaults: UTF-8 (the server converts from the database's encoding; node-pg decodes UTF-8
+ * and sends no client_encoding itself), ISO dates, UTC, shortest exact floats, hex bytea, ISO 8601
+ * intervals.
  */
 const SESSION_SETTINGS = [
+  "SET client_encoding = 'UTF8'",
   "SET DateStyle = 'ISO, YMD'",
   "SET TimeZone = 'UTC'",
   "SET IntervalStyle = 'iso_8601'",

@@ -48,8 +48,8 @@ export function extractStatement(
   const where = window ? `${rangePredicate(range)} AND ${windowPredicate(window)}` : rangePredicate(range);
   return {
     sql:
-      `COPY (SELECT ${select.join(', ')} FROM ${quoteTable(table.schema, table.name)} WHERE ${where}) TO ` +
-      `STDOUT (FORMAT csv)`,
+      `COPY (SELECT ${select.join(', ')} FROM ${quoteTable(table.schema, table.name)} WHERE ${where}) ` +
+      "TO STDOUT (FORMAT csv, ENCODING 'UTF8')",
     guarded,
   };
 }

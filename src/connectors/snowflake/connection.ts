@@ -2,6 +2,7 @@ import './quiet-node-notice.js';
 import snowflake from 'snowflake-sdk';
 import type { SnowflakeDestination } from '../../config/pipeline';
 import { PermanentError } from '../errors';
+import { quoteIdent } from './dialect';
 import { streamUploadsWithoutCopies } from './streamed-uploads';
 import { FailureType } from '../../failure-types';
 
@@ -15,6 +16,15 @@ export interface SnowflakeSession {
   isUp(): boolean;
   close(): Promise<void>;
 }
+
+/**
+ * Session parameters the generated SQL relies on, whatever the account or user sets (docs/security.md):
+ * ISO text from PostgreSQL read by AUTO detection (not an account's own *_INPUT_FORMAT), hex binaries,
+ * CURRENT_TIMESTAMP() in UTC (the state table's UPDATED_AT), and quoted names matched exactly.
+ */
+export const PINNED_SESSION_PARAMETERS =
+  "ALTER SESSION SET TIMEZONE = 'UTC', DATE_INPUT_FORMAT = 'AUTO', TIME_INPUT_FORMAT = 'AUTO', " +
+  "TIMESTAMP_INPUT_FORMAT = 'AUTO', BINARY_INPUT_FORMAT = 'HEX', QUOTED_IDENTIFIERS_IGNORE_CASE = FALSE";
 
 let configured = false;
 
@@ -40,8 +50,10 @@ export async function connectSnowflake(destination: SnowflakeDestination): Promi
     account: destination.account,
     username: destination.user,
     password: destination.password,
-    database: destination.database,
-    schema: destination.schema,
+    // Every statement names its objects in full. The login's database is an identifier (quoted, so
+    // its exact name); a schema is not sent: it may not exist before the first run creates it, and
+    // an unquoted name with a space made the login itself fail.
+    database: quoteIdent(destination.database),
     warehouse: destination.warehouse,
     role: destination.role,
     // An explicit host (the emulator, a private link) is reached through accessUrl; the account stays explicit.
@@ -64,7 +76,7 @@ export async function connectSnowflake(destination: SnowflakeDestination): Promi
     });
   });
 
-  return {
+  const session: SnowflakeSession = {
     query<T extends Row>(sqlText: string, binds?: (string | number | null)[]): Promise<T[]> {
       return new Promise<T[]>((resolve, reject) => {
         connection.execute({
@@ -91,6 +103,13 @@ export async function connectSnowflake(destination: SnowflakeDestination): Promi
       });
     },
   };
+  try {
+    await session.query(PINNED_SESSION_PARAMETERS);
+  } catch (error) {
+    await session.close();
+    throw error;
+  }
+  return session;
 }
 
 /** Result column names differ in case between Snowflake and its emulator; match them case-insensitively. */

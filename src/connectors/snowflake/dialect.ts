@@ -36,6 +36,14 @@ export function shadowTableName(target: string, runKey: string): string {
   return fit(`${target}__conduit_${runKey}`, target, `__conduit_${runKey}`);
 }
 
+/**
+ * A stage as a PUT or COPY location. Snowflake reads an unquoted `@db.schema.stage` only while it has no
+ * spaces or special characters; the whole reference in single quotes holds any name (its PUT docs).
+ */
+export function stageLocationSql(stage: TableRef): string {
+  return quoteLiteral(`@${tableSql(stage)}`);
+}
+
 export function stageName(target: string, runKey: string): string {
   return `_conduit_stage_${runKey}_${shortHash(target)}`;
 }
@@ -152,8 +160,8 @@ export function putFileSql(localPath: string, codec: Codec, stage: TableRef): st
   if (/['\\]/.test(localPath))
     throw new Error(`local staging path must not contain quotes or backslashes: ${localPath}`);
   return (
-    `PUT 'file://${localPath}' @${tableSql(stage)} AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = ` +
-    `${CODEC_FORMAT[codec].snowflake} OVERWRITE = TRUE`
+    `PUT 'file://${localPath}' ${stageLocationSql(stage)} ` +
+    `AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = ${CODEC_FORMAT[codec].snowflake} OVERWRITE = TRUE`
   );
 }
 
@@ -173,7 +181,7 @@ export function copyIntoSql(shadow: TableRef, columns: ColumnPlan[], stage: Tabl
   const values = columns.map((c, i) => loadExpression(c.type, i + 1)).join(', ');
   const fileList = files.map(quoteLiteral).join(', ');
   return (
-    `COPY INTO ${tableSql(shadow)} (${targets}) FROM (SELECT ${values} FROM @${tableSql(stage)}) ` +
+    `COPY INTO ${tableSql(shadow)} (${targets}) FROM (SELECT ${values} FROM ${stageLocationSql(stage)}) ` +
     `FILES = (${fileList}) ` +
     `FILE_FORMAT = (TYPE = CSV FIELD_OPTIONALLY_ENCLOSED_BY = '"' ESCAPE_UNENCLOSED_FIELD = NONE NULL_IF = () ` +
     `EMPTY_FIELD_AS_NULL = TRUE BINARY_FORMAT = HEX COMPRESSION = AUTO) ` +
