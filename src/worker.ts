@@ -77,18 +77,20 @@ export async function createConduitWorker(options: ConduitWorkerOptions): Promis
   const connection = options.connection ?? ownConnection!;
   const pipelines = new Map(options.pipelines.map((p) => [p.name, p]));
   const snowflake = new SnowflakeSessions();
+  const code = workflowCode(options.workflowBundle, options.prebuiltBundle ?? true);
   const worker = await Worker.create({
     connection,
     namespace: temporal.namespace,
     taskQueue: temporal.taskQueue,
     activities: createActivities({ pipelines, workDir, snowflake }),
-    ...workflowCode(options.workflowBundle, options.prebuiltBundle ?? true),
+    ...code,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 8,
     // Every activity log line (ours and the SDK's) carries pipeline/table/partition fields; metrics
     // cost nothing unless the runtime exports them (conduit worker --metrics-port).
     interceptors: {
       activity: [activityLogging, activityMetrics, activityTracing],
-      workflowModules: workflowInterceptorModules(),
+      // A prebuilt bundle has the workflow interceptors built in (the SDK warns if given them again).
+      ...('workflowsPath' in code ? { workflowModules: workflowInterceptorModules() } : {}),
     },
     sinks: workflowSpanSinks(options.tracing),
     shutdownGraceTime: options.shutdownGraceTime ?? 30_000,
