@@ -66,7 +66,9 @@ describe('benchmark machinery', () => {
     expect(baseline.gzipBytes).toBeGreaterThan(0);
     expect(baseline.csvBytes).toBeGreaterThan(baseline.gzipBytes);
     // The baseline streams the very SELECT the pipeline ran, widened to the whole table.
-    expect(baseline.sql).toMatch(/^COPY \(SELECT .* FROM "demo"\."orders" WHERE true\) TO STDOUT \(FORMAT csv\)$/);
+    expect(baseline.sql).toMatch(
+      /^COPY \(SELECT .* FROM "demo"\."orders" WHERE true\) TO STDOUT \(FORMAT csv, ENCODING 'UTF8'\)$/,
+    );
     expect(baseline.staging?.fileBytes).toBeGreaterThan(0);
 
     const markdown = renderMarkdown(results);

@@ -5,9 +5,15 @@ import { describe, expect, it } from 'vitest';
 
 // The lint configuration itself: a forgotten await and its kin must fail `npm run lint`.
 const root = resolve(__dirname, '../..');
-// Type-aware rules need a file of the tsconfig.test.json project; the planted code is linted as if it were this one.
+// Type-aware rules need a file of a TypeScript project; the planted code is linted as if it were this one. Its
+// own one-file project: in the whole test project, files other tests change could change the types seen here.
 const filePath = resolve(root, 'test/fixtures/lint/sample.ts');
-const eslint = new ESLint({ cwd: root });
+const eslint = new ESLint({
+  cwd: root,
+  overrideConfig: {
+    languageOptions: { parserOptions: { project: './test/fixtures/lint/tsconfig.json', tsconfigRootDir: root } },
+  },
+});
 
 async function ruleIds(code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath });
