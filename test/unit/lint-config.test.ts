@@ -5,13 +5,20 @@ import { describe, expect, it } from 'vitest';
 
 // The lint configuration itself: a forgotten await and its kin must fail `npm run lint`.
 const root = resolve(__dirname, '../..');
-// Type-aware rules need a file of a TypeScript project; the planted code is linted as if it were this one. Its
-// own one-file project: in the whole test project, files other tests change could change the types seen here.
+// Type-aware rules need a file of a TypeScript project; the planted code is linted as if it were this one, in
+// a one-file project. With CI=true typescript-eslint infers a single run and type-checks the file as it is on
+// disk, not the planted text, so that inference is turned off here.
 const filePath = resolve(root, 'test/fixtures/lint/sample.ts');
 const eslint = new ESLint({
   cwd: root,
   overrideConfig: {
-    languageOptions: { parserOptions: { project: './test/fixtures/lint/tsconfig.json', tsconfigRootDir: root } },
+    languageOptions: {
+      parserOptions: {
+        project: './test/fixtures/lint/tsconfig.json',
+        tsconfigRootDir: root,
+        disallowAutomaticSingleRunInference: true,
+      },
+    },
   },
 });
 
