@@ -12,7 +12,8 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { to as copyTo } from 'pg-copy-streams';
 import type { PostgresSource, SnowflakeDestination } from '../config/pipeline';
-import { CODEC_FORMAT, type Codec } from '../connectors/compression';
+import type { Codec } from '../config/compression';
+import { CODEC_EXTENSION } from '../connectors/compression';
 import { connectPostgres } from '../connectors/postgres/connect';
 import { extractStatement, extractToFile } from '../connectors/postgres/extract';
 import { withSnowflake } from '../connectors/snowflake/connection';
@@ -123,7 +124,7 @@ export async function measureStaging(
   passes: number,
 ): Promise<StagingMeasurement> {
   const folder = mkdtempSync(join(tmpdir(), 'conduit-bench-stage-'));
-  const file = join(folder, `whole-table.csv${CODEC_FORMAT[codec].extension}`);
+  const file = join(folder, `whole-table.csv${CODEC_EXTENSION[codec]}`);
   const schema = `BENCH_STAGE_${process.pid}_${Date.now()}`;
   try {
     const client = await connectPostgres(postgresSource(endpoint));

@@ -4,7 +4,7 @@
  */
 import { cpus, loadavg, totalmem } from 'node:os';
 import { Client as TemporalClient, Connection } from '@temporalio/client';
-import type { Codec } from '../connectors/compression';
+import type { Codec } from '../config/compression';
 import { known } from '../invariant';
 import { measureBaseline, measureStaging, wholeTableStatement } from './baseline';
 import { findProcesses } from './procfs';

@@ -1,5 +1,5 @@
 /** Command-line options of `npm run bench -- …`. */
-import { COMPRESSION_SETTINGS, type CompressionSetting } from '../connectors/compression';
+import { COMPRESSION_SETTINGS, type CompressionSetting } from '../config/compression';
 import { known } from '../invariant';
 
 export interface BenchOptions {

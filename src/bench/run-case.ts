@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client as TemporalClient } from '@temporalio/client';
 import { startPipelineRun, waitForRun } from '../client';
 import type { SnowflakeDestination } from '../config/pipeline';
-import type { Codec } from '../connectors/compression';
+import type { Codec } from '../config/compression';
 import type { SnowflakeEmulatorService } from '../dev/types';
 import { withSnowflake } from '../connectors/snowflake/connection';
 import { quoteIdent as sfQuote } from '../connectors/snowflake/dialect';

@@ -1,4 +1,4 @@
-import type { Codec } from '../connectors/compression';
+import type { Codec } from '../config/compression';
 
 /** The benchmark's result file (`bench/results/<timestamp>.json`). Times in seconds, sizes in bytes. */
 

@@ -1,16 +1,19 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { COMPRESSION_SETTINGS } from '../connectors/compression';
+import { COMPRESSION_SETTINGS } from './compression';
 import { snowflakeObjectName } from './snowflake-names';
 import type { IncrementalSpec, LateCommits, LoadMode, SnapshotMode, UnrepresentablePolicy } from '../shared';
 import {
   DEFAULT_SETTINGS,
   DEFAULT_TEMPORAL,
+  DESTINATION_TYPES,
   type IdentifierCase,
   type PipelineConfig,
   type PipelineSettings,
   type PostgresSource,
+  type DestinationConfig,
+  type DuckDbDestination,
   type SnowflakeDestination,
   type SslMode,
   type TableOverrides,
@@ -80,7 +83,7 @@ export function parsePipeline(document: unknown, file: string, options: LoadOpti
   });
   const temporal = readTemporal(reader, root.temporal);
   const source = readSource(reader, root.source);
-  const destination = readDestination(reader, root.destination);
+  const destination = readDestination(reader, root.destination, file);
   const settings = readSettings(reader, root.settings);
   const tables = readTables(reader, root.tables, settings.mode);
 
@@ -90,7 +93,7 @@ export function parsePipeline(document: unknown, file: string, options: LoadOpti
     file,
     temporal,
     source: source as PostgresSource,
-    destination: destination as SnowflakeDestination,
+    destination: destination as DestinationConfig,
     tables,
     settings,
   };
@@ -160,9 +163,26 @@ function readSource(reader: Reader, value: unknown): PostgresSource | undefined 
   };
 }
 
-function readDestination(reader: Reader, value: unknown): SnowflakeDestination | undefined {
+function readDestination(reader: Reader, value: unknown, file: string): DestinationConfig | undefined {
   const obj = reader.object(value, 'destination');
   if (!obj) return undefined;
+  const type = reader.oneOf(obj, 'type', DESTINATION_TYPES, { path: 'destination' });
+  if (type === 'duckdb') return readDuckDb(reader, obj, file);
+  return readSnowflake(reader, obj);
+}
+
+function readDuckDb(reader: Reader, obj: Record<string, unknown>, file: string): DuckDbDestination {
+  const path = 'destination';
+  reader.only(obj, path, ['type', 'path', 'schema']);
+  const databaseFile = reader.string(obj, 'path', { path }) ?? '';
+  return {
+    type: 'duckdb',
+    path: databaseFile === '' ? '' : resolve(dirname(file), databaseFile),
+    schema: reader.string(obj, 'schema', { path, optional: true }) ?? 'main',
+  };
+}
+
+function readSnowflake(reader: Reader, obj: Record<string, unknown>): SnowflakeDestination {
   const path = 'destination';
   reader.only(obj, path, [
     'type',
@@ -177,7 +197,6 @@ function readDestination(reader: Reader, value: unknown): SnowflakeDestination |
     'port',
     'protocol',
   ]);
-  reader.oneOf(obj, 'type', ['snowflake'], { path });
   return {
     type: 'snowflake',
     account: reader.string(obj, 'account', { path }) ?? '',

@@ -1,4 +1,4 @@
-import type { CompressionSetting } from '../connectors/compression';
+import type { CompressionSetting } from './compression';
 import type { IncrementalSpec, LoadMode, SnapshotMode, UnrepresentablePolicy } from '../shared';
 
 /** A pipeline definition after validation and `${VAR}` interpolation. Holds secrets: worker-side only. */
@@ -8,7 +8,7 @@ export interface PipelineConfig {
   file: string;
   temporal: TemporalSettings;
   source: PostgresSource;
-  destination: SnowflakeDestination;
+  destination: DestinationConfig;
   tables: TableSelection[];
   settings: PipelineSettings;
 }
@@ -49,6 +49,10 @@ export interface PostgresSource {
   sslRootCert?: string;
 }
 
+export type DestinationConfig = SnowflakeDestination | DuckDbDestination;
+export type DestinationType = DestinationConfig['type'];
+export const DESTINATION_TYPES: readonly DestinationType[] = ['snowflake', 'duckdb'];
+
 export interface SnowflakeDestination {
   type: 'snowflake';
   account: string;
@@ -62,6 +66,15 @@ export interface SnowflakeDestination {
   host?: string;
   port?: number;
   protocol: 'https' | 'http';
+}
+
+/** An embedded DuckDB database file; one worker process at a time writes it (docs/destinations.md). */
+export interface DuckDbDestination {
+  type: 'duckdb';
+  /** Absolute path of the database file (a relative one in the config is read from the config's folder). */
+  path: string;
+  /** Default schema of tables that do not name one; `main` when absent. */
+  schema: string;
 }
 
 /** Either one table by name or every table of a schema matching include/exclude patterns. */

@@ -1,11 +1,12 @@
 import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import { Duplex, type Readable, type Writable } from 'node:stream';
 import { constants as zlibConstants, createGzip } from 'node:zlib';
+import type { Codec, CompressionSetting } from '../config/compression';
 import { PermanentError } from './errors';
 import { FailureType } from '../failure-types';
 
 /**
- * How staged files are compressed. Both are formats Snowflake's PUT and COPY read natively.
+ * How staged files are compressed: zstd or gzip, which every destination so far reads natively.
  *
  * zstd level 1 takes about a third of gzip level 1's CPU for 20% fewer bytes (1M bench rows:
  * 0.28 vs 0.86 CPU-s, 31 vs 38 MB), and the destination decompresses it faster too. Node 20 has no
@@ -13,17 +14,8 @@ import { FailureType } from '../failure-types';
  * thread pool, on whichever core is free. gzip (zlib, in-process) is the fallback where the program
  * is missing.
  */
-export const CODECS = ['zstd', 'gzip'] as const;
-export type Codec = (typeof CODECS)[number];
-/** `settings.compression`: a codec, or `auto` (zstd when this worker has the program, else gzip). */
-export type CompressionSetting = 'auto' | Codec;
-export const COMPRESSION_SETTINGS: readonly CompressionSetting[] = ['auto', ...CODECS];
-
-/** File-name extension and Snowflake's name of each codec. */
-export const CODEC_FORMAT: Record<Codec, { extension: string; snowflake: string }> = {
-  zstd: { extension: '.zst', snowflake: 'ZSTD' },
-  gzip: { extension: '.gz', snowflake: 'GZIP' },
-};
+/** File-name extension of each codec; destinations name the codecs in their own dialects. */
+export const CODEC_EXTENSION: Record<Codec, string> = { zstd: '.zst', gzip: '.gz' };
 
 const ZSTD_PROGRAM = 'zstd';
 

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CODECS } from '../../src/connectors/compression';
+import { CODECS } from '../../src/config/compression';
 import { PINNED_SESSION_PARAMETERS } from '../../src/connectors/snowflake/connection';
 import {
   copyIntoSql,

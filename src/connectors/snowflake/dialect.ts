@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ColumnKind, ColumnPlan, QualifiedName } from '../../shared';
-import { CODEC_FORMAT, type Codec } from '../compression';
+import type { Codec } from '../../config/compression';
 import { MAX_BINARY_BYTES, MAX_NUMBER_PRECISION, MAX_NUMBER_SCALE, MAX_VARCHAR_BYTES } from './limits';
 
 export interface TableRef {
@@ -155,13 +155,16 @@ export function createShadowTableSql(shadow: TableRef, columns: ColumnPlan[], ru
   return `CREATE OR REPLACE TABLE ${tableSql(shadow)} (${definitions.join(', ')}) COMMENT = ${quoteLiteral(runMarker)}`;
 }
 
+/** Snowflake's name of each staged file codec (PUT's SOURCE_COMPRESSION; COPY detects it with AUTO). */
+const SNOWFLAKE_CODEC: Record<Codec, string> = { zstd: 'ZSTD', gzip: 'GZIP' };
+
 /** Uploads an already compressed local file; OVERWRITE makes a redone partition replace its earlier file. */
 export function putFileSql(localPath: string, codec: Codec, stage: TableRef): string {
   if (/['\\]/.test(localPath))
     throw new Error(`local staging path must not contain quotes or backslashes: ${localPath}`);
   return (
     `PUT 'file://${localPath}' ${stageLocationSql(stage)} ` +
-    `AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = ${CODEC_FORMAT[codec].snowflake} OVERWRITE = TRUE`
+    `AUTO_COMPRESS = FALSE SOURCE_COMPRESSION = ${SNOWFLAKE_CODEC[codec]} OVERWRITE = TRUE`
   );
 }
 
