@@ -1,17 +1,17 @@
 /**
  * The worker's start-up check: can it reach Temporal (and are Conduit's search attributes
- * registered, which every run needs), and each pipeline's PostgreSQL and Snowflake? It names hosts,
+ * registered, which every run needs), and each pipeline's PostgreSQL and destination? It names hosts,
  * databases and users, never a password: secret values are masked in every message.
  */
 import { Connection } from '@temporalio/client';
-import type { PipelineConfig, TemporalSettings } from './config/pipeline';
+import type { DestinationType, PipelineConfig, TemporalSettings } from './config/pipeline';
+import { describeDestination, withDestination } from './connectors/destinations';
 import { connectPostgres } from './connectors/postgres/connect';
-import { withSnowflake, field } from './connectors/snowflake/connection';
 import { ensureSearchAttributes, registerSearchAttributesCommand } from './search-attributes';
 import { temporalConnectionOptions } from './temporal-connection';
 
 export interface HealthCheck {
-  service: 'temporal' | 'search-attributes' | 'postgres' | 'snowflake';
+  service: 'temporal' | 'search-attributes' | 'postgres' | DestinationType;
   /** The pipeline a source or destination check belongs to. */
   pipeline?: string;
   /** What was reached: host, port, database, user (never a secret). */
@@ -35,7 +35,7 @@ export async function checkWorkerHealth(
   const timeoutMs = options.timeoutMs ?? 15_000;
   // Long enough not to mask ordinary words (a throwaway local password can equal the user name).
   const secrets = pipelines
-    .flatMap((p) => [p.source.password, p.destination.password, p.temporal.apiKey])
+    .flatMap((p) => [p.source.password, destinationPassword(p), p.temporal.apiKey])
     .filter((s): s is string => !!s && s.length >= 8);
   const mask = (text: string) => secrets.reduce((t, secret) => t.split(secret).join('***'), text);
   const run = async (check: Omit<HealthCheck, 'ok' | 'detail'>, probe: () => Promise<string>): Promise<HealthCheck> => {
@@ -63,26 +63,17 @@ export async function checkWorkerHealth(
             }
           },
         ).then((c) => [c]),
-        run(
-          {
-            service: 'snowflake',
-            pipeline: p.name,
-            target: `${d.user}@${d.host ?? `${d.account}.snowflakecomputing.com`}/${d.database}.${d.schema}`,
-          },
-          async () => {
-            return withSnowflake(d, async (session) => {
-              // The emulator has no CURRENT_VERSION(); a session that answers a query is what matters.
-              const rows = await session
-                .query('SELECT CURRENT_VERSION() AS "version"')
-                .catch(() => session.query('SELECT 1 AS "version"').then(() => []));
-              return rows.length > 0 ? `Snowflake ${String(field(rows[0], 'version'))}` : 'answered a query';
-            });
-          },
+        run({ service: d.type, pipeline: p.name, target: describeDestination(d) }, () =>
+          withDestination(d, (session) => session.version()),
         ).then((c) => [c]),
       );
     }
   }
   return (await Promise.all(checks)).flat();
+}
+
+function destinationPassword(pipeline: PipelineConfig): string | undefined {
+  return pipeline.destination.type === 'snowflake' ? pipeline.destination.password : undefined;
 }
 
 type Runner = (check: Omit<HealthCheck, 'ok' | 'detail'>, probe: () => Promise<string>) => Promise<HealthCheck>;

@@ -3,6 +3,8 @@
  * (visible in the UI), so nothing here may hold a secret: pipelines are referred to by name and
  * activities resolve connections from the worker's environment.
  */
+import type { CompressionSetting } from './config/compression';
+import type { DestinationType, IdentifierCase } from './config/pipeline';
 
 /** What a user asks for: which pipeline to run, optionally restricted to some tables. */
 export interface PipelineRunInput {
@@ -120,6 +122,17 @@ export interface ColumnPlan {
 export type Partitioning =
   { strategy: 'key'; column: string; bounds: string[] } | { strategy: 'ctid'; bounds: number[] };
 
+/**
+ * A table's destination settings, fixed when the run is planned so every activity of the run uses the
+ * same ones whatever the worker's file says later.
+ */
+export interface TableDestination {
+  type: DestinationType;
+  /** `settings.compression`; each worker resolves `auto` to what it can run. */
+  compression: CompressionSetting;
+  identifierCase: IdentifierCase;
+}
+
 /** One table's job within a run, as planned before any data moves. */
 export interface TableJob {
   pipeline: string;
@@ -140,6 +153,8 @@ export interface TableJob {
    * planned before the setting existed (30 s).
    */
   heartbeatTimeoutSeconds?: number;
+  /** Absent in jobs planned before the destinations were pluggable: the pipeline file's settings then apply. */
+  destination?: TableDestination;
 }
 
 export interface PipelinePlan {

@@ -6,7 +6,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from './activities';
 import { prebuiltWorkflowBundle, workflowInterceptorModules } from './build-bundle';
 import type { PipelineConfig, TemporalSettings } from './config/pipeline';
-import { SnowflakeSessions } from './connectors/snowflake/sessions';
+import { DestinationSessions } from './connectors/sessions';
 import { FAULT_ENV, parseFaultSpec } from './faults';
 import { activityLogging } from './logging';
 import { activityMetrics } from './observability/metrics';
@@ -59,7 +59,7 @@ export interface ConduitWorker {
   worker: Worker;
   temporal: TemporalSettings;
   /**
-   * Closes the Snowflake sessions kept between activities and the connection this module opened (not one passed in),
+   * Closes the destination sessions kept between activities and the connection this module opened (not one passed in),
    * and removes the scratch folder if it is empty.
    */
   close: () => Promise<void>;
@@ -76,13 +76,13 @@ export async function createConduitWorker(options: ConduitWorkerOptions): Promis
     : await NativeConnection.connect(temporalConnectionOptions(temporal));
   const connection = options.connection ?? ownConnection!;
   const pipelines = new Map(options.pipelines.map((p) => [p.name, p]));
-  const snowflake = new SnowflakeSessions();
+  const destinations = new DestinationSessions();
   const code = workflowCode(options.workflowBundle, options.prebuiltBundle ?? true);
   const worker = await Worker.create({
     connection,
     namespace: temporal.namespace,
     taskQueue: temporal.taskQueue,
-    activities: createActivities({ pipelines, workDir, snowflake }),
+    activities: createActivities({ pipelines, workDir, destinations }),
     ...code,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 8,
     // Every activity log line (ours and the SDK's) carries pipeline/table/partition fields; metrics
@@ -103,7 +103,7 @@ export async function createConduitWorker(options: ConduitWorkerOptions): Promis
     worker,
     temporal,
     close: async () => {
-      await snowflake.close();
+      await destinations.close();
       await ownConnection?.close();
       // Only when empty: workers on one machine share the default folder, and a killed worker's
       // stage folders stay until their table's cleanup removes them.

@@ -1,16 +1,8 @@
-import { tableRef, type TableRef } from '../connectors/snowflake/dialect';
-import {
-  appendSql,
-  mergeSql,
-  settleFullLoadSql,
-  STATE_TABLE,
-  type MergeShape,
-} from '../connectors/snowflake/incremental-sql';
+import type { BatchShape } from '../connectors/destination';
 import { faultPoint } from '../faults';
 import { qualifiedName, type PreparedIncremental, type TableJob } from '../shared';
 import { pipelineConfig, runActivity, type ActivityContext } from './context';
 import { incrementalSpec, targetName } from './prepare-incremental';
-import { evolveStateTable, inTransaction, readState, writeState } from './state';
 
 export interface CommitIncrementalInput {
   job: TableJob;
@@ -29,29 +21,28 @@ export type CommitOutcome = 'committed' | 'already-committed';
 export function commitIncrementalActivity(context: ActivityContext) {
   return async function commitIncremental({ job, prepared }: CommitIncrementalInput): Promise<CommitOutcome> {
     const config = pipelineConfig(context, job.pipeline);
-    const database = config.destination.database;
     return runActivity(() =>
-      context.snowflake.use(config, async (session) => {
-        const state = tableRef(database, { schema: job.target.schema, name: STATE_TABLE });
+      context.destinations.use(config, async (session) => {
         // A run an older worker prepared may find a state table without the newer columns.
-        await evolveStateTable(session, state);
-        const committed = await readState(session, state, job.target.name);
+        await session.ensureStateTable(job.target.schema);
+        const committed = await session.readState(job.target.schema, job.target.name);
         if (committed?.marker === prepared.runMarker) return 'already-committed';
-        const target = tableRef(database, job.target);
-        const staging = tableRef(database, prepared.shadow);
-        const cursor = prepared.window.high ?? committed?.cursor ?? null;
-        await inTransaction(session, async () => {
-          if (!prepared.full) await session.query(applySql(job, prepared, target, staging));
-          await writeState(session, state, {
+        const batch = prepared.full
+          ? undefined
+          : { target: job.target, staging: prepared.shadow, shape: batchShape(job, prepared) };
+        await session.commitBatch(
+          job.target.schema,
+          {
             table: job.target.name,
             source: qualifiedName(job.source),
             mode: job.mode,
-            cursor,
+            cursor: prepared.window.high ?? committed?.cursor ?? null,
             marker: prepared.runMarker,
             // Absent when an older worker prepared the run: the next window then has the look-back only.
             snapshotXmin: prepared.snapshotXmin ?? null,
-          });
-        });
+          },
+          batch,
+        );
         faultPoint('commit.after');
         return 'committed';
       }),
@@ -66,33 +57,23 @@ export function commitIncrementalActivity(context: ActivityContext) {
 export function settleFullLoadActivity(context: ActivityContext) {
   return async function settleFullLoad({ job, prepared }: CommitIncrementalInput): Promise<void> {
     const config = pipelineConfig(context, job.pipeline);
-    const { key, cursor, deleteWhen } = mergeShape(job, prepared);
     await runActivity(() =>
-      context.snowflake.use(config, async (session) => {
-        await session.query(
-          settleFullLoadSql(tableRef(config.destination.database, prepared.shadow), { key, cursor, deleteWhen }),
-        );
-      }),
+      context.destinations.use(config, (session) => session.settleFullLoad(prepared.shadow, batchShape(job, prepared))),
     );
   };
 }
 
-function applySql(job: TableJob, prepared: PreparedIncremental, target: TableRef, staging: TableRef): string {
-  const shape = mergeShape(job, prepared);
-  if (job.mode === 'incremental_append') {
-    const identity = prepared.key.length > 0 ? [...prepared.key, shape.cursor] : prepared.columns.map((c) => c.target);
-    return appendSql(target, staging, prepared.columns, identity, shape.cursor);
-  }
-  return mergeSql(target, staging, shape);
-}
-
-function mergeShape(job: TableJob, prepared: PreparedIncremental): MergeShape {
-  const soft = incrementalSpec(job).softDelete;
+function batchShape(job: TableJob, prepared: PreparedIncremental): BatchShape {
+  const spec = incrementalSpec(job);
+  const soft = spec.softDelete;
   const softColumn = soft?.action === 'delete' ? prepared.columns.find((c) => c.source === soft.column) : undefined;
+  const cursor = targetName(prepared.columns, spec.cursor);
   return {
+    mode: job.mode === 'incremental_append' ? 'incremental_append' : 'incremental_merge',
     columns: prepared.columns,
     key: prepared.key,
-    cursor: targetName(prepared.columns, incrementalSpec(job).cursor),
+    cursor,
+    identity: prepared.key.length > 0 ? [...prepared.key, cursor] : prepared.columns.map((c) => c.target),
     dropped: prepared.dropped,
     ...(softColumn ? { deleteWhen: { column: softColumn.target, boolean: softColumn.type.kind === 'boolean' } } : {}),
   };

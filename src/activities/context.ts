@@ -1,10 +1,14 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { PipelineConfig } from '../config/pipeline';
+import type { DestinationCapabilities } from '../connectors/destination';
+import { destinationCapabilities } from '../connectors/destinations';
 import { PermanentError } from '../connectors/errors';
-import type { SnowflakeSessions } from '../connectors/snowflake/sessions';
+import { FailureType } from '../failure-types';
+import type { DestinationSessions } from '../connectors/sessions';
+import type { TableDestination, TableJob } from '../shared';
 
 /**
- * What activities share on one worker: the pipelines it serves (with secrets), a scratch folder, open Snowflake
+ * What activities share on one worker: the pipelines it serves (with secrets), a scratch folder, open destination
  * sessions.
  */
 export interface ActivityContext {
@@ -12,7 +16,34 @@ export interface ActivityContext {
   /** Local folder for partition files between extract and upload. */
   workDir: string;
   /** Sessions kept between activities; the worker closes them when it stops. */
-  snowflake: SnowflakeSessions;
+  destinations: DestinationSessions;
+}
+
+/**
+ * The table's destination settings as planned; a job an older worker planned has none, and then the pipeline
+ * file's apply (as they did before).
+ */
+export function tableDestination(job: TableJob, config: PipelineConfig): TableDestination {
+  return (
+    job.destination ?? {
+      type: config.destination.type,
+      compression: config.settings.compression,
+      identifierCase: config.settings.identifierCase,
+    }
+  );
+}
+
+/** What the table's destination holds and loads. */
+export function capabilitiesOf(job: TableJob, config: PipelineConfig): DestinationCapabilities {
+  const planned = tableDestination(job, config).type;
+  if (planned !== config.destination.type) {
+    throw new PermanentError(
+      `${job.source.schema}.${job.source.name} was planned for a ${planned} destination, but pipeline ` +
+        `"${config.name}" on this worker loads into ${config.destination.type}; start a new run`,
+      FailureType.InvalidConfig,
+    );
+  }
+  return destinationCapabilities(planned);
 }
 
 export function pipelineConfig(context: ActivityContext, name: string): PipelineConfig {

@@ -1,16 +1,24 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
+import type { Codec } from '../config/compression';
 import { connectPostgres, classifyPostgresError } from '../connectors/postgres/connect';
-import { CODEC_FORMAT, resolveCodec, type Codec } from '../connectors/compression';
+import { CODEC_EXTENSION, resolveCodec } from '../connectors/compression';
+import type { DestinationCapabilities } from '../connectors/destination';
 import { PermanentError } from '../connectors/errors';
 import { edgeRule } from '../connectors/postgres/edges';
 import { extractStatement, extractToFile, type ExtractProgress } from '../connectors/postgres/extract';
-import { putFileSql, tableRef } from '../connectors/snowflake/dialect';
 import { faultPoint } from '../faults';
 import { known } from '../invariant';
 import { qualifiedName, type ExtractPartitionInput, type PartitionResult } from '../shared';
-import { pipelineConfig, runActivity, type ActivityContext, type ReportProgress } from './context';
+import {
+  capabilitiesOf,
+  pipelineConfig,
+  runActivity,
+  tableDestination,
+  type ActivityContext,
+  type ReportProgress,
+} from './context';
 import { FailureType } from '../failure-types';
 
 /**
@@ -20,7 +28,7 @@ import { FailureType } from '../failure-types';
  */
 export function partitionFileName(partition: number, codec: Codec, snapshotGeneration = 0): string {
   const generation = snapshotGeneration > 0 ? `-s${snapshotGeneration}` : '';
-  return `part-${String(partition).padStart(6, '0')}${generation}.csv${CODEC_FORMAT[codec].extension}`;
+  return `part-${String(partition).padStart(6, '0')}${generation}.csv${CODEC_EXTENSION[codec]}`;
 }
 
 /**
@@ -36,21 +44,22 @@ export function extractPartitionActivity(context: ActivityContext) {
     return runActivity(async (report) => {
       const folder = join(context.workDir, input.stage.name);
       await mkdir(folder, { recursive: true });
-      const codec = resolveCodec(config.settings.compression);
+      const destination = capabilitiesOf(input.job, config);
+      const codec = stagedCodec(resolveCodec(tableDestination(input.job, config).compression), destination);
       const fileName = partitionFileName(input.partition, codec, input.snapshot?.generation);
       const file = join(folder, fileName);
       // A session the worker kept, or else a login running while the partition is extracted, so its
       // round trips (several hundred ms against a real account) cost nothing; a login error
       // surfaces where the session is first needed, after the extract, as before.
-      const session = context.snowflake.acquire(config);
+      const session = context.destinations.acquire(config);
       session.catch(() => undefined);
       let failed = false;
       try {
-        const progress = await extract(input, config.source, file, codec, activity, report);
-        const unrepresentable = checkUnrepresentable(input, progress.edges);
+        const progress = await extract(input, config.source, file, codec, destination, activity, report);
+        const unrepresentable = checkUnrepresentable(input, progress.edges, destination);
         if (progress.rows === 0) return { partition: input.partition, rows: 0, bytes: 0 };
         report({ ...progress, phase: 'upload' });
-        await (await session).query(putFileSql(file, codec, tableRef(config.destination.database, input.stage)));
+        await (await session).upload(input.stage, file, codec);
         faultPoint('extract.after-stage');
         return {
           partition: input.partition,
@@ -65,12 +74,17 @@ export function extractPartitionActivity(context: ActivityContext) {
       } finally {
         await rm(file, { force: true });
         await session.then(
-          (open) => context.snowflake.release(config, open, !failed),
+          (open) => context.destinations.release(config, open, !failed),
           () => undefined,
         );
       }
     });
   };
+}
+
+/** The worker's codec when the destination loads it, else the destination's first choice. */
+function stagedCodec(codec: Codec, destination: DestinationCapabilities): Codec {
+  return destination.codecs.includes(codec) ? codec : known(destination.codecs[0], 'a destination loads a codec');
 }
 
 /**
@@ -80,6 +94,7 @@ export function extractPartitionActivity(context: ActivityContext) {
 function checkUnrepresentable(
   input: ExtractPartitionInput,
   edges: Map<number, number>,
+  destination: DestinationCapabilities,
 ): Record<string, number> | undefined {
   if (edges.size === 0) return undefined;
   const counts: Record<string, number> = {};
@@ -88,15 +103,17 @@ function checkUnrepresentable(
   if (input.job.onUnrepresentable === 'null') return counts;
   const list = [...edges].map(([index, count]) => {
     const plan = column(index);
-    return `${count} in "${plan.source}" (${plan.sourceType}): ${edgeRule(plan)?.description ?? 'unrepresentable'}`;
+    const rule = edgeRule(plan, destination.limits);
+    return `${count} in "${plan.source}" (${plan.sourceType}): ${rule?.description ?? 'unrepresentable'}`;
   });
   const advice =
     input.job.onUnrepresentable === 'fail'
       ? 'set settings.onUnrepresentable to "null" (load NULL, counted in the summary) or "string" (land the ' +
         'column as text)'
-      : 'values over Snowflake\'s size limits have no text form; use "null" or exclude the column';
+      : `values over ${destination.displayName}'s size limits have no text form; use "null" or exclude the column`;
   throw new PermanentError(
-    `${qualifiedName(input.job.source)} has values Snowflake cannot hold exactly: ${list.join('; ')}. ` +
+    `${qualifiedName(input.job.source)} has values ${destination.displayName} cannot hold exactly: ` +
+      `${list.join('; ')}. ` +
       `Nothing was loaded; ${advice}`,
     FailureType.UnrepresentableValue,
   );
@@ -107,6 +124,7 @@ async function extract(
   source: Parameters<typeof connectPostgres>[0],
   file: string,
   codec: Codec,
+  destination: DestinationCapabilities,
   activity: Context,
   report: ReportProgress,
 ): Promise<Awaited<ReturnType<typeof extractToFile>>> {
@@ -115,7 +133,7 @@ async function extract(
   const cancel = () => void client.end().catch(() => undefined);
   activity.cancellationSignal.addEventListener('abort', cancel);
   try {
-    const statement = extractStatement(input.job.source, input.columns, input.range, input.window);
+    const statement = extractStatement(input.job.source, input.columns, input.range, destination.limits, input.window);
     const onProgress = (progress: ExtractProgress) => {
       report({ ...progress, phase: 'extract' });
       faultPoint('extract.mid-stream');

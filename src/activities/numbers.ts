@@ -1,37 +1,38 @@
 /**
- * PostgreSQL numeric → Snowflake NUMBER(p,s), always within Snowflake's limits (precision 1–38, scale
- * 0–37). Where the declared type or the values need more, the column becomes NUMBER(38,s) checked
- * value by value while extracting (`sizedFromData`), and `onUnrepresentable` decides about values that
- * do not fit; see docs/type-mapping.md, "Numbers".
+ * PostgreSQL numeric → the destination's exact decimal, always within its limits (Snowflake's NUMBER:
+ * precision 1–38, scale 0–37). Where the declared type or the values need more, the column becomes
+ * DECIMAL(max, s) checked value by value while extracting (`sizedFromData`), and `onUnrepresentable`
+ * decides about values that do not fit; see docs/type-mapping.md, "Numbers".
  */
 import type { Client } from 'pg';
+import type { DecimalLimits, DestinationCapabilities } from '../connectors/destination';
 import { PermanentError } from '../connectors/errors';
 import { countNumericFits, type NumericFits, type NumericSize } from '../connectors/postgres/catalog';
-import { MAX_NUMBER_PRECISION, MAX_NUMBER_SCALE } from '../connectors/snowflake/limits';
 import { FailureType } from '../failure-types';
 import type { ColumnPlan, TableJob } from '../shared';
 
 /**
- * numeric(p,s) with p ≤ 38: NUMBER with the same digits before and after the point. A negative scale
- * (PostgreSQL 15+) rounds to tens, hundreds…, so its values are integers of p - s digits; a scale above
- * the precision is all fraction. Beyond 38 digits or 37 after the point: NUMBER(38, ≤ 37), checked.
+ * numeric(p,s) within the limits: a decimal with the same digits before and after the point. A negative
+ * scale (PostgreSQL 15+) rounds to tens, hundreds…, so its values are integers of p - s digits; a scale
+ * above the precision is all fraction. Beyond the limits (Snowflake: 38 digits, 37 after the point):
+ * DECIMAL(max, ≤ max scale), checked.
  */
-export function declaredNumber(plan: ColumnPlan, precision: number, scale: number): ColumnPlan {
+export function declaredNumber(plan: ColumnPlan, precision: number, scale: number, limits: DecimalLimits): ColumnPlan {
   const fraction = Math.max(scale, 0);
   const integer = Math.max(precision - scale, 0);
-  if (fraction <= MAX_NUMBER_SCALE && integer + fraction <= MAX_NUMBER_PRECISION)
+  if (fraction <= limits.maxScale && integer + fraction <= limits.maxPrecision)
     return { ...plan, type: { kind: 'decimal', precision: Math.max(integer + fraction, 1), scale: fraction } };
   return {
     ...plan,
-    type: { kind: 'decimal', precision: MAX_NUMBER_PRECISION, scale: Math.min(fraction, MAX_NUMBER_SCALE) },
+    type: { kind: 'decimal', precision: limits.maxPrecision, scale: Math.min(fraction, limits.maxScale) },
     sizedFromData: true,
   };
 }
 
 /**
- * An unconstrained numeric (or one declared wider than 38): NUMBER(38, largest scale present) when
- * the values fit it. Otherwise the scale that holds the most values exactly (the smallest such scale,
- * leaving the most room before the point); under `fail` the table is refused while preparing.
+ * An unconstrained numeric (or one declared wider than the limit): DECIMAL(max, largest scale present)
+ * when the values fit it. Otherwise the scale that holds the most values exactly (the smallest such
+ * scale, leaving the most room before the point); under `fail` the table is refused while preparing.
  */
 export async function sizedNumber(
   client: Client,
@@ -39,27 +40,34 @@ export async function sizedNumber(
   plan: ColumnPlan,
   size: NumericSize,
   table: string,
+  destination: DestinationCapabilities,
 ): Promise<ColumnPlan> {
+  const { maxPrecision, maxScale } = destination.limits.decimal;
   const sized = (scale: number): ColumnPlan => ({
     ...plan,
-    type: { kind: 'decimal', precision: MAX_NUMBER_PRECISION, scale },
+    type: { kind: 'decimal', precision: maxPrecision, scale },
     sizedFromData: true,
   });
+  const decimalType = destination
+    .columnType({ kind: 'decimal', precision: maxPrecision, scale: 0 })
+    .replace(/\(.*/, '');
+  const nan = `holds NaN, which ${destination.displayName}'s ${decimalType} cannot`;
   const needed = size.integerDigits + size.scale;
-  if (needed <= MAX_NUMBER_PRECISION && size.scale <= MAX_NUMBER_SCALE) {
-    if (size.hasNaN && job.onUnrepresentable === 'fail') throw refusal(plan, table, 'holds NaN, which NUMBER cannot');
+  if (needed <= maxPrecision && size.scale <= maxScale) {
+    if (size.hasNaN && job.onUnrepresentable === 'fail') throw refusal(plan, table, nan);
     return sized(size.scale);
   }
-  const fits = await countNumericFits(client, job.source, plan.source, MAX_NUMBER_PRECISION, MAX_NUMBER_SCALE);
+  const fits = await countNumericFits(client, job.source, plan.source, maxPrecision, maxScale);
   const best = bestScale(fits);
   const left = fits.values - best.kept;
   if (job.onUnrepresentable === 'fail' && (left > 0 || size.hasNaN)) {
     const problem =
       left > 0
-        ? `needs ${needed} digits (${size.integerDigits} before the point, ${size.scale} after); Snowflake's ` +
-          `NUMBER holds ${MAX_NUMBER_PRECISION}, at most ${MAX_NUMBER_SCALE} after the point, and ` +
-          `NUMBER(${MAX_NUMBER_PRECISION},${best.scale}) would hold ${best.kept} of its ${fits.values} values exactly`
-        : 'holds NaN, which NUMBER cannot';
+        ? `needs ${needed} digits (${size.integerDigits} before the point, ${size.scale} after); ` +
+          `${destination.displayName}'s ${decimalType} holds ${maxPrecision}, at most ${maxScale} after the point, ` +
+          `and ${decimalType}(${maxPrecision},${best.scale}) would hold ${best.kept} of its ${fits.values} values ` +
+          `exactly`
+        : nan;
     throw refusal(plan, table, problem);
   }
   return sized(best.scale);
@@ -78,7 +86,7 @@ function refusal(plan: ColumnPlan, table: string, problem: string): PermanentErr
   return new PermanentError(
     `column "${plan.source}" of ${table} (${plan.sourceType}) ${problem}. Nothing was loaded; set ` +
       'settings.onUnrepresentable to "null" (values that do not fit load as NULL, counted per column in the ' +
-      'summary) or "string" (the column lands as VARCHAR with every digit), or exclude the table',
+      'summary) or "string" (the column lands as text with every digit), or exclude the table',
     FailureType.UnrepresentableValue,
   );
 }

@@ -95,6 +95,11 @@ function addJob(
     snapshot: selection.overrides.snapshot ?? settings.snapshot,
     ...(selection.overrides.incremental ? { incremental: selection.overrides.incremental } : {}),
     heartbeatTimeoutSeconds: settings.heartbeatTimeoutSeconds,
+    destination: {
+      type: config.destination.type,
+      compression: settings.compression,
+      identifierCase: settings.identifierCase,
+    },
   });
 }
 

@@ -1,28 +1,11 @@
 import type { Client } from 'pg';
-import type { IdentifierCase } from '../config/pipeline';
+import { STATE_TABLE, type CursorState } from '../connectors/destination';
 import { PermanentError } from '../connectors/errors';
 import { describeTable } from '../connectors/postgres/catalog';
 import { connectPostgres } from '../connectors/postgres/connect';
 import { readHighWater, windowPredicate, type HighWater } from '../connectors/postgres/cursor';
 import { planPartitions } from '../connectors/postgres/partitioning';
 import { quoteTable } from '../connectors/postgres/sql';
-import { field, type SnowflakeSession } from '../connectors/snowflake/connection';
-import { shadowTableName, stageName, tableRef, tableSql, type TableRef } from '../connectors/snowflake/dialect';
-import {
-  addColumnSql,
-  dropNotNullSql,
-  STATE_TABLE,
-  targetColumnsSql,
-  widenColumnSql,
-} from '../connectors/snowflake/incremental-sql';
-import { withPrivilege } from '../connectors/snowflake/privileges';
-import { createRunObjects, createStateTable, ensureSchema } from '../connectors/snowflake/run-objects';
-import {
-  describeChange,
-  diffSchema,
-  type SchemaChange,
-  type TargetColumn,
-} from '../connectors/snowflake/schema-evolution';
 import {
   qualifiedName,
   type ColumnPlan,
@@ -32,8 +15,7 @@ import {
   type TableJob,
 } from '../shared';
 import { pipelineConfig, runActivity, type ActivityContext } from './context';
-import { planColumns, type PrepareTableInput } from './prepare';
-import { evolveStateTable, readState, type CursorState } from './state';
+import { columnTarget, createRunObjects, planColumns, type ColumnTarget, type PrepareTableInput } from './prepare';
 import { FailureType } from '../failure-types';
 
 /** Column kinds whose order is the order rows are written in: usable as a cursor. */
@@ -55,24 +37,23 @@ interface SourceShape {
 export function prepareIncrementalActivity(context: ActivityContext) {
   return async function prepareIncremental({ job, runKey }: PrepareTableInput): Promise<PreparedIncremental> {
     const config = pipelineConfig(context, job.pipeline);
-    const database = config.destination.database;
     return runActivity(async () => {
       const spec = incrementalSpec(job);
+      const destination = columnTarget(job, config);
       const client = await connectPostgres(config.source);
       try {
-        const shape = await readSource(client, job, spec, config.settings.identifierCase);
-        return await context.snowflake.use(config, async (session) => {
-          await ensureSchema(session, database, job.target.schema);
-          const state = tableRef(database, { schema: job.target.schema, name: STATE_TABLE });
-          await createStateTable(session, state);
-          await evolveStateTable(session, state);
-          const committed = await readState(session, state, job.target.name);
-          const target = tableRef(database, job.target);
-          const existing = await targetColumns(session, target);
+        const shape = await readSource(client, job, spec, destination);
+        return await context.destinations.use(config, async (session) => {
+          await session.ensureNamespace(job.target.schema);
+          await session.ensureStateTable(job.target.schema);
+          const committed = await session.readState(job.target.schema, job.target.name);
+          const existing = await session.readColumns(job.target);
           const full = job.fullRefresh === true || committed === undefined || existing.length === 0;
           // Before any ALTER: a state from another server refuses the run with the target untouched.
           const late = full ? {} : lateCommitsSince(job, spec, committed, shape.highWater);
-          const diff = full ? { changes: [], incompatible: [] } : diffSchema(shape.columns, existing);
+          const diff = full
+            ? { changes: [], incompatible: [] }
+            : destination.capabilities.diffSchema(shape.columns, existing);
           if (diff.incompatible.length > 0) {
             throw new PermanentError(
               `${qualifiedName(job.source)} changed incompatibly with ${qualifiedName(job.target)}: ` +
@@ -82,7 +63,8 @@ export function prepareIncrementalActivity(context: ActivityContext) {
               FailureType.IncompatibleSchemaChange,
             );
           }
-          for (const change of diff.changes) await applyChange(session, target, change);
+          // Each change is idempotent in effect: a retried prepare diffs again and finds it done.
+          for (const change of diff.changes) await session.evolve(job.target, change);
 
           const cursorColumn = shape.columns.find((c) => c.source === spec.cursor) as ColumnPlan;
           const { high, xmin } = shape.highWater;
@@ -105,17 +87,16 @@ export function prepareIncrementalActivity(context: ActivityContext) {
             columns: shape.columns,
             partitioning: plan.partitioning,
             estimatedRows: plan.rows,
-            shadow: { schema: job.target.schema, name: shadowTableName(job.target.name, runKey) },
-            stage: { schema: job.target.schema, name: stageName(job.target.name, runKey) },
+            ...destination.capabilities.runObjectNames(job.target, runKey),
             runMarker: `conduit run ${runKey}`,
             full,
             window,
             snapshotXmin: xmin,
             key: shape.primaryKey.map((name) => targetName(shape.columns, name)),
             dropped: diff.changes.flatMap((c) => (c.kind === 'source-dropped' ? [c.column] : [])),
-            schemaChanges: diff.changes.map(describeChange),
+            schemaChanges: diff.changes.map((change) => destination.capabilities.describeChange(change)),
           };
-          await createRunObjects(session, database, prepared, shape.columns);
+          await createRunObjects(session, prepared);
           return prepared;
         });
       } finally {
@@ -138,10 +119,10 @@ async function readSource(
   client: Client,
   job: TableJob,
   spec: IncrementalSpec,
-  identifierCase: IdentifierCase,
+  destination: ColumnTarget,
 ): Promise<SourceShape> {
   const table = await describeTable(client, job.source);
-  const columns = await planColumns(client, job, table.columns, identifierCase);
+  const columns = await planColumns(client, job, table.columns, destination);
   const where = quoteTable(job.source.schema, job.source.name);
   const cursor = columns.find((c) => c.source === spec.cursor);
   if (!cursor)
@@ -207,39 +188,4 @@ function lateCommitsSince(
 
 export function targetName(columns: ColumnPlan[], source: string): string {
   return columns.find((c) => c.source === source)?.target ?? source;
-}
-
-async function targetColumns(session: SnowflakeSession, table: TableRef): Promise<TargetColumn[]> {
-  const rows = await session.query(targetColumnsSql(table.database), [table.schema, table.name]);
-  const number = (value: unknown) => (value === null || value === undefined ? undefined : Number(value));
-  return rows.map((row) => ({
-    name: String(field(row, 'name')),
-    type: String(field(row, 'type')),
-    length: number(field(row, 'length')),
-    precision: number(field(row, 'precision')),
-    scale: number(field(row, 'scale')),
-    nullable: String(field(row, 'nullable')).toUpperCase() === 'YES',
-  }));
-}
-
-/** Each ALTER is idempotent in effect: a retried prepare diffs again and finds it done. ALTER TABLE needs OWNERSHIP. */
-async function applyChange(session: SnowflakeSession, target: TableRef, change: SchemaChange): Promise<void> {
-  const sql = changeSql(target, change);
-  if (sql === undefined) return;
-  await withPrivilege(session, { privilege: 'OWNERSHIP', kind: 'TABLE', object: tableSql(target) }, () =>
-    session.query(sql),
-  );
-}
-
-function changeSql(target: TableRef, change: SchemaChange): string | undefined {
-  switch (change.kind) {
-    case 'add':
-      return addColumnSql(target, change.column);
-    case 'widen':
-      return widenColumnSql(target, change.column);
-    case 'drop-not-null':
-      return dropNotNullSql(target, change.column);
-    case 'source-dropped':
-      return undefined; // the column stays; rows written from now on hold NULL in it
-  }
 }

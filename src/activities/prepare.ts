@@ -1,5 +1,6 @@
 import type { Client } from 'pg';
-import type { IdentifierCase } from '../config/pipeline';
+import type { IdentifierCase, PipelineConfig } from '../config/pipeline';
+import type { DestinationCapabilities, DestinationSession } from '../connectors/destination';
 import { PermanentError } from '../connectors/errors';
 import { describeTable, measureNumerics, type SourceColumn } from '../connectors/postgres/catalog';
 import { edgeRule } from '../connectors/postgres/edges';
@@ -7,13 +8,16 @@ import { classifyPostgresError, connectPostgres } from '../connectors/postgres/c
 import { planPartitions } from '../connectors/postgres/partitioning';
 import { quoteTable } from '../connectors/postgres/sql';
 import { known } from '../invariant';
-import { shadowTableName, stageName } from '../connectors/snowflake/dialect';
-import { createRunObjects, ensureSchema } from '../connectors/snowflake/run-objects';
 import { qualifiedName, type ColumnKind, type ColumnPlan, type PreparedTable, type TableJob } from '../shared';
-import { MAX_NUMBER_PRECISION } from '../connectors/snowflake/limits';
-import { runActivity, pipelineConfig, type ActivityContext } from './context';
+import { capabilitiesOf, runActivity, pipelineConfig, tableDestination, type ActivityContext } from './context';
 import { FailureType } from '../failure-types';
 import { declaredNumber, sizedNumber } from './numbers';
+
+/** How a table's columns are planned for its destination. */
+export interface ColumnTarget {
+  capabilities: DestinationCapabilities;
+  identifierCase: IdentifierCase;
+}
 
 export interface PrepareTableInput {
   job: TableJob;
@@ -29,12 +33,13 @@ export function prepareTableActivity(context: ActivityContext) {
   return async function prepareTable({ job, runKey }: PrepareTableInput): Promise<PreparedTable> {
     const config = pipelineConfig(context, job.pipeline);
     return runActivity(async () => {
+      const destination = columnTarget(job, config);
       const client = await connectPostgres(config.source);
       let columns: ColumnPlan[];
       let plan: Awaited<ReturnType<typeof planPartitions>>;
       try {
         const table = await describeTable(client, job.source);
-        columns = await planColumns(client, job, table.columns, config.settings.identifierCase);
+        columns = await planColumns(client, job, table.columns, destination);
         plan = await planPartitions(client, job.source, table.integerKey, job.partitionRows);
       } catch (error) {
         // A missing privilege surfaces here first; it must fail the table, not be retried.
@@ -47,26 +52,36 @@ export function prepareTableActivity(context: ActivityContext) {
         columns,
         partitioning: plan.partitioning,
         estimatedRows: plan.rows,
-        shadow: { schema: job.target.schema, name: shadowTableName(job.target.name, runKey) },
-        stage: { schema: job.target.schema, name: stageName(job.target.name, runKey) },
+        ...destination.capabilities.runObjectNames(job.target, runKey),
         runMarker: `conduit run ${runKey}`,
       };
-      const database = config.destination.database;
-      await context.snowflake.use(config, async (session) => {
-        await ensureSchema(session, database, job.target.schema);
-        await createRunObjects(session, database, prepared, columns);
+      await context.destinations.use(config, async (session) => {
+        await session.ensureNamespace(job.target.schema);
+        await createRunObjects(session, prepared);
       });
       return prepared;
     });
   };
 }
 
+export function columnTarget(job: TableJob, config: PipelineConfig): ColumnTarget {
+  return { capabilities: capabilitiesOf(job, config), identifierCase: tableDestination(job, config).identifierCase };
+}
+
+/** The run's staging area and its empty, typed shadow table, marked with the run. */
+export async function createRunObjects(session: DestinationSession, prepared: PreparedTable): Promise<void> {
+  await session.createStagingArea(prepared.stage);
+  await session.createTable(prepared.shadow, prepared.columns, prepared.runMarker);
+}
+
 export async function planColumns(
   client: Client,
   job: TableJob,
   columns: SourceColumn[],
-  identifierCase: IdentifierCase,
+  destination: ColumnTarget,
 ): Promise<ColumnPlan[]> {
+  const { capabilities, identifierCase } = destination;
+  const limits = capabilities.limits;
   const table = quoteTable(job.source.schema, job.source.name);
   const unsupported = columns.filter((c) => c.kind === undefined);
   if (unsupported.length > 0) {
@@ -78,9 +93,9 @@ export async function planColumns(
     );
   }
 
-  // Unconstrained numerics, and numerics wider than Snowflake's, are sized from the values present.
+  // Unconstrained numerics, and numerics wider than the destination's, are sized from the values present.
   const unsized = columns.filter(
-    (c) => c.kind?.kind === 'decimal' && (c.kind.precision === 0 || c.kind.precision > MAX_NUMBER_PRECISION),
+    (c) => c.kind?.kind === 'decimal' && (c.kind.precision === 0 || c.kind.precision > limits.decimal.maxPrecision),
   );
   const measured = await measureNumerics(
     client,
@@ -100,18 +115,19 @@ export async function planColumns(
     };
     const size = measured.get(column.name);
     if (plan.type.kind !== 'decimal') plans.push(plan);
-    else if (!size) plans.push(declaredNumber(plan, plan.type.precision, plan.type.scale));
-    else plans.push(await sizedNumber(client, job, plan, size, table));
+    else if (!size) plans.push(declaredNumber(plan, plan.type.precision, plan.type.scale, limits.decimal));
+    else plans.push(await sizedNumber(client, job, plan, size, table, capabilities));
   }
 
-  if (job.onUnrepresentable === 'string') await landEdgeColumnsAsText(client, job, plans);
+  if (job.onUnrepresentable === 'string') await landEdgeColumnsAsText(client, job, plans, capabilities);
 
   const seen = new Map<string, string>();
   for (const plan of plans) {
     const other = seen.get(plan.target);
     if (other !== undefined) {
       throw new PermanentError(
-        `columns "${other}" and "${plan.source}" of ${table} both become "${plan.target}" in Snowflake; ` +
+        `columns "${other}" and "${plan.source}" of ${table} both become "${plan.target}" in ` +
+          `${capabilities.displayName}; ` +
           `use identifierCase: preserve`,
         FailureType.TargetCollision,
       );
@@ -122,9 +138,14 @@ export async function planColumns(
 }
 
 /** Policy `string`: columns holding any value without an exact typed form land as text, whole. */
-async function landEdgeColumnsAsText(client: Client, job: TableJob, plans: ColumnPlan[]): Promise<void> {
+async function landEdgeColumnsAsText(
+  client: Client,
+  job: TableJob,
+  plans: ColumnPlan[],
+  destination: DestinationCapabilities,
+): Promise<void> {
   const checked = plans.flatMap((plan, index) => {
-    const rule = edgeRule(plan);
+    const rule = edgeRule(plan, destination.limits);
     // Size limits have no text fallback; those stay guarded and fail the table if hit.
     return rule && plan.type.kind !== 'text' && plan.type.kind !== 'binary' ? [{ index, plan, rule }] : [];
   });

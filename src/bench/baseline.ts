@@ -13,6 +13,7 @@ import { createGzip } from 'node:zlib';
 import { to as copyTo } from 'pg-copy-streams';
 import type { PostgresSource, SnowflakeDestination } from '../config/pipeline';
 import type { Codec } from '../config/compression';
+import { snowflakeCapabilities } from '../connectors/snowflake/capabilities';
 import { CODEC_EXTENSION } from '../connectors/compression';
 import { connectPostgres } from '../connectors/postgres/connect';
 import { extractStatement, extractToFile } from '../connectors/postgres/extract';
@@ -38,7 +39,7 @@ export function wholeTableStatement(job: TableJob, table: PreparedTable): string
     table.partitioning.strategy === 'key'
       ? { strategy: 'key', column: table.partitioning.column }
       : { strategy: 'ctid' };
-  return extractStatement(job.source, table.columns, range).sql;
+  return extractStatement(job.source, table.columns, range, snowflakeCapabilities.limits).sql;
 }
 
 export function postgresSource(endpoint: PostgresEndpoint): PostgresSource {

@@ -7,6 +7,7 @@ const ADVICE: Record<HealthCheck['service'], string> = {
   'search-attributes': 'register them as the message says',
   postgres: 'check source.host, port, database, user and the password variable, and that the user may log in',
   snowflake: 'check destination.account (or host, port, protocol), user and the password variable',
+  duckdb: 'check destination.path: a database file this user may write, not held by another process',
 };
 
 /**

@@ -1,9 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadPipelineFile } from '../config/load';
-import { withSnowflake } from '../connectors/snowflake/connection';
-import { tableRef } from '../connectors/snowflake/dialect';
-import { listStateSql, STATE_TABLE } from '../connectors/snowflake/incremental-sql';
-import { evolveStateTable, inTransaction, readState, stateFromRow, writeState } from '../activities/state';
+import { withDestination } from '../connectors/destinations';
 import { CommandUsageError } from './schedule';
 
 export const STATE_USAGE = `conduit state show --config FILE
@@ -28,15 +25,11 @@ export async function stateCommand(argv: string[], out: NodeJS.WritableStream = 
   const [sub, ...args] = positionals;
   if (values.config === undefined) throw new CommandUsageError('state needs --config FILE');
   const config = loadPipelineFile(values.config);
-  const state = tableRef(config.destination.database, { schema: config.destination.schema, name: STATE_TABLE });
+  const schema = config.destination.schema;
   if (sub === 'show' && args.length === 0) {
-    const rows = await withSnowflake(config.destination, async (session) => {
-      await evolveStateTable(session, state).catch(missingStateTable);
-      return session.query(listStateSql(state)).catch(missingStateTable);
-    });
-    if (rows.length === 0)
-      out.write(`no incremental state in ${config.destination.database}.${config.destination.schema} yet\n`);
-    for (const row of rows.map(stateFromRow)) {
+    const rows = await withDestination(config.destination, (session) => session.listState(schema));
+    if (rows.length === 0) out.write(`no incremental state in schema ${schema} yet\n`);
+    for (const row of rows) {
       out.write(
         `${row.table}  (${row.source}, ${row.mode})  cursor ${row.cursor ?? 'not set'}` +
           `${lateFrom(row.snapshotXmin)}  by ${row.marker}  at ${row.updated}\n`,
@@ -46,15 +39,11 @@ export async function stateCommand(argv: string[], out: NodeJS.WritableStream = 
   }
   const [table, value, ...extra] = args;
   if (sub === 'set' && table !== undefined && value !== undefined && extra.length === 0) {
-    return withSnowflake(config.destination, async (session) => {
-      await evolveStateTable(session, state).catch(missingStateTable);
-      const [current] = await readState(session, state, table).then(
-        (found) => (found ? [found] : []),
-        missingStateTable,
-      );
+    return withDestination(config.destination, async (session) => {
+      const current = (await session.listState(schema)).find((row) => row.table === table);
       if (!current) {
         out.write(
-          `conduit: no state for "${table}" in ${config.destination.schema}; run the pipeline first ` +
+          `conduit: no state for "${table}" in ${schema}; run the pipeline first ` +
             `(conduit state show lists the tables)\n`,
         );
         return 1;
@@ -64,13 +53,11 @@ export async function stateCommand(argv: string[], out: NodeJS.WritableStream = 
         out.write(`conduit: "${value}" ${problem}\n`);
         return 1;
       }
-      await inTransaction(session, () =>
-        writeState(session, state, {
-          ...current,
-          cursor: value,
-          marker: `conduit state set at ${new Date().toISOString()}`,
-        }),
-      );
+      await session.commitBatch(schema, {
+        ...current,
+        cursor: value,
+        marker: `conduit state set at ${new Date().toISOString()}`,
+      });
       out.write(
         `${table}: cursor ${current.cursor ?? 'not set'} → ${value}; the next run reads rows from it on ` +
           `(minus the look-back)\n`,
@@ -84,12 +71,6 @@ export async function stateCommand(argv: string[], out: NodeJS.WritableStream = 
 /** Where the next window's late-commit arm starts (docs/consistency.md); nothing for older state rows. */
 function lateFrom(xmin: string | null): string {
   return xmin === null ? '' : `  late commits from source xid ${xmin}`;
-}
-
-/** A pipeline that never ran an incremental table has no state table: that is "no state", other errors stay errors. */
-function missingStateTable(error: unknown): never[] {
-  if (error instanceof Error && /does not exist/i.test(error.message)) return [];
-  throw error;
 }
 
 /** The new value must look like the values the cursor holds (an integer, a number, a date or timestamp). */

@@ -109,6 +109,13 @@ export interface CursorState {
 
 export type StateRow = Omit<CursorState, 'updated'>;
 
+/** A batch loaded into a staging table, to apply to its target. */
+export interface StagedBatch {
+  target: QualifiedName;
+  staging: QualifiedName;
+  shape: BatchShape;
+}
+
 /** Name of the per-schema table holding each incremental table's committed cursor. */
 export const STATE_TABLE = '_conduit_state';
 
@@ -118,7 +125,7 @@ export const STATE_TABLE = '_conduit_state';
  */
 export interface DestinationSession {
   readonly capabilities: DestinationCapabilities;
-  /** Still usable for another activity. */
+  /** Still usable for another activity (sessions are kept between activities: connectors/sessions.ts). */
   isUp(): boolean;
   close(): Promise<void>;
   /** The destination's version string, for health checks. */
@@ -150,16 +157,11 @@ export interface DestinationSession {
   ensureStateTable(schema: string): Promise<void>;
   readState(schema: string, table: string): Promise<CursorState | undefined>;
   listState(schema: string): Promise<CursorState[]>;
-  /** Removes a table's state row; true when there was one. */
-  deleteState(schema: string, table: string): Promise<boolean>;
   /**
-   * Applies a staged batch to its target (when given) and writes the table's state row in ONE
-   * transaction: both commit or neither does.
+   * Applies a staged batch to its target (when given) and writes the table's row in the schema's state
+   * table in ONE transaction: both commit or neither does.
    */
-  commitBatch(
-    batch: { target: QualifiedName; staging: QualifiedName; shape: BatchShape } | undefined,
-    state: StateRow,
-  ): Promise<void>;
+  commitBatch(schema: string, state: StateRow, batch?: StagedBatch): Promise<void>;
   /** Rewrites a full load's staging table to one row per key, without soft-deleted rows (merge). */
   settleFullLoad(staging: QualifiedName, shape: BatchShape): Promise<void>;
 

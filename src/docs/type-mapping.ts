@@ -4,7 +4,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { edgeRule } from '../connectors/postgres/edges';
+import { edgeRule, megabytes } from '../connectors/postgres/edges';
+import { snowflakeCapabilities } from '../connectors/snowflake/capabilities';
 import { classifyPgType, extractExpression, type PgColumnType } from '../connectors/postgres/types';
 import { loadExpression, snowflakeType } from '../connectors/snowflake/dialect';
 import {
@@ -14,7 +15,6 @@ import {
   MAX_NUMBER_SCALE,
   MAX_VARCHAR_BYTES,
   MAX_VARIANT_BYTES,
-  megabytes,
 } from '../connectors/snowflake/limits';
 import { declaredNumber } from '../activities/numbers';
 import type { ColumnPlan } from '../shared';
@@ -145,7 +145,7 @@ function plan(example: Example): ColumnPlan | undefined {
   };
   if (kind.kind !== 'decimal' || example.type.typname !== 'numeric') return column;
   if (example.sizedTo) return { ...column, type: { kind: 'decimal', ...example.sizedTo }, sizedFromData: true };
-  return declaredNumber(column, kind.precision, kind.scale);
+  return declaredNumber(column, kind.precision, kind.scale, snowflakeCapabilities.limits.decimal);
 }
 
 function cell(text: string): string {
@@ -156,7 +156,7 @@ export function renderTypeMapping(): string {
   const rows = EXAMPLES.map((example) => {
     const column = plan(example);
     if (!column) throw new Error(`example ${example.declared} does not classify`);
-    const rule = edgeRule(column);
+    const rule = edgeRule(column, snowflakeCapabilities.limits);
     return (
       `| ${cell(example.declared)} | \`${snowflakeType(column.type)}\` | ` +
       `\`${cell(extractExpression('c', column.type, column.sourceTypname))}\` | ` +

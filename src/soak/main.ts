@@ -214,8 +214,10 @@ async function compareContent(
     `SELECT id::text, version::text FROM "${SOAK_TABLE.schema}"."${SOAK_TABLE.name}"`,
   );
   for (const row of rows) source.set(row.id, row.version);
-  const { database, schema } = config.destination;
-  const target = await withSnowflake(config.destination, (session) =>
+  const destination = config.destination;
+  if (destination.type !== 'snowflake') throw new Error('the soak test loads into the Snowflake emulator');
+  const { database, schema } = destination;
+  const target = await withSnowflake(destination, (session) =>
     session.query<{ id: string; version: string }>(
       `SELECT "id"::VARCHAR AS "id", "version"::VARCHAR AS "version" FROM ` +
         `"${database}"."${schema}"."${SOAK_TABLE.name}"`,

@@ -12,6 +12,9 @@ import { partitionRanges, type ColumnPlan } from '../../src/shared';
 import { scratchDir } from '../support/scratch';
 import { sharedServices } from '../support/services';
 import { known } from '../../src/invariant';
+import { snowflakeCapabilities } from '../../src/connectors/snowflake/capabilities';
+
+const SNOWFLAKE_LIMITS = snowflakeCapabilities.limits;
 
 const S = 'extract_src';
 const { postgres } = sharedServices();
@@ -63,7 +66,7 @@ describe('extractToFile', () => {
     try {
       const result = await extractToFile(
         client,
-        extractStatement(table, columns, wholeTable),
+        extractStatement(table, columns, wholeTable, SNOWFLAKE_LIMITS),
         file,
         'zstd',
         () => undefined,
@@ -87,12 +90,18 @@ describe('extractToFile', () => {
     const file = join(dir, 'killed.csv.zst');
     let killed = false;
     const started = Date.now();
-    const attempt = extractToFile(client, extractStatement(table, columns, wholeTable), file, 'zstd', () => {
-      if (killed) return;
-      killed = true;
-      // The zstd this test process started for the COPY.
-      execFileSync('pkill', ['-KILL', '-P', String(process.pid), '-x', 'zstd']);
-    });
+    const attempt = extractToFile(
+      client,
+      extractStatement(table, columns, wholeTable, SNOWFLAKE_LIMITS),
+      file,
+      'zstd',
+      () => {
+        if (killed) return;
+        killed = true;
+        // The zstd this test process started for the COPY.
+        execFileSync('pkill', ['-KILL', '-P', String(process.pid), '-x', 'zstd']);
+      },
+    );
     await expect(attempt).rejects.toThrow(/zstd failed \(SIGKILL\)/);
     expect(killed).toBe(true);
     expect(Date.now() - started).toBeLessThan(10_000);

@@ -25,6 +25,9 @@ import { eventually } from '../support/stub-worker';
 import { scratchDir } from '../support/scratch';
 import { known } from '../../src/invariant';
 import { settled } from '../../src/promises';
+import { snowflakeCapabilities } from '../../src/connectors/snowflake/capabilities';
+
+const SNOWFLAKE_LIMITS = snowflakeCapabilities.limits;
 
 const S = 'snap_src';
 const harness = new Harness(sharedServices(), {
@@ -184,7 +187,7 @@ describe('consistent snapshot', () => {
         const id = shared ? await exportSnapshot(holder) : undefined;
         const a = await extractToFile(
           reader,
-          extractStatement(table, columns, low),
+          extractStatement(table, columns, low, SNOWFLAKE_LIMITS),
           join(dir, 'a.gz'),
           'gzip',
           () => undefined,
@@ -194,7 +197,7 @@ describe('consistent snapshot', () => {
         await harness.pg.query(`UPDATE ${S}.pages SET label = label || '!' WHERE n <= 100`);
         const b = await extractToFile(
           reader,
-          extractStatement(table, columns, high),
+          extractStatement(table, columns, high, SNOWFLAKE_LIMITS),
           join(dir, 'b.gz'),
           'gzip',
           () => undefined,

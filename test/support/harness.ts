@@ -13,7 +13,7 @@ import snowflake from 'snowflake-sdk';
 import { expect } from 'vitest';
 import { startPipelineRun, waitForRun, type RunOutcome } from '../../src/client';
 import { parsePipeline } from '../../src/config/load';
-import type { PipelineConfig } from '../../src/config/pipeline';
+import type { PipelineConfig, SnowflakeDestination } from '../../src/config/pipeline';
 import { describeTable } from '../../src/connectors/postgres/catalog';
 import { quoteIdent, quoteTable } from '../../src/connectors/postgres/sql';
 import { connectSnowflake, field, type SnowflakeSession } from '../../src/connectors/snowflake/connection';
@@ -64,8 +64,18 @@ export function workflowBundle(): Promise<WorkflowBundle> {
 
 const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
 
+/** The harness's pipelines load into the Snowflake emulator. */
+export type SnowflakePipelineConfig = PipelineConfig & { destination: SnowflakeDestination };
+
+/** A pipeline document parsed, known to load into Snowflake. */
+export function snowflakePipeline(config: PipelineConfig): SnowflakePipelineConfig {
+  const { destination } = config;
+  if (destination.type !== 'snowflake') throw new Error(`${config.name} does not load into Snowflake`);
+  return { ...config, destination };
+}
+
 export class Harness {
-  readonly config: PipelineConfig;
+  readonly config: SnowflakePipelineConfig;
   readonly env: NodeJS.ProcessEnv;
   private worker?: ConduitWorker;
   private workerRun?: Promise<void>;
@@ -83,7 +93,9 @@ export class Harness {
       PG_PASSWORD: services.postgres.password,
       SF_PASSWORD: services.snowflake.password,
     };
-    this.config = parsePipeline(this.pipelineDocument(`t${id}`), 'test-pipeline.yaml', { env: this.env });
+    this.config = snowflakePipeline(
+      parsePipeline(this.pipelineDocument(`t${id}`), 'test-pipeline.yaml', { env: this.env }),
+    );
   }
 
   /** The pipeline document the harness runs; tests may build variants of it. */
@@ -282,7 +294,7 @@ export class Harness {
 
 /** Reads a whole table with the SDK directly: dates as SDK date objects, everything else as strings. */
 async function readSnowflakeTable(
-  destination: PipelineConfig['destination'],
+  destination: SnowflakeDestination,
   schema: string,
   table: string,
 ): Promise<{ columns: string[]; rows: unknown[][] }> {

@@ -57,8 +57,7 @@ describe('pipeline definition', () => {
       password: 'pg-secret',
       ssl: 'disable',
     });
-    expect(config.destination.password).toBe('sf-secret');
-    expect(config.destination.protocol).toBe('https');
+    expect(config.destination).toMatchObject({ type: 'snowflake', password: 'sf-secret', protocol: 'https' });
     expect(config.settings).toEqual({
       mode: 'full_refresh',
       partitionRows: 250000,

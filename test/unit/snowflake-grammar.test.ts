@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CODECS } from '../../src/config/compression';
+import { STATE_TABLE } from '../../src/connectors/destination';
 import { PINNED_SESSION_PARAMETERS } from '../../src/connectors/snowflake/connection';
 import {
   copyIntoSql,
@@ -37,7 +38,6 @@ import {
   mergeSql,
   readStateSql,
   settleFullLoadSql,
-  STATE_TABLE,
   targetColumnsSql,
   widenColumnSql,
 } from '../../src/connectors/snowflake/incremental-sql';

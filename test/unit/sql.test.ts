@@ -14,6 +14,9 @@ import {
   swapSql,
 } from '../../src/connectors/snowflake/dialect';
 import { partitionRanges, type ColumnPlan } from '../../src/shared';
+import { snowflakeCapabilities } from '../../src/connectors/snowflake/capabilities';
+
+const SNOWFLAKE_LIMITS = snowflakeCapabilities.limits;
 
 const columns: ColumnPlan[] = [
   {
@@ -163,7 +166,7 @@ describe('PostgreSQL extract SQL', () => {
   it('shapes values in the SELECT and writes CSV', () => {
     const range = { strategy: 'key' as const, column: 'id', from: '100', to: '200' };
     const plain = columns.filter((c) => c.type.kind !== 'timestamptz' && c.type.kind !== 'binary');
-    expect(extractStatement({ schema: 'Sales', name: 'Order "Items"' }, plain, range)).toEqual({
+    expect(extractStatement({ schema: 'Sales', name: 'Order "Items"' }, plain, range, SNOWFLAKE_LIMITS)).toEqual({
       sql:
         'COPY (SELECT "id", "Doc", to_json("tags"), ' +
         "CASE WHEN \"x\" = 'Infinity' THEN 'inf' WHEN \"x\" = '-Infinity' THEN '-inf' ELSE \"x\"::text END " +
@@ -173,7 +176,12 @@ describe('PostgreSQL extract SQL', () => {
   });
 
   it('writes values the destination cannot hold as NULL and counts them per column', () => {
-    const statement = extractStatement({ schema: 's', name: 't' }, columns, { strategy: 'key', column: 'id' });
+    const statement = extractStatement(
+      { schema: 's', name: 't' },
+      columns,
+      { strategy: 'key', column: 'id' },
+      SNOWFLAKE_LIMITS,
+    );
     // bytea may exceed 64 MB, timestamptz may be infinite or outside years 1–9999.
     expect(statement.guarded).toEqual([2, 4]);
     expect(statement.sql).toContain(

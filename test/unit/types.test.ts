@@ -4,6 +4,9 @@ import { edgeRule } from '../../src/connectors/postgres/edges';
 import { classifyPgType, extractExpression, type PgColumnType } from '../../src/connectors/postgres/types';
 import { snowflakeType } from '../../src/connectors/snowflake/dialect';
 import type { ColumnPlan } from '../../src/shared';
+import { snowflakeCapabilities } from '../../src/connectors/snowflake/capabilities';
+
+const SNOWFLAKE_LIMITS = snowflakeCapabilities.limits;
 
 function base(typname: string, typmod = -1): PgColumnType {
   return { typname, typtype: 'b', typcategory: 'X', typmod };
@@ -69,7 +72,7 @@ describe('numeric → NUMBER within Snowflake limits', () => {
     nullable: true,
   };
   const declared = (precision: number, scale: number) => {
-    const mapped = declaredNumber(plan, precision, scale);
+    const mapped = declaredNumber(plan, precision, scale, SNOWFLAKE_LIMITS.decimal);
     return { type: snowflakeType(mapped.type), checked: mapped.sizedFromData === true };
   };
 
@@ -84,9 +87,9 @@ describe('numeric → NUMBER within Snowflake limits', () => {
     expect(declared(38, 38)).toEqual({ type: 'NUMBER(38,37)', checked: true });
     expect(declared(38, -5)).toEqual({ type: 'NUMBER(38,0)', checked: true });
     expect(declared(10, 40)).toEqual({ type: 'NUMBER(38,37)', checked: true });
-    const rule = edgeRule(declaredNumber(plan, 38, 38));
+    const rule = edgeRule(declaredNumber(plan, 38, 38, SNOWFLAKE_LIMITS.decimal), SNOWFLAKE_LIMITS);
     expect(rule?.condition).toBe(`"n" = 'NaN' OR abs("n") >= 1e1 OR "n" <> round("n", 37)`);
-    expect(edgeRule(declaredNumber(plan, 38, -5))?.condition).toBe(
+    expect(edgeRule(declaredNumber(plan, 38, -5, SNOWFLAKE_LIMITS.decimal), SNOWFLAKE_LIMITS)?.condition).toBe(
       `"n" = 'NaN' OR abs("n") >= 1e38 OR "n" <> round("n", 0)`,
     );
   });

@@ -1,13 +1,18 @@
 /**
- * Values PostgreSQL holds that the destination column cannot: `infinity` and dates outside years
- * 1–9999, `24:00:00`, numeric NaN or numbers that do not fit the column's NUMBER(38,s), text over
- * 128 MB and binary over 64 MB (limits in ../snowflake/limits.ts). Each column with such a
- * possibility gets a SQL condition; the extract applies the pipeline's policy to matching values
- * and counts them.
+ * Values PostgreSQL holds that the destination column cannot, by the destination's declared limits
+ * (Snowflake: `infinity` and dates outside years 1–9999, `24:00:00`, numbers that do not fit the
+ * column's NUMBER(38,s), text over 128 MB and binary over 64 MB); numeric NaN everywhere. Each column
+ * with such a possibility gets a SQL condition; the extract applies the pipeline's policy to matching
+ * values and counts them.
  */
+import type { ValueLimits } from '../destination';
 import type { ColumnPlan } from '../../shared';
-import { MAX_BINARY_BYTES, MAX_NUMBER_PRECISION, MAX_VARCHAR_BYTES, megabytes } from '../snowflake/limits';
 import { quoteIdent } from './sql';
+
+/** A human size for messages and docs: 128 MB, 64 MB. */
+export function megabytes(bytes: number): string {
+  return `${bytes / (1024 * 1024)} MB`;
+}
 
 export interface EdgeRule {
   /** PostgreSQL boolean expression, true for a value the destination cannot hold. */
@@ -17,33 +22,38 @@ export interface EdgeRule {
 }
 
 /** The rule for a planned column, or undefined when every source value fits its destination type. */
-export function edgeRule(column: ColumnPlan): EdgeRule | undefined {
+export function edgeRule(column: ColumnPlan, limits: ValueLimits): EdgeRule | undefined {
   const c = quoteIdent(column.source);
   const type = column.type;
+  const years = limits.dateRange === 'years-1-9999';
   switch (type.kind) {
     case 'date':
+      if (!years) return undefined;
       return {
         condition: `NOT (${c} BETWEEN '0001-01-01' AND '9999-12-31')`,
         description: 'dates outside years 1–9999 (including ±infinity and BC)',
       };
     case 'timestamp':
+      if (!years) return undefined;
       return {
         condition: `NOT (${c} BETWEEN '0001-01-01' AND '9999-12-31 23:59:59.999999')`,
         description: 'timestamps outside years 1–9999 (including ±infinity and BC)',
       };
     case 'timestamptz':
+      if (!years) return undefined;
       return {
         condition: `NOT (${c} BETWEEN '0001-01-01 00:00:00+00' AND '9999-12-31 23:59:59.999999+00')`,
         description: 'timestamps outside years 1–9999 (including ±infinity and BC)',
       };
     case 'time':
+      if (limits.time2400) return undefined;
       return { condition: `${c} = '24:00:00'`, description: "the time '24:00:00'" };
     case 'decimal': {
       if (column.sourceTypname !== 'numeric') return undefined;
       const parts = [`${c} = 'NaN'`];
       // Only a column whose NUMBER is narrower than its declared type can overflow or carry extra fraction.
       if (column.sizedFromData) {
-        parts.push(`abs(${c}) >= 1e${MAX_NUMBER_PRECISION - type.scale}`, `${c} <> round(${c}, ${type.scale})`);
+        parts.push(`abs(${c}) >= 1e${type.precision - type.scale}`, `${c} <> round(${c}, ${type.scale})`);
       }
       return {
         condition: parts.join(' OR '),
@@ -52,18 +62,17 @@ export function edgeRule(column: ColumnPlan): EdgeRule | undefined {
           : 'NaN',
       };
     }
-    case 'text':
-      if (type.maxLength !== undefined && type.maxLength * 4 <= MAX_VARCHAR_BYTES) return undefined;
+    case 'text': {
+      const max = limits.maxTextBytes;
+      if (max === undefined || (type.maxLength !== undefined && type.maxLength * 4 <= max)) return undefined;
       if (!['text', 'varchar', 'bpchar', 'citext', 'xml'].includes(column.sourceTypname)) return undefined;
-      return {
-        condition: `octet_length(${c}) > ${MAX_VARCHAR_BYTES}`,
-        description: `text longer than ${megabytes(MAX_VARCHAR_BYTES)}`,
-      };
-    case 'binary':
-      return {
-        condition: `octet_length(${c}) > ${MAX_BINARY_BYTES}`,
-        description: `binary values longer than ${megabytes(MAX_BINARY_BYTES)}`,
-      };
+      return { condition: `octet_length(${c}) > ${max}`, description: `text longer than ${megabytes(max)}` };
+    }
+    case 'binary': {
+      const max = limits.maxBinaryBytes;
+      if (max === undefined) return undefined;
+      return { condition: `octet_length(${c}) > ${max}`, description: `binary values longer than ${megabytes(max)}` };
+    }
     default:
       return undefined;
   }

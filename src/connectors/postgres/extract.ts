@@ -6,6 +6,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import type { ColumnPlan, CursorWindow, PartitionRange, QualifiedName } from '../../shared';
 import type { Codec } from '../../config/compression';
 import { createCompressor } from '../compression';
+import type { ValueLimits } from '../destination';
 import { windowPredicate } from './cursor';
 import { edgeCounterName, edgeRule, guardedExpression } from './edges';
 import { rangePredicate } from './partitioning';
@@ -28,7 +29,7 @@ export interface ExtractStatement {
 
 /**
  * The statement that writes one partition as CSV. PostgreSQL's CSV writes NULL as an unquoted empty
- * field and '' as `""`, which is what Snowflake's EMPTY_FIELD_AS_NULL reads back exactly. Values the
+ * field and '' as `""`, which every destination's load reads back exactly (Snowflake's EMPTY_FIELD_AS_NULL). Values the
  * destination cannot hold are written as NULL and counted (see edges.ts); the caller decides whether
  * that fails the table.
  */
@@ -36,12 +37,13 @@ export function extractStatement(
   table: QualifiedName,
   columns: ColumnPlan[],
   range: PartitionRange,
+  limits: ValueLimits,
   window?: CursorWindow,
 ): ExtractStatement {
   const guarded: number[] = [];
   const select = columns.map((column, index) => {
     const expression = extractExpression(column.source, column.type, column.sourceTypname);
-    const rule = edgeRule(column);
+    const rule = edgeRule(column, limits);
     if (!rule) return expression;
     guarded.push(index);
     return guardedExpression(expression, rule, index);

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { ColumnKind, ColumnPlan, QualifiedName } from '../../shared';
 import type { Codec } from '../../config/compression';
+import type { RunObjectNames } from '../destination';
 import { MAX_BINARY_BYTES, MAX_NUMBER_PRECISION, MAX_NUMBER_SCALE, MAX_VARCHAR_BYTES } from './limits';
 
 export interface TableRef {
@@ -46,6 +47,14 @@ export function stageLocationSql(stage: TableRef): string {
 
 export function stageName(target: string, runKey: string): string {
   return `_conduit_stage_${runKey}_${shortHash(target)}`;
+}
+
+/** The run's shadow table and stage, in the target's schema. */
+export function runObjectNames(target: QualifiedName, runKey: string): RunObjectNames {
+  return {
+    shadow: { schema: target.schema, name: shadowTableName(target.name, runKey) },
+    stage: { schema: target.schema, name: stageName(target.name, runKey) },
+  };
 }
 
 function fit(full: string, stem: string, suffix: string): string {

@@ -7,11 +7,9 @@ import type { ColumnPlan } from '../../shared';
 import { quoteIdent, snowflakeType, tableSql, type TableRef } from './dialect';
 
 /**
- * One row per target table of the schema: its cursor high-water, the run that committed it, and
- * the oldest source transaction still in progress when that high-water was read (SNAPSHOT_XMIN).
+ * The state table (`STATE_TABLE`) holds one row per target table of the schema: its cursor high-water, the run that
+ * committed it, and the oldest source transaction still in progress when that high-water was read (SNAPSHOT_XMIN).
  */
-export const STATE_TABLE = '_conduit_state';
-
 export function createStateTableSql(state: TableRef): string {
   return (
     `CREATE TABLE IF NOT EXISTS ${tableSql(state)} (TABLE_NAME VARCHAR NOT NULL, SOURCE_TABLE VARCHAR, MODE VARCHAR, ` +

@@ -14,8 +14,3 @@ export const MAX_VARCHAR_BYTES = 134_217_728;
 export const DEFAULT_VARCHAR_LENGTH = 16_777_216;
 export const MAX_BINARY_BYTES = 67_108_864;
 export const MAX_VARIANT_BYTES = 128 * 1024 * 1024;
-
-/** A human size for messages and docs: 128 MB, 64 MB. */
-export function megabytes(bytes: number): string {
-  return `${bytes / (1024 * 1024)} MB`;
-}

@@ -3,7 +3,7 @@
  * a grant fails at once naming it: the schema (only when missing), the run's stage and shadow table,
  * and the incremental modes' state table.
  */
-import type { ColumnPlan, QualifiedName } from '../../shared';
+import type { ColumnPlan } from '../../shared';
 import type { SnowflakeSession } from './connection';
 import {
   createSchemaSql,
@@ -11,7 +11,6 @@ import {
   createStageSql,
   quoteIdent,
   schemaExistsSql,
-  tableRef,
   type TableRef,
 } from './dialect';
 import { createStateTableSql } from './incremental-sql';
@@ -47,25 +46,25 @@ export async function ensureSchema(session: SnowflakeSession, database: string, 
   );
 }
 
-export interface RunObjects {
-  stage: QualifiedName;
-  shadow: QualifiedName;
-  runMarker: string;
+export async function createStage(session: SnowflakeSession, stage: TableRef): Promise<void> {
+  await withPrivilege(
+    session,
+    { privilege: 'CREATE STAGE', kind: 'SCHEMA', object: schemaSql(stage.database, stage.schema) },
+    () => session.query(createStageSql(stage)),
+  );
 }
 
-/** The run's stage and its empty, typed shadow table (marked with the run). */
-export async function createRunObjects(
+/** An empty, typed table marked with the run (its comment). */
+export async function createShadowTable(
   session: SnowflakeSession,
-  database: string,
-  run: RunObjects,
+  table: TableRef,
   columns: ColumnPlan[],
+  marker: string,
 ): Promise<void> {
-  const schema = schemaSql(database, run.stage.schema);
-  await withPrivilege(session, { privilege: 'CREATE STAGE', kind: 'SCHEMA', object: schema }, () =>
-    session.query(createStageSql(tableRef(database, run.stage))),
-  );
-  await withPrivilege(session, { privilege: 'CREATE TABLE', kind: 'SCHEMA', object: schema }, () =>
-    session.query(createShadowTableSql(tableRef(database, run.shadow), columns, run.runMarker)),
+  await withPrivilege(
+    session,
+    { privilege: 'CREATE TABLE', kind: 'SCHEMA', object: schemaSql(table.database, table.schema) },
+    () => session.query(createShadowTableSql(table, columns, marker)),
   );
 }
 

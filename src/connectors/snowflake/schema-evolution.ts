@@ -4,31 +4,9 @@
  * source dropped are kept (nullable, NULL from now on); anything else cannot be changed in place.
  */
 import type { ColumnPlan } from '../../shared';
+import type { SchemaChange, SchemaDiff, TargetColumn } from '../destination';
 import { snowflakeType } from './dialect';
 import { DEFAULT_VARCHAR_LENGTH, MAX_VARCHAR_BYTES } from './limits';
-
-/** A target column as INFORMATION_SCHEMA.COLUMNS describes it. */
-export interface TargetColumn {
-  name: string;
-  /** DATA_TYPE: NUMBER, TEXT, FLOAT, TIMESTAMP_NTZ… */
-  type: string;
-  length?: number;
-  precision?: number;
-  scale?: number;
-  nullable: boolean;
-}
-
-export type SchemaChange =
-  | { kind: 'add'; column: ColumnPlan }
-  | { kind: 'widen'; column: ColumnPlan; from: string }
-  | { kind: 'drop-not-null'; column: string; reason: string }
-  | { kind: 'source-dropped'; column: string };
-
-export interface SchemaDiff {
-  changes: SchemaChange[];
-  /** Changes that cannot be applied in place, one message each. */
-  incompatible: string[];
-}
 
 /** DATA_TYPE reported for each column kind (semi-structured types are one family). */
 function family(type: string): string {

@@ -1,9 +1,10 @@
-import type { PipelineConfig } from '../../config/pipeline';
-import { connectSnowflake, type SnowflakeSession } from './connection';
+import type { PipelineConfig } from '../config/pipeline';
+import type { DestinationSession } from './destination';
+import { openDestination } from './destinations';
 
 /**
- * A session unused this long is closed rather than kept: Snowflake ends idle sessions on its own (4 h by default, less
- * under a session policy).
+ * A session unused this long is closed rather than kept: warehouses end idle sessions on their own (Snowflake after
+ * 4 h by default, less under a session policy).
  */
 const IDLE_SESSION_MS = 5 * 60_000;
 
@@ -11,35 +12,35 @@ const IDLE_SESSION_MS = 5 * 60_000;
 type Pipeline = Pick<PipelineConfig, 'name' | 'destination'>;
 
 interface Idle {
-  session: SnowflakeSession;
+  session: DestinationSession;
   timer: NodeJS.Timeout;
 }
 
 /**
- * Snowflake sessions a worker keeps between activities, per pipeline: a login costs hundreds of ms on a
+ * Destination sessions a worker keeps between activities, per pipeline: a Snowflake login costs hundreds of ms on a
  * real account. One activity at a time per session; a session whose work failed is closed with the
  * pipeline's idle ones (docs/performance.md, "Snowflake sessions kept between activities").
  */
-export class SnowflakeSessions {
+export class DestinationSessions {
   private readonly idle = new Map<string, Idle[]>();
   private closed = false;
 
   /** A session for the pipeline: an idle one when there is one, otherwise a new login. */
-  async acquire(pipeline: Pipeline): Promise<SnowflakeSession> {
+  async acquire(pipeline: Pipeline): Promise<DestinationSession> {
     const idle = this.idle.get(pipeline.name) ?? [];
     for (let next = idle.pop(); next; next = idle.pop()) {
       clearTimeout(next.timer);
       if (next.session.isUp()) return next.session;
       await next.session.close();
     }
-    return connectSnowflake(pipeline.destination);
+    return openDestination(pipeline.destination);
   }
 
   /**
    * Gives a session back: kept for the next activity when `reusable` and still up; otherwise closed with the pipeline's
    * idle sessions.
    */
-  async release(pipeline: Pipeline, session: SnowflakeSession, reusable: boolean): Promise<void> {
+  async release(pipeline: Pipeline, session: DestinationSession, reusable: boolean): Promise<void> {
     if (!reusable || this.closed || !session.isUp()) {
       const idle = this.idle.get(pipeline.name) ?? [];
       this.idle.delete(pipeline.name);
@@ -62,7 +63,7 @@ export class SnowflakeSessions {
   }
 
   /** Runs `work` on a session of the pipeline; the session is reused only if `work` succeeded. */
-  async use<T>(pipeline: Pipeline, work: (session: SnowflakeSession) => Promise<T>): Promise<T> {
+  async use<T>(pipeline: Pipeline, work: (session: DestinationSession) => Promise<T>): Promise<T> {
     const session = await this.acquire(pipeline);
     let reusable = false;
     try {

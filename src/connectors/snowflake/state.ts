@@ -1,25 +1,9 @@
-import { field, valueText, type Row, type SnowflakeSession } from '../connectors/snowflake/connection';
-import { tableSql, type TableRef } from '../connectors/snowflake/dialect';
-import {
-  deleteStateSql,
-  evolveStateTableSql,
-  insertStateSql,
-  readStateSql,
-  targetColumnsSql,
-} from '../connectors/snowflake/incremental-sql';
-import { withPrivilege } from '../connectors/snowflake/privileges';
-
-/** A table's row in `_conduit_state`: the cursor its target holds rows up to, and the run that wrote it. */
-export interface CursorState {
-  table: string;
-  source: string;
-  mode: string;
-  cursor: string | null;
-  marker: string;
-  updated: string;
-  /** xid8 of the oldest source transaction in progress when `cursor` was read; null in older rows. */
-  snapshotXmin: string | null;
-}
+/** The state table in Snowflake: reading, evolving and writing a table's committed cursor row. */
+import type { CursorState, StateRow } from '../destination';
+import { field, valueText, type Row, type SnowflakeSession } from './connection';
+import { tableSql, type TableRef } from './dialect';
+import { deleteStateSql, evolveStateTableSql, insertStateSql, readStateSql, targetColumnsSql } from './incremental-sql';
+import { withPrivilege } from './privileges';
 
 export function stateFromRow(row: Row): CursorState {
   const text = (name: string) => valueText(field(row, name)) ?? '';
@@ -57,11 +41,7 @@ export async function evolveStateTable(session: SnowflakeSession, state: TableRe
 }
 
 /** Replaces a table's state row; the caller decides the transaction it belongs to. */
-export async function writeState(
-  session: SnowflakeSession,
-  state: TableRef,
-  value: Omit<CursorState, 'updated'>,
-): Promise<void> {
+export async function writeState(session: SnowflakeSession, state: TableRef, value: StateRow): Promise<void> {
   await session.query(deleteStateSql(state), [value.table]);
   await session.query(insertStateSql(state), [
     value.table,

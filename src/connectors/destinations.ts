@@ -1,0 +1,51 @@
+/**
+ * Destinations by `destination.type`. Capabilities are pure and loaded with this module; a session's
+ * SDK is imported only when a pipeline first opens one, so a worker serving only DuckDB pipelines never
+ * loads snowflake-sdk (and the reverse).
+ */
+import type { DestinationConfig, DestinationType } from '../config/pipeline';
+import type { DestinationCapabilities, DestinationSession } from './destination';
+import { snowflakeCapabilities } from './snowflake/capabilities';
+
+export function destinationCapabilities(type: DestinationType): DestinationCapabilities {
+  if (type === 'snowflake') return snowflakeCapabilities;
+  throw new Error('TRANSIENT: the DuckDB destination lands in the next commit');
+}
+
+/** Opens a session on the pipeline's destination. */
+export async function openDestination(config: DestinationConfig): Promise<DestinationSession> {
+  switch (config.type) {
+    case 'snowflake': {
+      const { openSnowflakeSession } = await import('./snowflake/destination.js');
+      return openSnowflakeSession(config);
+    }
+    case 'duckdb':
+      throw new Error('TRANSIENT: the DuckDB destination lands in the next commit');
+  }
+}
+
+/** Where a destination is, for health checks and messages (never a secret). */
+export function describeDestination(config: DestinationConfig): string {
+  switch (config.type) {
+    case 'snowflake':
+      return (
+        `${config.user}@${config.host ?? `${config.account}.snowflakecomputing.com`}/` +
+        `${config.database}.${config.schema}`
+      );
+    case 'duckdb':
+      return `${config.path} schema ${config.schema}`;
+  }
+}
+
+/** Opens a session, runs `work`, and always closes the session (commands outside a worker). */
+export async function withDestination<T>(
+  config: DestinationConfig,
+  work: (session: DestinationSession) => Promise<T>,
+): Promise<T> {
+  const session = await openDestination(config);
+  try {
+    return await work(session);
+  } finally {
+    await session.close();
+  }
+}
