@@ -54,7 +54,7 @@ export async function sizedNumber(
   const nan = `holds NaN, which ${destination.displayName}'s ${decimalType} cannot`;
   const needed = size.integerDigits + size.scale;
   if (needed <= maxPrecision && size.scale <= maxScale) {
-    if (size.hasNaN && job.onUnrepresentable === 'fail') throw refusal(plan, table, nan);
+    if (size.hasNaN && job.onUnrepresentable === 'fail') throw refusal(plan, table, nan, destination);
     return sized(size.scale);
   }
   const fits = await countNumericFits(client, job.source, plan.source, maxPrecision, maxScale);
@@ -68,7 +68,7 @@ export async function sizedNumber(
           `and ${decimalType}(${maxPrecision},${best.scale}) would hold ${best.kept} of its ${fits.values} values ` +
           `exactly`
         : nan;
-    throw refusal(plan, table, problem);
+    throw refusal(plan, table, problem, destination);
   }
   return sized(best.scale);
 }
@@ -82,11 +82,17 @@ export function bestScale(fits: NumericFits): { scale: number; kept: number } {
   return best;
 }
 
-function refusal(plan: ColumnPlan, table: string, problem: string): PermanentError {
+function refusal(
+  plan: ColumnPlan,
+  table: string,
+  problem: string,
+  destination: DestinationCapabilities,
+): PermanentError {
+  const textType = destination.columnType({ kind: 'text' }).replace(/\(.*/, '');
   return new PermanentError(
     `column "${plan.source}" of ${table} (${plan.sourceType}) ${problem}. Nothing was loaded; set ` +
       'settings.onUnrepresentable to "null" (values that do not fit load as NULL, counted per column in the ' +
-      'summary) or "string" (the column lands as text with every digit), or exclude the table',
+      `summary) or "string" (the column lands as ${textType} with every digit), or exclude the table`,
     FailureType.UnrepresentableValue,
   );
 }

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { Runtime, type LogLevel } from '@temporalio/worker';
 import { ConfigError, loadPipelineFile } from '../config/load';
+import { DESTINATION_TYPES, type DestinationType } from '../config/pipeline';
 import { freePort } from '../dev/ports';
 import { createLogger, logFormatFromEnv, logLevelFromEnv } from '../logging';
 import { prometheusTelemetry } from '../observability/metrics';
@@ -17,6 +18,13 @@ import { workerCommand } from './worker';
 import { WorkerLog } from './worker-log';
 
 const HELP_FLAGS = ['--help', '-h'];
+
+function demoDestination(value: string | undefined): DestinationType {
+  if (value === undefined) return 'snowflake';
+  const found = DESTINATION_TYPES.find((type) => type === value);
+  if (!found) throw new UsageError(`demo --destination: expected ${DESTINATION_TYPES.join(' or ')}, got "${value}"`);
+  return found;
+}
 
 export async function main(argv: string[], tracing?: Tracing): Promise<number> {
   const command = argv.at(0);
@@ -53,6 +61,7 @@ export async function main(argv: string[], tracing?: Tracing): Promise<number> {
       'shutdown-grace': { type: 'string' },
       'metrics-port': { type: 'string' },
       'metrics-host': { type: 'string' },
+      destination: { type: 'string' },
     },
     allowPositionals: false,
   });
@@ -122,7 +131,7 @@ export async function main(argv: string[], tracing?: Tracing): Promise<number> {
     case 'dev':
       return devCommand();
     case 'demo':
-      return demoCommand(workerLog);
+      return demoCommand(demoDestination(values.destination), workerLog);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

@@ -33,9 +33,10 @@ export const COMMAND_USAGE = {
       The first start provisions the emulator (a Python venv) and, without a \`temporal\` on PATH,
       builds the Temporal CLI (needs Go), in ./.conduit of a checkout or else
       \${CONDUIT_CACHE_DIR:-~/.cache/conduit}.`,
-  demo: `conduit demo
+  demo: `conduit demo [--destination snowflake|duckdb]
       Start the local services (as conduit dev), create sample tables, run the demo pipeline, print
-      the summary.`,
+      the summary. --destination duckdb loads into ./conduit-demo.duckdb (or $CONDUIT_DEMO_DUCKDB)
+      without starting the Snowflake emulator, and prints how to query the file.`,
 } as const;
 
 export type CommandName = keyof typeof COMMAND_USAGE;

@@ -10,7 +10,7 @@ import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SnowflakeDestination } from '../config/pipeline';
-import { connectSnowflake, type SnowflakeSession } from '../connectors/snowflake/connection';
+import type { SnowflakeSession } from '../connectors/snowflake/connection';
 import { freePort } from './ports';
 import { exited, stopChild } from './processes';
 import type { SnowflakeEmulatorService } from './types';
@@ -262,7 +262,8 @@ export function emulatorDestination(service: Omit<SnowflakeEmulatorService, 'sto
   };
 }
 
-/** Opens a product session (src/connectors/snowflake/connection.ts) on the emulator. */
-export function connectToEmulator(service: SnowflakeEmulatorService): Promise<SnowflakeSession> {
+/** Opens a product session (src/connectors/snowflake/connection.ts) on the emulator; loads the SDK on first use. */
+export async function connectToEmulator(service: SnowflakeEmulatorService): Promise<SnowflakeSession> {
+  const { connectSnowflake } = await import('../connectors/snowflake/connection.js');
   return connectSnowflake(emulatorDestination(service));
 }

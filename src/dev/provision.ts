@@ -7,13 +7,13 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { localToolsDir, projectRoot } from './paths';
 
-const SCRIPTS = ['provision-emulator.sh', 'provision-temporal.sh'] as const;
-
-export async function provisionLocalTools(): Promise<void> {
+/** `emulator: false` skips the Snowflake emulator's venv (a demo into DuckDB needs none). */
+export async function provisionLocalTools(options: { emulator: boolean } = { emulator: true }): Promise<void> {
   const root = projectRoot();
   const env = { ...process.env, CONDUIT_TOOLS_DIR: localToolsDir(root) };
+  const scripts = options.emulator ? ['provision-emulator.sh', 'provision-temporal.sh'] : ['provision-temporal.sh'];
   await Promise.all(
-    SCRIPTS.map(
+    scripts.map(
       (script) =>
         new Promise<void>((done, fail) => {
           // Their progress lines and errors (what to install) go to this process's stderr.

@@ -31,8 +31,12 @@ export interface StartLocalServicesOptions {
   reuseTemporalNamespace?: string;
   temporal?: TemporalDevServerOptions;
   postgres?: StartPostgresOptions;
-  snowflake?: SnowflakeEmulatorOptions;
+  /** `false`: no emulator (a pipeline into DuckDB needs none). */
+  snowflake?: SnowflakeEmulatorOptions | false;
 }
+
+/** The services without the Snowflake emulator. */
+export type ServicesWithoutSnowflake = Omit<LocalServices, 'snowflake'> & { snowflake?: undefined };
 
 /**
  * An existing Temporal server: checked to answer, with Conduit's search attributes made sure of.
@@ -59,7 +63,15 @@ async function attachTemporal(address: string, namespace: string): Promise<Tempo
   return { address, namespace, uiUrl, stop: () => Promise.resolve() };
 }
 
-export async function startLocalServices(opts: StartLocalServicesOptions = {}): Promise<LocalServices> {
+export async function startLocalServices(
+  opts: StartLocalServicesOptions & { snowflake: false },
+): Promise<ServicesWithoutSnowflake>;
+export async function startLocalServices(
+  opts?: StartLocalServicesOptions & { snowflake?: SnowflakeEmulatorOptions },
+): Promise<LocalServices>;
+export async function startLocalServices(
+  opts: StartLocalServicesOptions = {},
+): Promise<LocalServices | ServicesWithoutSnowflake> {
   const envAddress = process.env['TEMPORAL_ADDRESS'];
   const reuse = opts.reuseTemporalAddress ?? (envAddress !== undefined && envAddress !== '' ? envAddress : false);
   const namespace = opts.reuseTemporalNamespace ?? process.env['TEMPORAL_NAMESPACE'] ?? DEFAULT_TEMPORAL_NAMESPACE;
@@ -67,7 +79,7 @@ export async function startLocalServices(opts: StartLocalServicesOptions = {}): 
   const [temporal, postgres, snowflake] = await Promise.allSettled([
     reuse !== false ? attachTemporal(reuse, namespace) : startTemporalDevServer(opts.temporal),
     startPostgres(opts.postgres),
-    startSnowflakeEmulator(opts.snowflake),
+    opts.snowflake === false ? Promise.resolve(undefined) : startSnowflakeEmulator(opts.snowflake),
   ]);
   const started: RunningService[] = [];
   const failures: string[] = [];
@@ -76,8 +88,9 @@ export async function startLocalServices(opts: StartLocalServicesOptions = {}): 
     ['PostgreSQL', postgres],
     ['Snowflake emulator', snowflake],
   ] as const) {
-    if (result.status === 'fulfilled') started.push(result.value);
-    else failures.push(`${name}: ${result.reason instanceof Error ? result.reason.message : String(result.reason)}`);
+    if (result.status === 'fulfilled') {
+      if (result.value) started.push(result.value);
+    } else failures.push(`${name}: ${result.reason instanceof Error ? result.reason.message : String(result.reason)}`);
   }
   if (temporal.status !== 'fulfilled' || postgres.status !== 'fulfilled' || snowflake.status !== 'fulfilled') {
     await stopAll(started);
@@ -88,7 +101,7 @@ export async function startLocalServices(opts: StartLocalServicesOptions = {}): 
   return {
     temporal: temporal.value,
     postgres: postgres.value,
-    snowflake: snowflake.value,
+    ...(snowflake.value ? { snowflake: snowflake.value } : {}),
     stop(): Promise<void> {
       stopping ??= stopAll(started);
       return stopping;
@@ -106,9 +119,11 @@ async function stopAll(services: RunningService[]): Promise<void> {
 }
 
 /** What a worker, the CLI or a test needs in its environment to reach the services. */
-export function toEnv(services: Pick<LocalServices, 'temporal' | 'postgres' | 'snowflake'>): Record<string, string> {
+export function toEnv(
+  services: Pick<LocalServices, 'temporal' | 'postgres'> & { snowflake?: SnowflakeEmulatorService },
+): Record<string, string> {
   const { temporal, postgres, snowflake } = services;
-  return {
+  const local = {
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_NAMESPACE: temporal.namespace,
     TEMPORAL_UI_URL: temporal.uiUrl,
@@ -117,6 +132,10 @@ export function toEnv(services: Pick<LocalServices, 'temporal' | 'postgres' | 's
     PGUSER: postgres.user,
     PGPASSWORD: postgres.password,
     PGDATABASE: postgres.database,
+  };
+  if (!snowflake) return local;
+  return {
+    ...local,
     SNOWFLAKE_ACCOUNT: snowflake.account,
     SNOWFLAKE_HOST: snowflake.host,
     SNOWFLAKE_PORT: String(snowflake.port),
