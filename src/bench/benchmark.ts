@@ -11,6 +11,7 @@ import { findProcesses } from './procfs';
 import { destinationOf, partitionRowsFor, runCase, type BenchServices, type CaseContext } from './run-case';
 import { createBenchDatabase, generateTable } from './source';
 import type { Baseline, BenchResults, CaseResult, CaseRun } from './types';
+import type { DestinationType } from '../config/pipeline';
 
 export interface BenchmarkPlan {
   rows: number[];
@@ -28,6 +29,7 @@ export interface BenchmarkPlan {
   compression: Codec;
   /** Whether the services were started for this run or came from the environment. */
   services: BenchResults['services'];
+  destination: DestinationType;
 }
 
 export type Log = (line: string) => void;
@@ -51,9 +53,12 @@ export async function runBenchmark(
     workerEnv: plan.workerEnv,
     bundleAtStart: plan.bundleAtStart,
     compression: plan.compression,
+    destination: plan.destination,
     cpuRoots: {
       postgres: database.postmasterPid,
-      emulator: findProcesses(['conduit_emulator.py', `--port ${services.snowflake.port} `])[0],
+      emulator: services.snowflake
+        ? findProcesses(['conduit_emulator.py', `--port ${services.snowflake.port} `])[0]
+        : undefined,
       temporal: findProcesses(['temporal', 'start-dev', `--port ${services.temporal.address.split(':').pop()} `])[0],
     },
   };
@@ -78,16 +83,19 @@ export async function runBenchmark(
           if (!baseline && outcome.history?.prepared) {
             const sql = wholeTableStatement(outcome.history.prepared.job, outcome.history.prepared.table);
             const measured = await measureBaseline(database.endpoint, sql, plan.baselineRepeat, database.serverFiles);
-            const staging = await measureStaging(
-              database.endpoint,
-              sql,
-              destinationOf(services),
-              plan.compression,
-              Math.min(2, plan.baselineRepeat),
-            ).catch((error: unknown) => {
-              log(`  (staging measurement failed: ${(error as Error).message})`);
-              return undefined;
-            });
+            // The PUT to a stage is Snowflake's; a DuckDB destination reads the staged file where it lies.
+            const staging = services.snowflake
+              ? await measureStaging(
+                  database.endpoint,
+                  sql,
+                  destinationOf(services),
+                  plan.compression,
+                  Math.min(2, plan.baselineRepeat),
+                ).catch((error: unknown) => {
+                  log(`  (staging measurement failed: ${(error as Error).message})`);
+                  return undefined;
+                })
+              : undefined;
             baseline = {
               rows,
               rowsPerSecond: rows / measured.seconds,
@@ -154,6 +162,7 @@ export async function runBenchmark(
       workerEnv: plan.workerEnv,
       bundleAtStart: plan.bundleAtStart,
       compression: plan.compression,
+      destination: plan.destination,
     },
     services: plan.services,
     baselines,

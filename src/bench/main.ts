@@ -64,13 +64,18 @@ async function main(argv: string[]): Promise<number> {
   // The worker loads the prebuilt workflow bundle; build it here (outside the measured worker) if stale.
   await buildWorkflowBundle(resolve(__dirname, '..'));
 
+  const duckdb = options.destination === 'duckdb';
   const fromEnv = servicesFromEnv(process.env);
   log(
     fromEnv
       ? 'using the services named by the environment'
-      : 'starting Temporal, PostgreSQL and the Snowflake emulator…',
+      : `starting Temporal, PostgreSQL${duckdb ? '' : ' and the Snowflake emulator'}…`,
   );
-  const local = fromEnv ? undefined : await startLocalServices();
+  const local = fromEnv
+    ? undefined
+    : duckdb
+      ? await startLocalServices({ snowflake: false })
+      : await startLocalServices();
   const stopServices = () => local?.stop();
   const onSignal = () => {
     void Promise.resolve(stopServices()).finally(() => process.exit(130));
@@ -81,7 +86,7 @@ async function main(argv: string[]): Promise<number> {
     const services: BenchServices = fromEnv ?? {
       temporal: { address: local!.temporal.address, namespace: local!.temporal.namespace },
       postgres: local!.postgres,
-      snowflake: local!.snowflake,
+      ...(local!.snowflake ? { snowflake: local!.snowflake } : {}),
     };
     const results = await runBenchmark(
       services,
@@ -96,6 +101,7 @@ async function main(argv: string[]): Promise<number> {
         bundleAtStart: options.bundleAtStart,
         compression: resolveCodec(options.compression),
         services: fromEnv ? 'environment' : 'started',
+        destination: options.destination,
       },
       log,
     );

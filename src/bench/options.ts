@@ -1,5 +1,6 @@
 /** Command-line options of `npm run bench -- …`. */
 import { COMPRESSION_SETTINGS, type CompressionSetting } from '../config/compression';
+import { DESTINATION_TYPES, type DestinationType } from '../config/pipeline';
 import { known } from '../invariant';
 
 export interface BenchOptions {
@@ -23,6 +24,8 @@ export interface BenchOptions {
   bundleAtStart: boolean;
   /** The pipelines' `settings.compression`. */
   compression: CompressionSetting;
+  /** Where the runs load: the Snowflake emulator (default) or a DuckDB file per case. */
+  destination: DestinationType;
   /** Measure an incremental window's read instead (PostgreSQL only): rows changed of the largest size. */
   incrementalWindow?: { changed: number; changes: 'updates' | 'inserts' };
 }
@@ -48,6 +51,7 @@ export const USAGE = `usage: npm run bench -- [--rows 100000,500000,1000000] [--
   --bundle-at-start   bundle the workflows when the worker starts instead of loading the
                       prebuilt bundle (to compare)
   --compression C     settings.compression of the runs: auto (default), zstd or gzip
+  --destination D     snowflake (the emulator, default) or duckdb (a file per case, no emulator)
   --incremental-window  instead: the incremental window read with and without the late-commit
                       protection (PostgreSQL only), on the largest --rows table, --repeat passes
   --changed N         rows changed for --incremental-window (default a tenth of the table)
@@ -68,6 +72,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     outDir: 'bench/results',
     bundleAtStart: false,
     compression: 'auto',
+    destination: 'snowflake',
   };
   let large = false;
   let window = false;
@@ -132,6 +137,13 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         const setting = COMPRESSION_SETTINGS.find((known) => known === given);
         if (!setting) throw new UsageError(`${flag}: "${given}" is not one of ${COMPRESSION_SETTINGS.join(', ')}`);
         options.compression = setting;
+        break;
+      }
+      case '--destination': {
+        const given = value();
+        const type = DESTINATION_TYPES.find((known) => known === given);
+        if (!type) throw new UsageError(`${flag}: "${given}" is not one of ${DESTINATION_TYPES.join(', ')}`);
+        options.destination = type;
         break;
       }
       case '--incremental-window':

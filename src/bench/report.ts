@@ -38,7 +38,7 @@ export function renderMarkdown(results: BenchResults): string {
           .join(' ') || '(none)'
       }\`` +
       `${results.options.bundleAtStart ? ', workflows bundled at start' : ''}; staged files ` +
-      `${results.options.compression} level 1.`,
+      `${results.options.compression} level 1; destination ${results.options.destination ?? 'snowflake'}.`,
   );
   lines.push('');
   lines.push('## Raw baseline (same SELECT, `COPY … TO STDOUT (FORMAT csv)` → gzip level 1 → nowhere, one stream)');

@@ -1,12 +1,15 @@
 /**
  * One benchmark case: a full_refresh of the source table through the real stack (Temporal, a worker
- * in its own process, PostgreSQL, the Snowflake emulator) with the table split into `partitions`
- * partitions extracted all at once.
+ * in its own process, PostgreSQL, the Snowflake emulator or a DuckDB file) with the table split into
+ * `partitions` partitions extracted all at once.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Client as TemporalClient } from '@temporalio/client';
 import { startPipelineRun, waitForRun } from '../client';
-import type { SnowflakeDestination } from '../config/pipeline';
+import type { DestinationType, SnowflakeDestination } from '../config/pipeline';
 import type { Codec } from '../config/compression';
 import type { SnowflakeEmulatorService } from '../dev/types';
 import { withSnowflake } from '../connectors/snowflake/connection';
@@ -20,7 +23,8 @@ import { startWorkerChild } from './worker-child';
 export interface BenchServices {
   temporal: { address: string; namespace: string };
   postgres: PostgresEndpoint;
-  snowflake: Omit<SnowflakeEmulatorService, 'stop'>;
+  /** Absent when the bench loads into DuckDB. */
+  snowflake?: Omit<SnowflakeEmulatorService, 'stop'>;
 }
 
 export interface CaseContext {
@@ -37,6 +41,7 @@ export interface CaseContext {
   workerEnv: Record<string, string>;
   bundleAtStart: boolean;
   compression: Codec;
+  destination: DestinationType;
 }
 
 export interface CaseOutcome {
@@ -50,13 +55,31 @@ export function partitionRowsFor(rows: number, partitions: number): number {
   return Math.ceil(rows / partitions);
 }
 
+/** The case's destination: a schema of the emulator, or a DuckDB file in `scratch`. */
+function destinationDocument(context: CaseContext, name: string, scratch: string): Record<string, unknown> {
+  if (context.destination === 'duckdb') return { type: 'duckdb', path: join(scratch, 'bench.duckdb'), schema: 'bench' };
+  const snowflake = destinationOf(context.services);
+  return {
+    type: 'snowflake',
+    account: snowflake.account,
+    user: snowflake.user,
+    password: '${BENCH_SF_PASSWORD}',
+    database: snowflake.database,
+    schema: name.toUpperCase().replace(/[^A-Z0-9]/g, '_'),
+    host: snowflake.host,
+    port: snowflake.port,
+    protocol: snowflake.protocol,
+  };
+}
+
 function pipelineDocument(
   context: CaseContext,
   name: string,
   rows: number,
   partitions: number,
+  scratch: string,
 ): Record<string, unknown> {
-  const { snowflake, temporal } = context.services;
+  const { temporal } = context.services;
   const source = context.source;
   return {
     name,
@@ -69,17 +92,7 @@ function pipelineDocument(
       user: source.user,
       password: '${BENCH_PG_PASSWORD}',
     },
-    destination: {
-      type: 'snowflake',
-      account: snowflake.account,
-      user: snowflake.user,
-      password: '${BENCH_SF_PASSWORD}',
-      database: snowflake.database,
-      schema: name.toUpperCase().replace(/[^A-Z0-9]/g, '_'),
-      host: snowflake.host,
-      port: snowflake.port,
-      protocol: snowflake.protocol,
-    },
+    destination: destinationDocument(context, name, scratch),
     tables: [{ name: `${BENCH_TABLE.schema}.${BENCH_TABLE.name}` }],
     settings: {
       mode: 'full_refresh',
@@ -93,14 +106,15 @@ function pipelineDocument(
 
 export async function runCase(context: CaseContext, rows: number, partitions: number): Promise<CaseOutcome> {
   const name = `bench-${rows}-${partitions}p-${randomBytes(3).toString('hex')}`;
-  const document = pipelineDocument(context, name, rows, partitions);
+  const scratch = mkdtempSync(join(tmpdir(), 'conduit-bench-case-'));
+  const document = pipelineDocument(context, name, rows, partitions, scratch);
   const targetSchema = (document.destination as { schema: string }).schema;
   const worker = await startWorkerChild({
     document,
     env: {
       ...context.workerEnv,
       BENCH_PG_PASSWORD: context.source.password,
-      BENCH_SF_PASSWORD: context.services.snowflake.password,
+      BENCH_SF_PASSWORD: context.services.snowflake?.password ?? '',
     },
     cpuProfileDir: context.cpuProfileDir,
     nodeFlags: context.workerNodeFlags,
@@ -142,7 +156,8 @@ export async function runCase(context: CaseContext, rows: number, partitions: nu
       failure ??= error instanceof Error ? error.message : String(error);
       return worker.usage();
     });
-    await dropTargetSchema(context, targetSchema);
+    if (context.destination === 'snowflake') await dropTargetSchema(context, targetSchema);
+    rmSync(scratch, { recursive: true, force: true });
   }
 
   const history = workflowId ? await readRunHistory(context.client, workflowId).catch(() => undefined) : undefined;
@@ -183,6 +198,7 @@ export async function runCase(context: CaseContext, rows: number, partitions: nu
 /** The services' Snowflake (emulator) as a pipeline destination, secrets included. */
 export function destinationOf(services: BenchServices): SnowflakeDestination {
   const sf = services.snowflake;
+  if (!sf) throw new Error('this bench runs without the Snowflake emulator');
   return {
     type: 'snowflake',
     account: sf.account,

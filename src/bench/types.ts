@@ -1,4 +1,5 @@
 import type { Codec } from '../config/compression';
+import type { DestinationType } from '../config/pipeline';
 
 /** The benchmark's result file (`bench/results/<timestamp>.json`). Times in seconds, sizes in bytes. */
 
@@ -15,6 +16,8 @@ export interface BenchResults {
     workerEnv: Record<string, string>;
     bundleAtStart: boolean;
     compression: Codec;
+    /** Absent in results from before DuckDB: Snowflake (the emulator). */
+    destination?: DestinationType;
   };
   /** Whether the services were started by the bench or given through the environment. */
   services: 'started' | 'environment';

@@ -32,6 +32,7 @@ describe('benchmark machinery', () => {
         bundleAtStart: false,
         compression: resolveCodec('auto'),
         services: 'environment',
+        destination: 'snowflake',
       },
     );
 
