@@ -4,7 +4,8 @@
  * databases and users, never a password: secret values are masked in every message.
  */
 import { Connection } from '@temporalio/client';
-import type { DestinationType, PipelineConfig, TemporalSettings } from './config/pipeline';
+import type { PipelineConfig, TemporalSettings } from './config/pipeline';
+import type { DestinationType } from './shared';
 import { describeDestination, withDestination } from './connectors/destinations';
 import { connectPostgres } from './connectors/postgres/connect';
 import { ensureSearchAttributes, registerSearchAttributesCommand } from './search-attributes';

@@ -4,7 +4,6 @@
  * activities resolve connections from the worker's environment.
  */
 import type { CompressionSetting } from './config/compression';
-import type { DestinationType, IdentifierCase } from './config/pipeline';
 
 /** What a user asks for: which pipeline to run, optionally restricted to some tables. */
 export interface PipelineRunInput {
@@ -121,6 +120,12 @@ export interface ColumnPlan {
 /** How a table is split: by ranges of an integer key, or by ranges of physical pages. */
 export type Partitioning =
   { strategy: 'key'; column: string; bounds: string[] } | { strategy: 'ctid'; bounds: number[] };
+
+/** The warehouses a pipeline can load into (`destination.type`). */
+export type DestinationType = 'snowflake' | 'duckdb';
+
+/** `preserve` quotes names exactly as in PostgreSQL; `upper` uses Snowflake's unquoted convention. */
+export type IdentifierCase = 'preserve' | 'upper';
 
 /**
  * A table's destination settings, fixed when the run is planned so every activity of the run uses the

@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import type { IdentifierCase, PipelineConfig } from '../config/pipeline';
+import type { PipelineConfig } from '../config/pipeline';
 import type { DestinationCapabilities, DestinationSession } from '../connectors/destination';
 import { PermanentError } from '../connectors/errors';
 import { describeTable, measureNumerics, type SourceColumn } from '../connectors/postgres/catalog';
@@ -8,7 +8,14 @@ import { classifyPostgresError, connectPostgres } from '../connectors/postgres/c
 import { planPartitions } from '../connectors/postgres/partitioning';
 import { quoteTable } from '../connectors/postgres/sql';
 import { known } from '../invariant';
-import { qualifiedName, type ColumnKind, type ColumnPlan, type PreparedTable, type TableJob } from '../shared';
+import {
+  qualifiedName,
+  type IdentifierCase,
+  type ColumnKind,
+  type ColumnPlan,
+  type PreparedTable,
+  type TableJob,
+} from '../shared';
 import { capabilitiesOf, runActivity, pipelineConfig, tableDestination, type ActivityContext } from './context';
 import { FailureType } from '../failure-types';
 import { declaredNumber, sizedNumber } from './numbers';

@@ -11,7 +11,7 @@ import { findProcesses } from './procfs';
 import { destinationOf, partitionRowsFor, runCase, type BenchServices, type CaseContext } from './run-case';
 import { createBenchDatabase, generateTable } from './source';
 import type { Baseline, BenchResults, CaseResult, CaseRun } from './types';
-import type { DestinationType } from '../config/pipeline';
+import type { DestinationType } from '../shared';
 
 export interface BenchmarkPlan {
   rows: number[];

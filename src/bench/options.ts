@@ -1,6 +1,7 @@
 /** Command-line options of `npm run bench -- …`. */
 import { COMPRESSION_SETTINGS, type CompressionSetting } from '../config/compression';
-import { DESTINATION_TYPES, type DestinationType } from '../config/pipeline';
+import { DESTINATION_TYPES } from '../config/pipeline';
+import type { DestinationType } from '../shared';
 import { known } from '../invariant';
 
 export interface BenchOptions {

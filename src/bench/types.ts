@@ -1,5 +1,5 @@
 import type { Codec } from '../config/compression';
-import type { DestinationType } from '../config/pipeline';
+import type { DestinationType } from '../shared';
 
 /** The benchmark's result file (`bench/results/<timestamp>.json`). Times in seconds, sizes in bytes. */
 

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { loadPipelineFile } from '../config/load';
-import type { DestinationType } from '../config/pipeline';
+import type { DestinationType } from '../shared';
 import { provisionLocalTools } from '../dev/provision';
 import { startLocalServices, toEnv } from '../dev/services';
 import { createDemoTables } from './demo-data';

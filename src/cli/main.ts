@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { Runtime, type LogLevel } from '@temporalio/worker';
 import { ConfigError, loadPipelineFile } from '../config/load';
-import { DESTINATION_TYPES, type DestinationType } from '../config/pipeline';
+import { DESTINATION_TYPES } from '../config/pipeline';
+import type { DestinationType } from '../shared';
 import { freePort } from '../dev/ports';
 import { createLogger, logFormatFromEnv, logLevelFromEnv } from '../logging';
 import { prometheusTelemetry } from '../observability/metrics';

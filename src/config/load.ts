@@ -3,12 +3,18 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { COMPRESSION_SETTINGS } from './compression';
 import { snowflakeObjectName } from './snowflake-names';
-import type { IncrementalSpec, LateCommits, LoadMode, SnapshotMode, UnrepresentablePolicy } from '../shared';
+import type {
+  IdentifierCase,
+  IncrementalSpec,
+  LateCommits,
+  LoadMode,
+  SnapshotMode,
+  UnrepresentablePolicy,
+} from '../shared';
 import {
   DEFAULT_SETTINGS,
   DEFAULT_TEMPORAL,
   DESTINATION_TYPES,
-  type IdentifierCase,
   type PipelineConfig,
   type PipelineSettings,
   type PostgresSource,

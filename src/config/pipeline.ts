@@ -1,5 +1,12 @@
 import type { CompressionSetting } from './compression';
-import type { IncrementalSpec, LoadMode, SnapshotMode, UnrepresentablePolicy } from '../shared';
+import type {
+  DestinationType,
+  IdentifierCase,
+  IncrementalSpec,
+  LoadMode,
+  SnapshotMode,
+  UnrepresentablePolicy,
+} from '../shared';
 
 /** A pipeline definition after validation and `${VAR}` interpolation. Holds secrets: worker-side only. */
 export interface PipelineConfig {
@@ -50,7 +57,6 @@ export interface PostgresSource {
 }
 
 export type DestinationConfig = SnowflakeDestination | DuckDbDestination;
-export type DestinationType = DestinationConfig['type'];
 export const DESTINATION_TYPES: readonly DestinationType[] = ['snowflake', 'duckdb'];
 
 export interface SnowflakeDestination {
@@ -90,8 +96,6 @@ export interface TableOverrides {
   /** Cursor, look-back, key and soft-delete column of an incremental table. */
   incremental?: IncrementalSpec;
 }
-
-export type IdentifierCase = 'preserve' | 'upper';
 
 export interface PipelineSettings {
   mode: LoadMode;

@@ -6,8 +6,7 @@
  * See docs/architecture.md, "Adding a destination".
  */
 import type { Codec } from '../config/compression';
-import type { DestinationType } from '../config/pipeline';
-import type { ColumnKind, ColumnPlan, LoadMode, QualifiedName } from '../shared';
+import type { ColumnKind, DestinationType, ColumnPlan, LoadMode, QualifiedName } from '../shared';
 
 /** Largest exact decimal the destination holds; wider numerics are sized from the data (activities/numbers.ts). */
 export interface DecimalLimits {

@@ -3,7 +3,8 @@
  * SDK is imported only when a pipeline first opens one, so a worker serving only DuckDB pipelines never
  * loads snowflake-sdk (and the reverse).
  */
-import type { DestinationConfig, DestinationType } from '../config/pipeline';
+import type { DestinationConfig } from '../config/pipeline';
+import type { DestinationType } from '../shared';
 import type { DestinationCapabilities, DestinationSession } from './destination';
 import { snowflakeCapabilities } from './snowflake/capabilities';
 
