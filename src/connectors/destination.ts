@@ -63,6 +63,11 @@ export interface DestinationCapabilities {
   /** The destination's column type for a column kind (docs/type-mapping.md is generated from it). */
   columnType(kind: ColumnKind): string;
   limits: ValueLimits;
+  /**
+   * Whether a worker keeps idle sessions between activities (a Snowflake login costs hundreds of ms); an
+   * embedded file closes them, so other processes (a shell, another worker) may open the file in between.
+   */
+  keepSessionsBetweenActivities: boolean;
   /** Codecs of staged CSV files it loads, in order of preference. */
   codecs: readonly Codec[];
   /** Shadow table and staging area of a run, within the identifier limits. */

@@ -37,11 +37,11 @@ export class DestinationSessions {
   }
 
   /**
-   * Gives a session back: kept for the next activity when `reusable` and still up; otherwise closed with the pipeline's
-   * idle sessions.
+   * Gives a session back: kept for the next activity when `reusable`, still up and of a destination that keeps
+   * sessions; otherwise closed with the pipeline's idle sessions.
    */
   async release(pipeline: Pipeline, session: DestinationSession, reusable: boolean): Promise<void> {
-    if (!reusable || this.closed || !session.isUp()) {
+    if (!reusable || this.closed || !session.isUp() || !session.capabilities.keepSessionsBetweenActivities) {
       const idle = this.idle.get(pipeline.name) ?? [];
       this.idle.delete(pipeline.name);
       for (const { timer } of idle) clearTimeout(timer);

@@ -18,6 +18,7 @@ export const snowflakeCapabilities: DestinationCapabilities = {
     dateRange: 'years-1-9999',
     time2400: false,
   },
+  keepSessionsBetweenActivities: true,
   codecs: ['zstd', 'gzip'],
   runObjectNames,
   diffSchema,
