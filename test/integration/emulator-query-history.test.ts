@@ -69,7 +69,7 @@ afterAll(async () => {
 describe('query history with QUERY_TAG', () => {
   it("records the product's per-statement tag, and a session's tag for statements that bring none", async () => {
     await withStatementTag({ step: 'probe', pipeline: 'p1', table: 'public.orders' }, () =>
-      product.query("SELECT 'tagged by the product' AS \"v\""),
+      product.query('SELECT \'tagged by the product\' AS "v"'),
     );
     await run("SELECT 'untagged' AS V");
     await run("ALTER SESSION SET QUERY_TAG = 'nightly'");
