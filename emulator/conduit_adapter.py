@@ -17,6 +17,8 @@ What it changes on the wire (each item is in docs/snowflake-emulator.md):
 - PUT: stage uploads use GCS-style token URLs on this server, honouring OVERWRITE, and the
   `/fs_bucket` routes answer HEAD/GET/PUT for those files (streamed to disk);
 - statements of one session run one at a time (fakesnow's DuckDB connection refuses overlap);
+- query history: every statement is recorded with its QUERY_TAG, and SELECTs over
+  INFORMATION_SCHEMA.QUERY_HISTORY[_BY_SESSION]() are answered from it (conduit_query_history);
 - `/telemetry/send` is accepted and ignored.
 """
 

@@ -81,7 +81,7 @@ export const activityLogging: ActivityInterceptorsFactory = (ctx: Context) => {
         const result = await next(input);
         const counts =
           result && typeof result === 'object'
-            ? pick(result as Record<string, unknown>, ['rows', 'bytes', 'files', 'loaded', 'skipped'])
+            ? pick(result as Record<string, unknown>, ['rows', 'bytes', 'files', 'loaded', 'skipped', 'warehouseSeconds'])
             : {};
         ctx.log.info(`${ctx.info.activityType} done`, { ...counts, durationMs: Date.now() - started });
         return result;

@@ -14,6 +14,8 @@ type Row = Record<string, unknown>;
 let service: SnowflakeEmulator;
 let product: SnowflakeSession;
 let raw: snowflake.Connection;
+// Undone in reverse in afterAll, also after a failed setup.
+const cleanups: (() => Promise<void>)[] = [];
 
 function connectRaw(): Promise<snowflake.Connection> {
   const connection = snowflake.createConnection({
@@ -57,13 +59,14 @@ async function tagsOf(text: string): Promise<string[]> {
 
 beforeAll(async () => {
   service = await startSnowflakeEmulator();
+  cleanups.push(() => service.stop());
   product = await connectSnowflake(emulatorDestination(service));
+  cleanups.push(() => product.close());
   raw = await connectRaw();
+  cleanups.push(() => new Promise<void>((resolve) => raw.destroy(() => resolve())));
 });
 afterAll(async () => {
-  await product?.close();
-  await new Promise<void>((resolve) => (raw ? raw.destroy(() => resolve()) : resolve()));
-  await service?.stop();
+  for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
 describe('query history with QUERY_TAG', () => {

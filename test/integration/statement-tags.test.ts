@@ -65,7 +65,7 @@ async function runStatements(): Promise<Statement[]> {
 const verb = (text: string) => text.trim().split(/\s+/)[0]?.toUpperCase();
 
 describe('statement tags', () => {
-  it("tags every statement of a run with pipeline, table, run and step, and reports the table's warehouse time", async () => {
+  it('tags each statement of a run with pipeline, table, run and step; reports the warehouse time', async () => {
     const first = await harness.runOk();
     const second = await harness.runOk(); // the target exists now: swapped, not renamed
 
@@ -75,12 +75,8 @@ describe('statement tags', () => {
     );
     // Those that name no object in the text too: the login's ALTER SESSION, lookups with bound names.
     expect(statements.some((s) => !s.text.includes(harness.targetSchema))).toBe(true);
-    for (const { text, tag } of statements) {
-      expect({ text, tag }).toEqual({
-        text,
-        tag: expect.objectContaining({ app: 'conduit', pipeline: harness.config.name, table: `${S}.orders` }),
-      });
-    }
+    for (const { text, tag } of statements)
+      expect(tag, text).toMatchObject({ app: 'conduit', pipeline: harness.config.name, table: `${S}.orders` });
     const steps = (kind: RegExp) => new Set(statements.filter((s) => kind.test(s.text)).map((s) => s.tag.step));
     expect(steps(/^PUT /)).toEqual(new Set(['extractPartition']));
     expect(steps(/^COPY INTO /)).toEqual(new Set(['loadTable']));
