@@ -17,6 +17,8 @@ What it changes on the wire (each item is in docs/snowflake-emulator.md):
 - PUT: stage uploads use GCS-style token URLs on this server, honouring OVERWRITE, and the
   `/fs_bucket` routes answer HEAD/GET/PUT for those files (streamed to disk);
 - statements of one session run one at a time (fakesnow's DuckDB connection refuses overlap);
+- query history: every statement is recorded with its QUERY_TAG, and SELECTs over
+  INFORMATION_SCHEMA.QUERY_HISTORY[_BY_SESSION]() are answered from it (conduit_query_history);
 - `/telemetry/send` is accepted and ignored.
 """
 
@@ -47,6 +49,7 @@ from starlette.concurrency import run_in_threadpool
 import conduit_ddl
 import conduit_identifiers
 import conduit_parameters
+import conduit_query_history
 import conduit_strict
 from conduit_ddl import SnowflakeError, TableName
 from conduit_privileges import Privileges
@@ -157,6 +160,7 @@ class SnowflakeAdapter:
         self.session_parameters: dict[str, dict[str, Any]] = {}
         self.session_locks: dict[str, asyncio.Lock] = {}
         self.parameters = conduit_parameters.Parameters()
+        self.history = conduit_query_history.QueryHistory()
 
     def install_failure_capture(self) -> None:
         """Call after uvicorn configured logging: fakesnow's logger shares uvicorn's handler list,
@@ -182,6 +186,7 @@ class SnowflakeAdapter:
             self.parameters.forget(session_token(scope) or "")
             self.session_locks.pop(session_token(scope) or "", None)
             self.privileges.end_session(session_token(scope) or "")
+            self.history.forget_session(session_token(scope) or "")
             await self.forward(scope, await read_body(receive), send)
         else:
             await self.forward(scope, await read_body(receive), send)
@@ -262,6 +267,7 @@ class SnowflakeAdapter:
                 await run_in_threadpool(self.parameters.login, token, str(credentials.get("LOGIN_NAME")), conn)
             if isinstance(token, str):
                 self.privileges.start_session(token, credentials.get("LOGIN_NAME"), role)
+                self.history.start_session(token, str(credentials.get("LOGIN_NAME") or ""))
                 self.session_parameters[token] = {
                     k.upper(): v for k, v in requested.items() if k.upper() in ECHOED_SESSION_PARAMETERS
                 }
@@ -291,16 +297,35 @@ class SnowflakeAdapter:
             await self.forward(scope, raw, send)
             return
         expression = parse_statement(sql_text)
+        started = conduit_query_history.now()
+        tag = ""
         try:
             # Snowflake runs concurrent statements of one session; fakesnow's session is one DuckDB
             # connection that refuses a second call while busy, so queue them per session.
             async with self.session_locks.setdefault(token or "", asyncio.Lock()):
-                payload = await self.run_statement(scope, raw, token, sql_text, expression, request)
+                tag = self.history.statement_tag(token or "", request)
+                payload = await self.query_history(token, expression)
+                if payload is None:
+                    payload = await self.run_statement(scope, raw, token, sql_text, expression, request)
         except SnowflakeError as e:
             payload = error_payload(e.message, e.code, e.sqlstate)
         except (snowflake.connector.errors.ProgrammingError, snowflake.connector.errors.OperationalError) as e:
             payload = error_payload(str(e.msg), f"{e.errno:06d}", e.sqlstate or "42000")
+        self.history.record(token or "", sql_text, tag, started, payload)
         await respond_json(send, payload)
+
+    async def query_history(self, token: str | None, expression: exp.Expr | None) -> Any:
+        """The answer to a SELECT over INFORMATION_SCHEMA.QUERY_HISTORY[_BY_SESSION](); None for other statements."""
+        conn = fakesnow.server.sessions.get(token) if token else None
+        if conn is None or expression is None:
+            return None
+        answer = await run_in_threadpool(self.history.answer, expression, token or "")
+        if answer is None:
+            return None
+        rowtype, rowset = answer
+        payload = status_payload("", expression, conn)
+        payload["data"].update(rowtype=rowtype, rowset=rowset, total=len(rowset))
+        return self.finish_payload(payload, token, expression)
 
     async def run_statement(
         self,
@@ -371,6 +396,8 @@ class SnowflakeAdapter:
         if isinstance(expression, exp.Alter) and (expression.args.get("kind") or "").upper() == "SESSION":
             settings = session_settings(expression)
             if settings is not None:
+                if "QUERY_TAG" in settings:
+                    self.history.set_session_tag(token or "", settings["QUERY_TAG"])
                 self.apply_session_settings(token or "", settings)
                 pinned = {k: v for k, v in settings.items() if k in conduit_parameters.PARAMETERS}
                 await run_in_threadpool(self.parameters.set, token or "", conn, pinned)
@@ -441,7 +468,7 @@ class SnowflakeAdapter:
         echoed = self.session_parameters.setdefault(token, {})
         for name, value in settings.items():
             if name not in ECHOED_SESSION_PARAMETERS:
-                continue  # accepted and ignored (QUERY_TAG, timeouts)
+                continue  # QUERY_TAG is the history's (conduit_query_history); timeouts are ignored
             if value is None:
                 echoed.pop(name, None)
             else:

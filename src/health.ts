@@ -8,6 +8,7 @@ import type { PipelineConfig, TemporalSettings } from './config/pipeline';
 import type { DestinationType } from './shared';
 import { describeDestination, withDestination } from './connectors/destinations';
 import { connectPostgres } from './connectors/postgres/connect';
+import { withStatementTag } from './observability/statement-tag';
 import { ensureSearchAttributes, registerSearchAttributesCommand } from './search-attributes';
 import { temporalConnectionOptions } from './temporal-connection';
 
@@ -65,7 +66,9 @@ export async function checkWorkerHealth(
           },
         ).then((c) => [c]),
         run({ service: d.type, pipeline: p.name, target: describeDestination(d) }, () =>
-          withDestination(d, (session) => session.version()),
+          withStatementTag({ step: 'health', pipeline: p.name }, () =>
+            withDestination(d, (session) => session.version()),
+          ),
         ).then((c) => [c]),
       );
     }

@@ -66,6 +66,9 @@ export function activityLogFields(input: unknown): Record<string, unknown> {
   return fields;
 }
 
+/** Figures of an activity's result worth a log line (warehouseSeconds: added by observability/metrics.ts). */
+const LOGGED_COUNTS = ['rows', 'bytes', 'files', 'loaded', 'skipped', 'warehouseSeconds'];
+
 /**
  * Adds run/table/partition fields (and the run's workflow ID) to every log line about an activity,
  * and logs each success at INFO with its duration and counts (rows, bytes…).
@@ -80,9 +83,7 @@ export const activityLogging: ActivityInterceptorsFactory = (ctx: Context) => {
         // Failures are logged by the SDK (WARN "Activity failed"), with these fields too.
         const result = await next(input);
         const counts =
-          result && typeof result === 'object'
-            ? pick(result as Record<string, unknown>, ['rows', 'bytes', 'files', 'loaded', 'skipped'])
-            : {};
+          result && typeof result === 'object' ? pick(result as Record<string, unknown>, LOGGED_COUNTS) : {};
         ctx.log.info(`${ctx.info.activityType} done`, { ...counts, durationMs: Date.now() - started });
         return result;
       },

@@ -257,6 +257,12 @@ export interface TableResult {
   schemaChanges?: string[];
   /** Incremental modes: the committed cursor high-water after this run. */
   cursor?: string | null;
+  /**
+   * Seconds the warehouse spent on the table's statements (each timed by the worker, file uploads left out), summed
+   * over the activities that succeeded; absent when the destination reports none (docs/operations.md, "Cost per
+   * pipeline and table").
+   */
+  warehouseSeconds?: number;
   error?: string;
 }
 
@@ -280,6 +286,8 @@ export interface TableProgress {
   estimatedRows: number;
   /** Batch workflows extracting right now; query them for partition-level progress. */
   activeBatches: string[];
+  /** Warehouse time of the table's finished activities so far (see `TableResult`). */
+  warehouseSeconds?: number;
   error?: string;
 }
 
@@ -303,4 +311,20 @@ export interface PipelineStatus {
 
 export function qualifiedName(name: QualifiedName): string {
   return `${name.schema}.${name.name}`;
+}
+
+/**
+ * An activity's result with the warehouse time of its statements, added by the worker's activity interceptor
+ * (observability/metrics.ts) when the result is a plain object and a statement was timed; other results (numbers,
+ * text, none) go through as they are.
+ */
+export function withWarehouseTime(result: unknown, seconds: number | undefined): unknown {
+  if (seconds === undefined || typeof result !== 'object' || result === null || Array.isArray(result)) return result;
+  return { ...result, warehouseSeconds: seconds };
+}
+
+/** The warehouse time an activity's result carries: 0 for results without one (and those of older workers). */
+export function warehouseSecondsOf(result: unknown): number {
+  if (typeof result !== 'object' || result === null || !('warehouseSeconds' in result)) return 0;
+  return typeof result.warehouseSeconds === 'number' ? result.warehouseSeconds : 0;
 }

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadPipelineFile } from '../config/load';
 import { withDestination } from '../connectors/destinations';
+import { withStatementTag } from '../observability/statement-tag';
 import { CommandUsageError } from './schedule';
 
 export const STATE_USAGE = `conduit state show --config FILE
@@ -27,7 +28,9 @@ export async function stateCommand(argv: string[], out: NodeJS.WritableStream = 
   const config = loadPipelineFile(values.config);
   const schema = config.destination.schema;
   if (sub === 'show' && args.length === 0) {
-    const rows = await withDestination(config.destination, (session) => session.listState(schema));
+    const rows = await withStatementTag({ step: 'state show', pipeline: config.name }, () =>
+      withDestination(config.destination, (session) => session.listState(schema)),
+    );
     if (rows.length === 0) out.write(`no incremental state in schema ${schema} yet\n`);
     for (const row of rows) {
       out.write(
@@ -39,31 +42,33 @@ export async function stateCommand(argv: string[], out: NodeJS.WritableStream = 
   }
   const [table, value, ...extra] = args;
   if (sub === 'set' && table !== undefined && value !== undefined && extra.length === 0) {
-    return withDestination(config.destination, async (session) => {
-      const current = (await session.listState(schema)).find((row) => row.table === table);
-      if (!current) {
+    return withStatementTag({ step: 'state set', pipeline: config.name }, () =>
+      withDestination(config.destination, async (session) => {
+        const current = (await session.listState(schema)).find((row) => row.table === table);
+        if (!current) {
+          out.write(
+            `conduit: no state for "${table}" in ${schema}; run the pipeline first ` +
+              `(conduit state show lists the tables)\n`,
+          );
+          return 1;
+        }
+        const problem = checkValue(current.cursor, value);
+        if (problem) {
+          out.write(`conduit: "${value}" ${problem}\n`);
+          return 1;
+        }
+        await session.commitBatch(schema, {
+          ...current,
+          cursor: value,
+          marker: `conduit state set at ${new Date().toISOString()}`,
+        });
         out.write(
-          `conduit: no state for "${table}" in ${schema}; run the pipeline first ` +
-            `(conduit state show lists the tables)\n`,
+          `${table}: cursor ${current.cursor ?? 'not set'} → ${value}; the next run reads rows from it on ` +
+            `(minus the look-back)\n`,
         );
-        return 1;
-      }
-      const problem = checkValue(current.cursor, value);
-      if (problem) {
-        out.write(`conduit: "${value}" ${problem}\n`);
-        return 1;
-      }
-      await session.commitBatch(schema, {
-        ...current,
-        cursor: value,
-        marker: `conduit state set at ${new Date().toISOString()}`,
-      });
-      out.write(
-        `${table}: cursor ${current.cursor ?? 'not set'} → ${value}; the next run reads rows from it on ` +
-          `(minus the look-back)\n`,
-      );
-      return 0;
-    });
+        return 0;
+      }),
+    );
   }
   throw new CommandUsageError(`state: expected "show" or "set TABLE VALUE"`);
 }

@@ -3,9 +3,12 @@ import type { PipelineRunResult, TableResult } from '../shared';
 import { known } from '../invariant';
 import { rowsText } from './progress';
 
-/** The end-of-run table: rows, seconds and rows/s per table, and the failures' causes. */
+/**
+ * The end-of-run table: rows, seconds, rows/s and warehouse seconds (the table's statements, what its credits follow)
+ * per table, and the failures' causes.
+ */
 export function formatSummary(result: PipelineRunResult): string {
-  const header = ['table', 'target', 'status', 'rows', 'partitions', 'seconds', 'rows/s'];
+  const header = ['table', 'target', 'status', 'rows', 'partitions', 'seconds', 'rows/s', 'warehouse s'];
   const rows = result.tables.map((t) => [
     t.source,
     t.target,
@@ -14,6 +17,7 @@ export function formatSummary(result: PipelineRunResult): string {
     String(t.partitions),
     t.seconds.toFixed(1),
     rate(t),
+    t.warehouseSeconds === undefined ? '-' : t.warehouseSeconds.toFixed(2),
   ]);
   const total = result.tables.reduce((sum, t) => sum + t.rows, 0);
   const lines = table([header, ...rows]);

@@ -2,7 +2,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, type MetricMeter } from '@temporalio/common';
 import { Runtime, type ActivityInterceptorsFactory, type RuntimeOptions } from '@temporalio/worker';
 import { activityLogFields } from '../logging';
-import type { CursorWindow, PartitionResult } from '../shared';
+import { withWarehouseTime, type CursorWindow, type PartitionResult } from '../shared';
+import { runInStatementScope, StatementScope } from './statement-tag';
 
 /**
  * Conduit's metrics go through Temporal's own meter, so they share the SDK's Prometheus exporter
@@ -10,6 +11,9 @@ import type { CursorWindow, PartitionResult } from '../shared';
  * the pipeline file), activity type and failure type; never run IDs or row keys.
  */
 const DURATION_BUCKETS_SECONDS = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 14400];
+
+/** An activity's warehouse statements often take a few milliseconds in all; a COPY or MERGE of a big table, hours. */
+const WAREHOUSE_BUCKETS_SECONDS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 14400];
 
 /**
  * Telemetry for `Runtime.install`: a Prometheus exporter on `bindAddress` (host:port) with units in
@@ -27,6 +31,7 @@ export function prometheusTelemetry(bindAddress: string): NonNullable<RuntimeOpt
           conduit_activity_duration: DURATION_BUCKETS_SECONDS,
           conduit_table_duration: DURATION_BUCKETS_SECONDS,
           conduit_pipeline_run_duration: DURATION_BUCKETS_SECONDS,
+          conduit_warehouse_execution: WAREHOUSE_BUCKETS_SECONDS,
         },
       },
     },
@@ -35,7 +40,11 @@ export function prometheusTelemetry(bindAddress: string): NonNullable<RuntimeOpt
 
 type Tags = Record<string, string>;
 
-/** Records each activity's duration, outcome, retries and the rows and bytes it moved. */
+/**
+ * Records each activity's duration, outcome, retries and the rows and bytes it moved, and runs it in a statement
+ * scope: its warehouse statements carry a tag naming pipeline, table, run and step, and their warehouse time is
+ * recorded per table and added to the activity's result (`withWarehouseTime`).
+ */
 export const activityMetrics: ActivityInterceptorsFactory = (ctx: Context) => ({
   inbound: {
     async execute(input, next) {
@@ -45,6 +54,12 @@ export const activityMetrics: ActivityInterceptorsFactory = (ctx: Context) => ({
       const tags: Tags = { activity: ctx.info.activityType };
       if (typeof fields.pipeline === 'string') tags.pipeline = fields.pipeline;
       const tableTags: Tags = typeof fields.table === 'string' ? { ...tags, table: fields.table } : tags;
+      const statements = new StatementScope({
+        step: ctx.info.activityType,
+        pipeline: tags.pipeline,
+        table: tableTags.table,
+        run: runKeyOf(input.args),
+      });
       if (ctx.info.attempt > 1)
         meter.createCounter('conduit_activity_retries', '', 'Activity attempts after the first').add(1, tags);
       const started = Date.now();
@@ -55,10 +70,10 @@ export const activityMetrics: ActivityInterceptorsFactory = (ctx: Context) => ({
         'Activity attempt duration',
       );
       try {
-        const result: unknown = await next(input);
+        const result: unknown = await runInStatementScope(statements, () => next(input));
         duration.record((Date.now() - started) / 1000, { ...tags, outcome: 'succeeded' });
         recordResult(meter, ctx.info.activityType, input.args, result, tableTags);
-        return result;
+        return withWarehouseTime(result, statements.warehouseSeconds());
       } catch (error) {
         const outcome = ctx.cancellationSignal.aborted ? 'cancelled' : 'failed';
         duration.record((Date.now() - started) / 1000, { ...tags, outcome });
@@ -67,10 +82,35 @@ export const activityMetrics: ActivityInterceptorsFactory = (ctx: Context) => ({
           .createCounter('conduit_activity_failures', '', 'Failed activity attempts by failure type')
           .add(1, { ...tags, failure_type: failureType });
         throw error;
+      } finally {
+        // Failed attempts cost warehouse time too.
+        const seconds = statements.warehouseSeconds();
+        if (seconds !== undefined)
+          meter
+            .createHistogram(
+              'conduit_warehouse_execution',
+              'float',
+              'seconds',
+              "Warehouse time of one activity attempt's statements, as the worker timed them",
+            )
+            .record(seconds, tableTags);
       }
     },
   },
 });
+
+/**
+ * The run key that names a run's shadow tables and stages: in prepare's input, and in the marker later steps
+ * carry (`conduit run <key>`, activities/prepare.ts). Extracts carry neither.
+ */
+function runKeyOf(args: unknown[]): string | undefined {
+  const first: unknown = args[0];
+  if (typeof first !== 'object' || first === null) return undefined;
+  if ('runKey' in first && typeof first.runKey === 'string') return first.runKey;
+  if (!('prepared' in first) || typeof first.prepared !== 'object' || first.prepared === null) return undefined;
+  const marker: unknown = 'runMarker' in first.prepared ? first.prepared.runMarker : undefined;
+  return typeof marker === 'string' ? /^conduit run (\S+)$/.exec(marker)?.[1] : undefined;
+}
 
 function recordResult(meter: MetricMeter, activity: string, args: unknown[], result: unknown, tags: Tags): void {
   if (activity === 'extractPartition' && isPartitionResult(result)) {

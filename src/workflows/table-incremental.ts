@@ -1,6 +1,13 @@
 import { partitionRanges, type TableResult } from '../shared';
 import { preparing, publishing } from './activities';
-import { finishTable, prepareOrFail, stageAndLoad, trackTable, type TableRefreshInput } from './table-refresh';
+import {
+  countWarehouseTime,
+  finishTable,
+  prepareOrFail,
+  stageAndLoad,
+  trackTable,
+  type TableRefreshInput,
+} from './table-refresh';
 
 /**
  * incremental_append / incremental_merge of one table: prepare (window, schema evolution, staging
@@ -21,15 +28,24 @@ export async function tableIncremental({ job, runKey }: TableRefreshInput): Prom
     const partitions = await stageAndLoad(job, prepared, progress, enter, prepared.window);
     enter('swapping');
     if (prepared.full && job.mode === 'incremental_merge') {
-      await publish.settleFullLoad.executeWithOptions(summary('keep one row per key in the full reload of'), [
-        { job, prepared },
-      ]);
+      countWarehouseTime(
+        progress,
+        await publish.settleFullLoad.executeWithOptions(summary('keep one row per key in the full reload of'), [
+          { job, prepared },
+        ]),
+      );
     }
     if (prepared.full)
-      await publish.swapTable.executeWithOptions(summary('swap the full reload into place'), [{ job, prepared }]);
-    await publish.commitIncremental.executeWithOptions(
-      summary(prepared.full ? 'record the cursor of' : 'commit the batch and cursor of'),
-      [{ job, prepared }],
+      countWarehouseTime(
+        progress,
+        await publish.swapTable.executeWithOptions(summary('swap the full reload into place'), [{ job, prepared }]),
+      );
+    countWarehouseTime(
+      progress,
+      await publish.commitIncremental.executeWithOptions(
+        summary(prepared.full ? 'record the cursor of' : 'commit the batch and cursor of'),
+        [{ job, prepared }],
+      ),
     );
     return partitions;
   });

@@ -17,6 +17,7 @@ import {
   type TableProgress,
   type TableResult,
   type TableState,
+  warehouseSecondsOf,
 } from '../shared';
 import { cleaningUp, loading, preparing, publishing } from './activities';
 import { extractPartitions } from './extraction';
@@ -49,7 +50,10 @@ export async function tableRefresh({ job, runKey }: TableRefreshInput): Promise<
   return finishTable(job, prepared, tracked, 'target left unchanged', async () => {
     const partitions = await stageAndLoad(job, prepared, progress, enter);
     enter('swapping');
-    await publishing(job).swapTable.executeWithOptions(summary('swap into place'), [{ job, prepared }]);
+    countWarehouseTime(
+      progress,
+      await publishing(job).swapTable.executeWithOptions(summary('swap into place'), [{ job, prepared }]),
+    );
     return partitions;
   });
 }
@@ -82,7 +86,7 @@ export async function finishTable(
   }
 
   enter('cleaning');
-  await cleanup.cleanupTable.executeWithOptions(summary('clean up'), [{ job, prepared }]);
+  countWarehouseTime(progress, await cleanup.cleanupTable.executeWithOptions(summary('clean up'), [{ job, prepared }]));
   enter('succeeded');
   const unrepresentable = job.onUnrepresentable === 'string' ? textColumns(prepared) : sumUnrepresentable(partitions);
   return {
@@ -93,6 +97,7 @@ export async function finishTable(
     bytes: progress.bytes,
     partitions: progress.partitions,
     seconds: (Date.now() - started) / 1000,
+    ...(progress.warehouseSeconds !== undefined ? { warehouseSeconds: progress.warehouseSeconds } : {}),
     ...(unrepresentable ? { unrepresentable: { policy: job.onUnrepresentable, columns: unrepresentable } } : {}),
   };
 }
@@ -102,7 +107,7 @@ export type TrackedTable = ReturnType<typeof trackTable>;
 /** Runs a table's prepare step; its failure fails the table, naming it. */
 export async function prepareOrFail<T>(tracked: TrackedTable, prepare: () => Promise<T>): Promise<T> {
   try {
-    return await prepare();
+    return countWarehouseTime(tracked.progress, await prepare());
   } catch (error) {
     tracked.enter('failed');
     throw failWith(`preparing ${tracked.progress.source}`, error, FailureType.TableFailed);
@@ -146,17 +151,34 @@ export async function stageAndLoad(
   const ranges = partitionRanges(prepared.partitioning);
   enter('extracting');
   const partitions = await extractPartitions(job, prepared, ranges, progress, window);
+  for (const partition of partitions) countWarehouseTime(progress, partition);
 
   enter('loading');
   const files = partitions.flatMap((p) => (p.file ? [p.file] : []));
   if (files.length > 0)
-    await load.loadTable.executeWithOptions(summary(`load ${files.length} files into`), [{ job, prepared, files }]);
+    countWarehouseTime(
+      progress,
+      await load.loadTable.executeWithOptions(summary(`load ${files.length} files into`), [{ job, prepared, files }]),
+    );
 
   enter('verifying');
-  await load.verifyTable.executeWithOptions(summary(`verify ${progress.rows} rows of`), [
-    { job, prepared, expectedRows: progress.rows },
-  ]);
+  countWarehouseTime(
+    progress,
+    await load.verifyTable.executeWithOptions(summary(`verify ${progress.rows} rows of`), [
+      { job, prepared, expectedRows: progress.rows },
+    ]),
+  );
   return partitions;
+}
+
+/**
+ * Adds the warehouse time an activity's result carries to the table's, and returns the result. Results recorded
+ * before the figure existed carry none: they add nothing, so old histories replay as they ran.
+ */
+export function countWarehouseTime<T>(progress: TableProgress, result: T): T {
+  const seconds = warehouseSecondsOf(result);
+  if (seconds > 0) progress.warehouseSeconds = (progress.warehouseSeconds ?? 0) + seconds;
+  return result;
 }
 
 /** Under policy `string`: the columns that landed as text, with the values that made them. */

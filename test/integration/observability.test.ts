@@ -117,6 +117,13 @@ describe('the worker metrics port', () => {
     expect(sum(samples, 'conduit_activity_duration_seconds_count', { activity: 'extractPartition' })).toBeGreaterThan(
       0,
     );
+    // Warehouse time per table and step: the COPY of loadTable, the swap, the merge commit.
+    expect(
+      sum(samples, 'conduit_warehouse_execution_seconds_sum', { ...orders, activity: 'loadTable' }),
+    ).toBeGreaterThan(0);
+    expect(
+      sum(samples, 'conduit_warehouse_execution_seconds_count', { ...events, activity: 'commitIncremental' }),
+    ).toBe(1);
 
     // The SDK's own worker metrics share the endpoint.
     expect(samples.some((s) => s.name === 'temporal_worker_task_slots_available')).toBe(true);

@@ -5,6 +5,7 @@ import { PermanentError } from '../errors';
 import { quoteIdent } from './dialect';
 import { streamUploadsWithoutCopies } from './streamed-uploads';
 import { FailureType } from '../../failure-types';
+import { currentStatementScope, currentStatementTag } from '../../observability/statement-tag';
 
 export type Row = Record<string, unknown>;
 
@@ -25,6 +26,12 @@ export interface SnowflakeSession {
 export const PINNED_SESSION_PARAMETERS =
   "ALTER SESSION SET TIMEZONE = 'UTC', DATE_INPUT_FORMAT = 'AUTO', TIME_INPUT_FORMAT = 'AUTO', " +
   "TIMESTAMP_INPUT_FORMAT = 'AUTO', BINARY_INPUT_FORMAT = 'HEX', QUOTED_IDENTIFIERS_IGNORE_CASE = FALSE";
+
+/**
+ * PUT and GET move files between the worker and the stage's storage without a warehouse; their time
+ * (mostly the upload) is not warehouse time.
+ */
+const FILE_TRANSFER = /^\s*(PUT|GET)\s/i;
 
 let configured = false;
 
@@ -78,12 +85,17 @@ export async function connectSnowflake(destination: SnowflakeDestination): Promi
 
   const session: SnowflakeSession = {
     query<T extends Row>(sqlText: string, binds?: (string | number | null)[]): Promise<T[]> {
+      const scope = currentStatementScope();
+      const started = performance.now();
       return new Promise<T[]>((resolve, reject) => {
         connection.execute({
           sqlText,
           binds,
           fetchAsString: ['Number', 'Date', 'Boolean'],
+          // Per statement, not ALTER SESSION: a kept session serves activities of other tables and steps.
+          parameters: { QUERY_TAG: currentStatementTag() },
           complete: (error, _statement, rows) => {
+            if (!FILE_TRANSFER.test(sqlText)) scope?.addWarehouseTime(performance.now() - started);
             if (error) reject(classifySnowflakeError(error, `running ${summarize(sqlText)}`));
             else resolve((rows ?? []) as T[]);
           },
