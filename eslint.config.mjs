@@ -27,10 +27,10 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/*.js'],
+    files: ['bin/*.js', 'test/support/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly' } },
-    // A plain CommonJS entry point: require() is how it loads the compiled CLI.
+    // Plain CommonJS: the CLI's entry point (require() loads the compiled CLI) and preloads for node --require.
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );
