@@ -1,0 +1,160 @@
+/**
+ * DuckDB database files opened by this process. DuckDB lets one process write a file: it takes an OS
+ * lock that a second process fails on, but two instances inside one process would both get it and
+ * corrupt the file. So each file has exactly one DuckDBInstance here, found by the file's real path and
+ * shared by every session (each with a connection of its own); it is closed a little after its last
+ * session, so other processes (a user's `duckdb` shell, another worker) can open the file between runs.
+ */
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { PermanentError } from '../errors';
+import { FailureType } from '../../failure-types';
+
+/** How long a file stays open after its last session closed: activities of one run follow each other. */
+const IDLE_CLOSE_MS = 5_000;
+
+/**
+ * Another process has the file open (DuckDB's lock). Retryable: Temporal retries the activity, which
+ * succeeds once that process lets go; the message says how to avoid the wait.
+ */
+export class DuckDbFileLockedError extends Error {
+  constructor(path: string, options?: ErrorOptions) {
+    super(
+      `another process holds the DuckDB file ${path}; run DuckDB pipelines on one worker (docs/destinations.md)`,
+      options,
+    );
+    this.name = 'DuckDbFileLockedError';
+  }
+}
+
+interface OpenFile {
+  instance: DuckDBInstance;
+  sessions: number;
+  idleTimer?: NodeJS.Timeout;
+  /** Per-table queues of this file's loads (see `exclusive`). */
+  queues: Map<string, Promise<void>>;
+}
+
+const files = new Map<string, Promise<OpenFile>>();
+
+/** The file's path with symbolic links resolved, also for a file DuckDB has yet to create. */
+export function canonicalPath(path: string): string {
+  const absolute = resolve(path);
+  if (existsSync(absolute)) return realpathSync(absolute);
+  const folder = dirname(absolute);
+  if (!existsSync(folder)) {
+    throw new PermanentError(
+      `the folder of the DuckDB file ${absolute} does not exist: create it or fix destination.path`,
+      FailureType.DuckDbFile,
+    );
+  }
+  return join(realpathSync(folder), basename(absolute));
+}
+
+/** A connection on the file's shared instance; `release` closes it and lets the instance go when idle. */
+export interface DatabaseConnection {
+  path: string;
+  connection: DuckDBConnection;
+  /** Runs `work` after every earlier `exclusive` call with the same key on this file has finished. */
+  exclusive<T>(key: string, work: () => Promise<T>): Promise<T>;
+  release(): void;
+}
+
+export async function connectDatabase(path: string): Promise<DatabaseConnection> {
+  const canonical = canonicalPath(path);
+  let opening = files.get(canonical);
+  if (!opening) {
+    opening = openFile(canonical);
+    files.set(canonical, opening);
+    const attempt = opening;
+    attempt.catch(() => {
+      if (files.get(canonical) === attempt) files.delete(canonical);
+    });
+  }
+  const file = await opening;
+  file.sessions++;
+  clearTimeout(file.idleTimer);
+  let connection: DuckDBConnection;
+  try {
+    connection = await file.instance.connect();
+  } catch (error) {
+    releaseFile(canonical, file);
+    throw error;
+  }
+  let released = false;
+  return {
+    path: canonical,
+    connection,
+    exclusive: (key, work) => exclusive(file, key, work),
+    release: () => {
+      if (released) return;
+      released = true;
+      connection.closeSync();
+      releaseFile(canonical, file);
+    },
+  };
+}
+
+function releaseFile(canonical: string, file: OpenFile): void {
+  file.sessions--;
+  if (file.sessions > 0) return;
+  // unref: an open file must not keep a stopping process alive (DuckDB replays its WAL on the next open).
+  file.idleTimer = setTimeout(() => {
+    if (file.sessions > 0) return;
+    files.delete(canonical);
+    file.instance.closeSync();
+  }, IDLE_CLOSE_MS).unref();
+}
+
+async function openFile(path: string): Promise<OpenFile> {
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    throw new PermanentError(
+      `the DuckDB file ${path} is a directory: point destination.path at a file`,
+      FailureType.DuckDbFile,
+    );
+  }
+  try {
+    return { instance: await DuckDBInstance.create(path), sessions: 0, queues: new Map() };
+  } catch (error) {
+    throw classifyOpenError(error, path);
+  }
+}
+
+/** DuckDB's IO errors while opening, in words that say what to do; anything else stays retryable. */
+export function classifyOpenError(error: unknown, path: string): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/Could not set lock on file/i.test(message)) return new DuckDbFileLockedError(path, { cause: error });
+  if (/not a valid DuckDB database file/i.test(message)) {
+    return new PermanentError(
+      `${path} is not a DuckDB database file: point destination.path at a DuckDB file or at a path where ` +
+        'none exists yet (Conduit creates it)',
+      FailureType.DuckDbFile,
+      { cause: error },
+    );
+  }
+  if (/incompatible|created with a newer version|storage version/i.test(message)) {
+    return new PermanentError(
+      `the DuckDB file ${path} cannot be opened by this DuckDB version: ${message}`,
+      FailureType.DuckDbFile,
+      { cause: error },
+    );
+  }
+  return new Error(`opening the DuckDB file ${path}: ${message}`, { cause: error });
+}
+
+/** Queues work per key on one file: the check-then-load of a staged file must not run twice at once. */
+async function exclusive<T>(file: OpenFile, key: string, work: () => Promise<T>): Promise<T> {
+  const before = file.queues.get(key) ?? Promise.resolve();
+  const result = before.then(work);
+  const done = result.then(
+    () => undefined,
+    () => undefined,
+  );
+  file.queues.set(key, done);
+  try {
+    return await result;
+  } finally {
+    if (file.queues.get(key) === done) file.queues.delete(key);
+  }
+}
