@@ -43,33 +43,33 @@ export interface ExpectedFailure {
 
 export interface BrokenOpen {
   what: string;
-  open(): Promise<DestinationSession>;
+  open: () => Promise<DestinationSession>;
   expected: ExpectedFailure;
 }
 
 /** Another process holding the destination until `release`. */
 export interface Holder {
-  open(): Promise<DestinationSession>;
+  open: () => Promise<DestinationSession>;
   expected: ExpectedFailure;
-  release(): Promise<void>;
+  release: () => Promise<void>;
 }
 
 export interface ContractTarget {
   /** The destination's default schema; tests make schemas of their own too. */
   schema: string;
-  open(): Promise<DestinationSession>;
+  open: () => Promise<DestinationSession>;
   /** Every row of a table, each value in canonical form (canonical.ts), in no particular order. */
-  readRows(table: QualifiedName, columns: ColumnPlan[]): Promise<CanonicalRow[]>;
-  brokenOpens(): Promise<BrokenOpen[]>;
+  readRows: (table: QualifiedName, columns: ColumnPlan[]) => Promise<CanonicalRow[]>;
+  brokenOpens: () => Promise<BrokenOpen[]>;
   /** Absent where another process cannot hold the destination (a warehouse). */
-  holdElsewhere?(): Promise<Holder>;
-  cleanup(): Promise<void>;
+  holdElsewhere?: () => Promise<Holder>;
+  cleanup: () => Promise<void>;
 }
 
 export interface ContractDestination {
   name: string;
   /** A fresh, empty destination for one test file. */
-  create(): Promise<ContractTarget>;
+  create: () => Promise<ContractTarget>;
 }
 
 const duckdb: ContractDestination = {
