@@ -2,17 +2,15 @@
  * DuckDB database files opened by this process. DuckDB lets one process write a file: it takes an OS
  * lock that a second process fails on, but two instances inside one process would both get it and
  * corrupt the file. So each file has exactly one DuckDBInstance here, found by the file's real path and
- * shared by every session (each with a connection of its own); it is closed a little after its last
- * session, so other processes (a user's `duckdb` shell, another worker) can open the file between runs.
+ * shared by every session (each with a connection of its own); it is closed with its last session, which
+ * checkpoints the file and lets other processes (a user's `duckdb` shell, another worker) open it. Between
+ * activities the worker keeps sessions open anyway (connectors/sessions.ts).
  */
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { PermanentError } from '../errors';
 import { FailureType } from '../../failure-types';
-
-/** How long a file stays open after its last session closed: activities of one run follow each other. */
-const IDLE_CLOSE_MS = 5_000;
 
 /**
  * Another process has the file open (DuckDB's lock). Retryable: Temporal retries the activity, which
@@ -28,15 +26,20 @@ export class DuckDbFileLockedError extends Error {
   }
 }
 
+/**
+ * A file this process has open, or is opening. Sessions are counted from the moment they ask for the
+ * file, before its instance is ready, so a session closing meanwhile never closes it under them.
+ */
 interface OpenFile {
-  instance: DuckDBInstance;
+  instance: Promise<DuckDBInstance>;
   sessions: number;
-  idleTimer?: NodeJS.Timeout;
-  /** Per-table queues of this file's loads (see `exclusive`). */
+  /** Queues of work on this file (see `exclusive`). */
   queues: Map<string, Promise<void>>;
 }
 
-const files = new Map<string, Promise<OpenFile>>();
+const files = new Map<string, OpenFile>();
+/** Files whose last session closed, until their instance is closed: a new open of the file waits for it. */
+const closing = new Map<string, Promise<void>>();
 
 /** The file's path with symbolic links resolved, also for a file DuckDB has yet to create. */
 export function canonicalPath(path: string): string {
@@ -52,7 +55,7 @@ export function canonicalPath(path: string): string {
   return join(realpathSync(folder), basename(absolute));
 }
 
-/** A connection on the file's shared instance; `release` closes it and lets the instance go when idle. */
+/** A connection on the file's shared instance; `release` closes it, and the instance with the last one. */
 export interface DatabaseConnection {
   path: string;
   connection: DuckDBConnection;
@@ -63,51 +66,50 @@ export interface DatabaseConnection {
 
 export async function connectDatabase(path: string): Promise<DatabaseConnection> {
   const canonical = canonicalPath(path);
-  let opening = files.get(canonical);
-  if (!opening) {
-    opening = openFile(canonical);
-    files.set(canonical, opening);
-    const attempt = opening;
-    attempt.catch(() => {
-      if (files.get(canonical) === attempt) files.delete(canonical);
-    });
+  let file = files.get(canonical);
+  if (!file) {
+    file = { instance: openFile(canonical), sessions: 0, queues: new Map() };
+    files.set(canonical, file);
   }
-  const file = await opening;
-  file.sessions++;
-  clearTimeout(file.idleTimer);
+  const open = file;
+  open.sessions++;
   let connection: DuckDBConnection;
   try {
-    connection = await file.instance.connect();
+    connection = await (await open.instance).connect();
   } catch (error) {
-    releaseFile(canonical, file);
+    await releaseFile(canonical, open);
     throw error;
   }
   let released = false;
   return {
     path: canonical,
     connection,
-    exclusive: (key, work) => exclusive(file, key, work),
+    exclusive: (key, work) => exclusive(open, key, work),
     release: () => {
       if (released) return;
       released = true;
       connection.closeSync();
-      releaseFile(canonical, file);
+      void releaseFile(canonical, open);
     },
   };
 }
 
-function releaseFile(canonical: string, file: OpenFile): void {
+/** The last session closes the instance (a failed open has none: the next session tries again). */
+async function releaseFile(canonical: string, file: OpenFile): Promise<void> {
   file.sessions--;
   if (file.sessions > 0) return;
-  // unref: an open file must not keep a stopping process alive (DuckDB replays its WAL on the next open).
-  file.idleTimer = setTimeout(() => {
-    if (file.sessions > 0) return;
-    files.delete(canonical);
-    file.instance.closeSync();
-  }, IDLE_CLOSE_MS).unref();
+  if (files.get(canonical) === file) files.delete(canonical);
+  const closed = file.instance.then(
+    (instance) => instance.closeSync(),
+    () => undefined,
+  );
+  closing.set(canonical, closed);
+  await closed;
+  if (closing.get(canonical) === closed) closing.delete(canonical);
 }
 
-async function openFile(path: string): Promise<OpenFile> {
+async function openFile(path: string): Promise<DuckDBInstance> {
+  await closing.get(path);
   if (existsSync(path) && statSync(path).isDirectory()) {
     throw new PermanentError(
       `the DuckDB file ${path} is a directory: point destination.path at a file`,
@@ -115,7 +117,7 @@ async function openFile(path: string): Promise<OpenFile> {
     );
   }
   try {
-    return { instance: await DuckDBInstance.create(path), sessions: 0, queues: new Map() };
+    return await DuckDBInstance.create(path);
   } catch (error) {
     throw classifyOpenError(error, path);
   }

@@ -33,11 +33,18 @@ export async function createStagingFolder(databasePath: string, stage: Qualified
   await mkdir(stagingFolder(databasePath, stage), { recursive: true });
 }
 
-/** Removes the stage's folder and, when it was the schema's last, the schema's (never the root's siblings). */
+/** Removes the stage's folder, then the schema's and the root's when they are left empty. */
 export async function dropStagingFolder(databasePath: string, stage: QualifiedName): Promise<void> {
   const folder = stagingFolder(databasePath, stage);
   await rm(folder, { recursive: true, force: true });
-  await rmdir(join(folder, '..')).catch(() => undefined);
+  for (const parent of [join(folder, '..'), stagingRoot(databasePath)])
+    if (
+      !(await rmdir(parent).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
 }
 
 /** A staged file's name: one plain path segment (what `upload` stores and the load reads). */
