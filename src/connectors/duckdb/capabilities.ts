@@ -17,8 +17,10 @@ import type { ColumnKind, ColumnPlan, QualifiedName } from '../../shared';
 export const MAX_DECIMAL_PRECISION = 38;
 
 /**
- * The CSV reader's longest line (one row of a staged file, every value quoted or hex-encoded); its
- * default of 2 MB would refuse ordinary large text. Raised to 1 GiB; larger values fail to allocate.
+ * The longest line (one row of a staged file, every value quoted or hex-encoded) a load reads. DuckDB's CSV
+ * reader defaults to 2 MB, which ordinary large text exceeds; buffers this large cost it a third of its speed,
+ * so a file is read with the defaults first and again with these only when a row is longer (session.ts).
+ * Larger buffers fail to allocate.
  */
 export const MAX_CSV_LINE_BYTES = 1024 * 1024 * 1024;
 

@@ -41,6 +41,7 @@ import {
   insertStateSql,
   listStateSql,
   loadedSql,
+  LINE_TOO_LONG,
   loadFileSql,
   LOADS_TABLE,
   mergeSql,
@@ -217,13 +218,12 @@ class DuckDbSession implements DestinationSession {
     files: string[],
   ): Promise<FileLoad[]> {
     const loads = await this.ensureLoadsTable(table.schema);
-    const sql = loadFileSql(this.ref(table), columns);
     const queue = `load\0${foldIdentifier(table.schema)}\0${foldIdentifier(table.name)}`;
     const results: FileLoad[] = [];
     for (const file of files) {
       const path = stagedFile(this.database.path, stage, file);
       const compression = stagedCompression(file);
-      const result = await this.database.exclusive(queue, () =>
+      const load = (longLines: boolean) =>
         this.transaction(async (): Promise<FileLoad> => {
           if ((await this.rows(loadedSql(loads), [table.name, file])).length > 0)
             return { file, status: 'skipped', rows: 0 };
@@ -233,13 +233,23 @@ class DuckDbSession implements DestinationSession {
               FailureType.LoadFailed,
             );
           }
+          const sql = loadFileSql(this.ref(table), columns, longLines);
           const rows = await this.run(sql, [path, compression]).catch((error: unknown) => {
+            if (!longLines && LINE_TOO_LONG.test(String(error))) throw new LongLines();
             throw loadFailure(error, file, table, columns);
           });
           await this.run(recordLoadSql(loads), [table.name, file, rows]);
           return { file, status: 'loaded', rows };
-        }),
-      );
+        });
+      // The transaction of the first try is rolled back before the second starts.
+      const result = await this.database.exclusive(queue, async () => {
+        try {
+          return await load(false);
+        } catch (error) {
+          if (error instanceof LongLines) return load(true);
+          throw error;
+        }
+      });
       results.push(result);
     }
     return results;
@@ -382,6 +392,9 @@ class DuckDbSession implements DestinationSession {
     }
   }
 }
+
+/** A staged file with a row longer than DuckDB's default line: loaded again with long lines. */
+class LongLines extends Error {}
 
 function stateFromRow(row: Row): CursorState {
   return {
