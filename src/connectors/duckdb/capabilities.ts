@@ -14,7 +14,7 @@ import type {
 import type { ColumnKind, ColumnPlan, QualifiedName } from '../../shared';
 
 /** DECIMAL(p,s): precision 1–38, scale 0–precision (DECIMAL(38,38) exists, unlike Snowflake's NUMBER). */
-export const MAX_DECIMAL_PRECISION = 38;
+const MAX_DECIMAL_PRECISION = 38;
 
 /**
  * The longest line (one row of a staged file, every value quoted or hex-encoded) a load reads. DuckDB's CSV
@@ -32,7 +32,7 @@ export const MAX_CSV_LINE_BYTES = 1024 * 1024 * 1024;
 const MAX_TEXT_BYTES = MAX_CSV_LINE_BYTES / 4;
 const MAX_BINARY_BYTES = MAX_CSV_LINE_BYTES / 8;
 
-export const duckDbLimits: ValueLimits = {
+const duckDbLimits: ValueLimits = {
   decimal: { maxPrecision: MAX_DECIMAL_PRECISION, maxScale: MAX_DECIMAL_PRECISION },
   maxTextBytes: MAX_TEXT_BYTES,
   maxBinaryBytes: MAX_BINARY_BYTES,

@@ -16,7 +16,7 @@ import { FailureType } from '../../failure-types';
  * Another process has the file open (DuckDB's lock). Retryable: Temporal retries the activity, which
  * succeeds once that process lets go; the message says how to avoid the wait.
  */
-export class DuckDbFileLockedError extends Error {
+class DuckDbFileLockedError extends Error {
   constructor(path: string, options?: ErrorOptions) {
     super(
       `another process holds the DuckDB file ${path}; run DuckDB pipelines on one worker (docs/destinations.md)`,
@@ -42,7 +42,7 @@ const files = new Map<string, OpenFile>();
 const closing = new Map<string, Promise<void>>();
 
 /** The file's path with symbolic links resolved, also for a file DuckDB has yet to create. */
-export function canonicalPath(path: string): string {
+function canonicalPath(path: string): string {
   const absolute = resolve(path);
   if (existsSync(absolute)) return realpathSync(absolute);
   const folder = dirname(absolute);
@@ -124,7 +124,7 @@ async function openFile(path: string): Promise<DuckDBInstance> {
 }
 
 /** DuckDB's IO errors while opening, in words that say what to do; anything else stays retryable. */
-export function classifyOpenError(error: unknown, path: string): Error {
+function classifyOpenError(error: unknown, path: string): Error {
   const message = error instanceof Error ? error.message : String(error);
   if (/Could not set lock on file/i.test(message)) return new DuckDbFileLockedError(path, { cause: error });
   if (/not a valid DuckDB database file/i.test(message)) {

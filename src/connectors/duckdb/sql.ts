@@ -19,7 +19,7 @@ export function quoteIdent(name: string): string {
 }
 
 /** DuckDB string literals take no backslash escapes: only the quote is doubled. */
-export function quoteLiteral(value: string): string {
+function quoteLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
@@ -95,7 +95,7 @@ function bcAware(f: string, type: string, pattern: string, replacement: string):
 }
 
 /** How staged field `index` becomes the column's value (the staged format: connectors/postgres/types.ts). */
-export function loadExpression(kind: ColumnKind, index: number): string {
+function loadExpression(kind: ColumnKind, index: number): string {
   const f = field(index);
   switch (kind.kind) {
     case 'text':
