@@ -35,6 +35,12 @@ const config: ViteUserConfig = {
         },
       },
       {
+        // Every destination against the DestinationSession contract (test/contract/destinations.ts lists
+        // them). DuckDB runs in process; destinations that need a service add its globalSetup here.
+        extends: true,
+        test: { name: 'contract', include: ['test/contract/**/*.test.ts'] },
+      },
+      {
         // The npm package: packs, installs and runs it (test/package). No services, but a full
         // build and an install: kept out of the quick unit project.
         extends: true,

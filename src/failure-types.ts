@@ -35,6 +35,7 @@ export const FailureType = {
   SnowflakeLogin: 'SnowflakeLogin',
   SnowflakeCompilation: 'SnowflakeCompilation',
   SnowflakePrivilege: 'SnowflakePrivilege',
+  DuckDbFile: 'DuckDbFile',
   IncompatibleSchemaChange: 'IncompatibleSchemaChange',
   InvalidState: 'InvalidState',
   ShadowMissing: 'ShadowMissing',

@@ -6,11 +6,11 @@
 import type { DestinationConfig } from '../config/pipeline';
 import type { DestinationType } from '../shared';
 import type { DestinationCapabilities, DestinationSession } from './destination';
+import { duckDbCapabilities } from './duckdb/capabilities';
 import { snowflakeCapabilities } from './snowflake/capabilities';
 
 export function destinationCapabilities(type: DestinationType): DestinationCapabilities {
-  if (type === 'snowflake') return snowflakeCapabilities;
-  throw new Error('TRANSIENT: the DuckDB destination lands in the next commit');
+  return type === 'snowflake' ? snowflakeCapabilities : duckDbCapabilities;
 }
 
 /** Opens a session on the pipeline's destination. */
@@ -20,8 +20,10 @@ export async function openDestination(config: DestinationConfig): Promise<Destin
       const { openSnowflakeSession } = await import('./snowflake/destination.js');
       return openSnowflakeSession(config);
     }
-    case 'duckdb':
-      throw new Error('TRANSIENT: the DuckDB destination lands in the next commit');
+    case 'duckdb': {
+      const { openDuckDbSession } = await import('./duckdb/session.js');
+      return openDuckDbSession(config);
+    }
   }
 }
 

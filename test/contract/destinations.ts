@@ -1,0 +1,195 @@
+/**
+ * The destinations the contract suite runs against. Tests use the `DestinationSession` interface
+ * only; what they need beyond it (a fresh destination, reading rows back canonically, configurations
+ * that must fail, another process holding the destination) each entry provides here.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DuckDBBlobValue,
+  DuckDBDateValue,
+  DuckDBDecimalValue,
+  DuckDBIntervalValue,
+  DuckDBTimestampTZValue,
+  DuckDBTimestampValue,
+  DuckDBTimeValue,
+  type DuckDBValue,
+} from '@duckdb/node-api';
+import type { DuckDbDestination } from '../../src/config/pipeline';
+import type { DestinationSession } from '../../src/connectors/destination';
+import { connectDatabase } from '../../src/connectors/duckdb/database';
+import { openDuckDbSession } from '../../src/connectors/duckdb/session';
+import { quoteIdent } from '../../src/connectors/duckdb/sql';
+import type { ColumnKind, ColumnPlan, QualifiedName } from '../../src/shared';
+import {
+  canonicalDecimal,
+  canonicalFloat,
+  canonicalInterval,
+  canonicalJson,
+  canonicalTime,
+  hex,
+  type Canonical,
+  type CanonicalRow,
+} from './canonical';
+
+/** How a session must fail. */
+export interface ExpectedFailure {
+  message: RegExp;
+  /** A PermanentError (retries cannot help) or an ordinary, retryable error. */
+  permanent: boolean;
+}
+
+export interface BrokenOpen {
+  what: string;
+  open: () => Promise<DestinationSession>;
+  expected: ExpectedFailure;
+}
+
+/** Another process holding the destination until `release`. */
+export interface Holder {
+  open: () => Promise<DestinationSession>;
+  expected: ExpectedFailure;
+  release: () => Promise<void>;
+}
+
+export interface ContractTarget {
+  /** The destination's default schema; tests make schemas of their own too. */
+  schema: string;
+  open: () => Promise<DestinationSession>;
+  /** Every row of a table, each value in canonical form (canonical.ts), in no particular order. */
+  readRows: (table: QualifiedName, columns: ColumnPlan[]) => Promise<CanonicalRow[]>;
+  brokenOpens: () => Promise<BrokenOpen[]>;
+  /** Absent where another process cannot hold the destination (a warehouse). */
+  holdElsewhere?: () => Promise<Holder>;
+  cleanup: () => Promise<void>;
+}
+
+export interface ContractDestination {
+  name: string;
+  /** A fresh, empty destination for one test file. */
+  create: () => Promise<ContractTarget>;
+}
+
+const duckdb: ContractDestination = {
+  name: 'DuckDB',
+  async create() {
+    const folder = await mkdtemp(join(tmpdir(), 'conduit-contract-duckdb-'));
+    const config = (path: string): DuckDbDestination => ({ type: 'duckdb', path, schema: 'main' });
+    const main = config(join(folder, 'contract.duckdb'));
+    return {
+      schema: main.schema,
+      open: () => openDuckDbSession(main),
+      readRows: (table, columns) => readDuckDbRows(main.path, table, columns),
+      async brokenOpens() {
+        const garbage = join(folder, 'not-a-database.duckdb');
+        await writeFile(garbage, 'a spreadsheet, perhaps\n'.repeat(400));
+        const directory = join(folder, 'a-directory.duckdb');
+        await mkdir(directory, { recursive: true });
+        const missingFolder = join(folder, 'no such folder', 'x.duckdb');
+        const permanent = (path: string, words: string): ExpectedFailure => ({
+          message: new RegExp(`${escapeRegExp(path)}.*${words}|${words}.*${escapeRegExp(path)}`),
+          permanent: true,
+        });
+        return [
+          {
+            what: 'a file that is not a DuckDB database',
+            open: () => openDuckDbSession(config(garbage)),
+            expected: permanent(garbage, 'is not a DuckDB database file'),
+          },
+          {
+            what: 'a directory',
+            open: () => openDuckDbSession(config(directory)),
+            expected: permanent(directory, 'is a directory'),
+          },
+          {
+            what: 'a path in a missing folder',
+            open: () => openDuckDbSession(config(missingFolder)),
+            expected: permanent(missingFolder, 'does not exist'),
+          },
+        ];
+      },
+      async holdElsewhere() {
+        const path = join(folder, `held-${Date.now()}.duckdb`);
+        const release = await holdInAnotherProcess(path);
+        return {
+          open: () => openDuckDbSession(config(path)),
+          expected: {
+            message: new RegExp(
+              `^another process holds the DuckDB file ${escapeRegExp(path)}; run DuckDB pipelines on one worker ` +
+                `\\(docs/destinations\\.md\\)$`,
+            ),
+            permanent: false,
+          },
+          release,
+        };
+      },
+      cleanup: () => rm(folder, { recursive: true, force: true }),
+    };
+  },
+};
+
+export const destinations: ContractDestination[] = [duckdb];
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Opens the file in a child Node process, which keeps DuckDB's lock until released. */
+async function holdInAnotherProcess(path: string): Promise<() => Promise<void>> {
+  const script =
+    "const { DuckDBInstance } = require('@duckdb/node-api');" +
+    'DuckDBInstance.create(process.argv[1]).then(async (db) => { await db.connect(); ' +
+    "process.stdout.write('ready\\n'); process.stdin.resume(); process.stdin.on('end', () => process.exit(0)); });";
+  const child = spawn(process.execPath, ['-e', script, path], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the holding process exited early (${code})`)));
+    child.stdout.once('data', () => resolve());
+  });
+  child.removeAllListeners('exit');
+  return async () => {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.stdin.end();
+    await exited;
+  };
+}
+
+/** Reads through the worker's own registry of open files: a second instance on the file would corrupt it. */
+async function readDuckDbRows(path: string, table: QualifiedName, columns: ColumnPlan[]): Promise<CanonicalRow[]> {
+  const database = await connectDatabase(path);
+  try {
+    const name = `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
+    const catalog = await database.connection.runAndReadAll('SELECT current_database()');
+    const list = columns.map((c) => quoteIdent(c.target)).join(', ');
+    const reader = await database.connection.runAndReadAll(
+      `SELECT ${list} FROM ${quoteIdent(String(catalog.getRows()[0]?.[0]))}.${name}`,
+    );
+    return reader
+      .getRows()
+      .map((row) => Object.fromEntries(columns.map((c, i) => [c.target, duckDbCanonical(row[i] ?? null, c.type)])));
+  } finally {
+    database.release();
+  }
+}
+
+function infinity(finite: boolean, positive: boolean, value: string): string {
+  return finite ? value : positive ? 'infinity' : '-infinity';
+}
+
+function duckDbCanonical(value: DuckDBValue, kind: ColumnKind): Canonical {
+  if (value === null) return null;
+  if (value instanceof DuckDBDecimalValue) return canonicalDecimal(value.toString());
+  if (value instanceof DuckDBDateValue) return infinity(value.isFinite, value.days > 0, String(value.days));
+  if (value instanceof DuckDBTimestampValue || value instanceof DuckDBTimestampTZValue)
+    return infinity(value.isFinite, value.micros > 0n, value.micros.toString());
+  if (value instanceof DuckDBTimeValue) return canonicalTime(value.micros);
+  if (value instanceof DuckDBIntervalValue) return canonicalInterval(value.months, value.days, value.micros);
+  if (value instanceof DuckDBBlobValue) return hex(value.bytes);
+  if (typeof value === 'number') return kind.kind === 'float' ? canonicalFloat(value) : String(value);
+  if (typeof value === 'string') return kind.kind === 'json' || kind.kind === 'array' ? canonicalJson(value) : value;
+  if (typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  // UUID and anything else print as DuckDB spells them.
+  return String(value);
+}
