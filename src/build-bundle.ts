@@ -45,9 +45,8 @@ function sdkVersion(): string {
 }
 
 /**
- * The local CommonJS modules reachable from `entry` through relative `require("./…")` calls: the
- * files webpack puts into the bundle besides packages. tsc drops type-only imports, so this is
- * exactly the workflow code and the shared modules it uses.
+ * The local CommonJS modules reachable from `entry` through relative `require("./…")` calls (and the
+ * lazy `import('./…')`s tsc keeps as they are): the files webpack puts into the bundle besides packages. tsc drops type-only imports, so this is exactly the workflow code and the shared modules it uses.
  */
 export function localModules(entry: string): string[] {
   const seen = new Set<string>();
@@ -56,8 +55,8 @@ export function localModules(entry: string): string[] {
     if (seen.has(file)) continue;
     seen.add(file);
     const code = readFileSync(file, 'utf8');
-    for (const match of code.matchAll(/require\("(\.{1,2}\/[^"]+)"\)/g)) {
-      const base = resolve(dirname(file), known(match[1], 'the pattern has one group'));
+    for (const match of code.matchAll(/(?:require|import)\((["'])(\.{1,2}\/[^"']+)\1\)/g)) {
+      const base = resolve(dirname(file), known(match[2], 'the pattern has two groups'));
       const candidate = [base, `${base}.js`, join(base, 'index.js')].find(
         (path) => existsSync(path) && path.endsWith('.js'),
       );

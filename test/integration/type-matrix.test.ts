@@ -275,7 +275,9 @@ describe('numerics NUMBER cannot declare as they are', () => {
     const outcome = await numbers.run(['numbers_src.too_fine']);
     expect(outcome.ok).toBe(false);
     if (outcome.ok) return;
-    expect(outcome.message).toContain('1 in "f" (numeric(38,38)): NaN or numbers that do not fit NUMBER(38,37)');
+    expect(outcome.message).toContain(
+      '1 in "f" (numeric(38,38)): NaN or numbers that do not fit precision 38, scale 37',
+    );
     expect(outcome.message).toContain('set settings.onUnrepresentable to "null"');
     expect(outcome.message).toContain('"string"');
   });

@@ -236,6 +236,8 @@ export const duckDbCapabilities: DestinationCapabilities = {
   displayName: 'DuckDB',
   columnType: duckDbType,
   limits: duckDbLimits,
+  // A session holds the file's lock (database.ts): released after each activity, so others may open the file.
+  keepSessionsBetweenActivities: false,
   // Both decompress inside DuckDB's CSV reader; zstd first, as for every destination (compression.ts).
   codecs: ['zstd', 'gzip'],
   runObjectNames,

@@ -58,7 +58,7 @@ export function edgeRule(column: ColumnPlan, limits: ValueLimits): EdgeRule | un
       return {
         condition: parts.join(' OR '),
         description: column.sizedFromData
-          ? `NaN or numbers that do not fit NUMBER(${type.precision},${type.scale})`
+          ? `NaN or numbers that do not fit precision ${type.precision}, scale ${type.scale}`
           : 'NaN',
       };
     }
