@@ -46,7 +46,8 @@ function sdkVersion(): string {
 
 /**
  * The local CommonJS modules reachable from `entry` through relative `require("./…")` calls (and the
- * lazy `import('./…')`s tsc keeps as they are): the files webpack puts into the bundle besides packages. tsc drops type-only imports, so this is exactly the workflow code and the shared modules it uses.
+ * lazy `import('./…')`s tsc keeps as they are): the files webpack puts into the bundle besides packages.
+ * tsc drops type-only imports, so this is exactly the workflow code and the shared modules it uses.
  */
 export function localModules(entry: string): string[] {
   const seen = new Set<string>();
