@@ -1,6 +1,8 @@
 import type { Client } from 'pg';
 import type { PipelineConfig, TableSelection } from '../config/pipeline';
 import { splitQualified } from '../config/load';
+import type { DestinationCapabilities } from '../connectors/destination';
+import { destinationCapabilities } from '../connectors/destinations';
 import { PermanentError } from '../connectors/errors';
 import { listTables } from '../connectors/postgres/catalog';
 import { classifyPostgresError, connectPostgres } from '../connectors/postgres/connect';
@@ -22,7 +24,7 @@ export function planPipelineActivity(context: ActivityContext) {
           input.fullRefresh ?? [],
           config.name,
         );
-        checkTargetCollisions(selected);
+        checkTargetCollisions(selected, destinationCapabilities(config.destination.type));
         return { pipeline: config.name, tables: selected, maxParallelTables: config.settings.maxParallelTables };
       } catch (error) {
         throw classifyPostgresError(error, `reading the source catalog for pipeline "${config.name}"`);
@@ -145,15 +147,15 @@ function filterTables(jobs: TableJob[], requested: string[] | undefined, pipelin
 }
 
 /** Two sources landing in one destination table would overwrite each other: refuse before loading anything. */
-function checkTargetCollisions(jobs: TableJob[]): void {
+export function checkTargetCollisions(jobs: TableJob[], destination: DestinationCapabilities): void {
   const seen = new Map<string, string>();
   for (const job of jobs) {
-    const key = qualifiedName(job.target);
+    const key = destination.identifierKey(qualifiedName(job.target));
     const other = seen.get(key);
     if (other) {
       throw new PermanentError(
-        `source tables ${other} and ${qualifiedName(job.source)} would both load into ${key}: give one a ` +
-          `different \`target\` name`,
+        `source tables ${other} and ${qualifiedName(job.source)} would both load into ` +
+          `${qualifiedName(job.target)} in ${destination.displayName}: give one a different \`target\` name`,
         FailureType.TargetCollision,
       );
     }

@@ -130,7 +130,7 @@ export async function planColumns(
 
   const seen = new Map<string, string>();
   for (const plan of plans) {
-    const other = seen.get(plan.target);
+    const other = seen.get(capabilities.identifierKey(plan.target));
     if (other !== undefined) {
       throw new PermanentError(
         `columns "${other}" and "${plan.source}" of ${table} both become "${plan.target}" in ` +
@@ -139,7 +139,7 @@ export async function planColumns(
         FailureType.TargetCollision,
       );
     }
-    seen.set(plan.target, plan.source);
+    seen.set(capabilities.identifierKey(plan.target), plan.source);
   }
   return plans;
 }

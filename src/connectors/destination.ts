@@ -70,6 +70,8 @@ export interface DestinationCapabilities {
   keepSessionsBetweenActivities: boolean;
   /** Codecs of staged CSV files it loads, in order of preference. */
   codecs: readonly Codec[];
+  /** The form two names share when the destination takes them for one (DuckDB ignores ASCII case). */
+  identifierKey(name: string): string;
   /** Shadow table and staging area of a run, within the identifier limits. */
   runObjectNames(target: QualifiedName, runKey: string): RunObjectNames;
   /** Source columns against the target's: the changes to apply, or the ones it cannot make. */

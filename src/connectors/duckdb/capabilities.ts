@@ -240,6 +240,7 @@ export const duckDbCapabilities: DestinationCapabilities = {
   keepSessionsBetweenActivities: false,
   // Both decompress inside DuckDB's CSV reader; zstd first, as for every destination (compression.ts).
   codecs: ['zstd', 'gzip'],
+  identifierKey: foldIdentifier,
   runObjectNames,
   diffSchema,
   describeChange,

@@ -20,6 +20,8 @@ export const snowflakeCapabilities: DestinationCapabilities = {
   },
   keepSessionsBetweenActivities: true,
   codecs: ['zstd', 'gzip'],
+  // Conduit quotes every name, and quoted names are exact (QUOTED_IDENTIFIERS_IGNORE_CASE is pinned off).
+  identifierKey: (name) => name,
   runObjectNames,
   diffSchema,
   describeChange,
