@@ -2,13 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TargetColumn } from '../../src/connectors/destination';
-import {
-  diffSchema,
-  describeChange,
-  duckDbCapabilities,
-  duckDbType,
-  runObjectNames,
-} from '../../src/connectors/duckdb/capabilities';
+import { diffSchema, duckDbCapabilities, duckDbType, runObjectNames } from '../../src/connectors/duckdb/capabilities';
 import { stagingFolder, stagingRoot } from '../../src/connectors/duckdb/staging';
 import type { ColumnKind, ColumnPlan } from '../../src/shared';
 
@@ -85,7 +79,7 @@ describe('DuckDB capabilities', () => {
       ],
     );
     expect(diff.incompatible).toEqual([]);
-    expect(diff.changes.map(describeChange)).toEqual([
+    expect(diff.changes.map((change) => duckDbCapabilities.describeChange(change))).toEqual([
       'widened "ID" from INTEGER to BIGINT',
       'widened "amount" from DECIMAL(10,2) to DECIMAL(12,4)',
       '"amount" may be NULL now (nullable in the source now)',
@@ -98,7 +92,7 @@ describe('DuckDB capabilities', () => {
       [plan('n', { kind: 'decimal', precision: 10, scale: 6 })],
       [target('n', 'DECIMAL', { precision: 20, scale: 2 })],
     ).changes;
-    expect(change && describeChange(change)).toBe('widened "n" from DECIMAL(20,2) to DECIMAL(24,6)');
+    expect(change && duckDbCapabilities.describeChange(change)).toBe('widened "n" from DECIMAL(20,2) to DECIMAL(24,6)');
     expect(
       diffSchema(
         [plan('n', { kind: 'decimal', precision: 5, scale: 1 }), plan('i', { kind: 'integer', bytes: 2 })],

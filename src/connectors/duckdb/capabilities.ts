@@ -12,6 +12,7 @@ import type {
   ValueLimits,
 } from '../destination';
 import type { ColumnKind, ColumnPlan, QualifiedName } from '../../shared';
+import { describeSchemaChange, sourceDroppedChanges } from '../schema-changes';
 
 /** DECIMAL(p,s): precision 1–38, scale 0–precision (DECIMAL(38,38) exists, unlike Snowflake's NUMBER). */
 const MAX_DECIMAL_PRECISION = 38;
@@ -207,28 +208,8 @@ export function diffSchema(source: ColumnPlan[], target: TargetColumn[]): Schema
     if (column.nullable && !existing.nullable)
       changes.push({ kind: 'drop-not-null', column: existing.name, reason: 'nullable in the source now' });
   }
-  const sourceNames = new Set(source.map((c) => foldIdentifier(c.target)));
-  for (const existing of target) {
-    if (sourceNames.has(foldIdentifier(existing.name))) continue;
-    changes.push({ kind: 'source-dropped', column: existing.name });
-    if (!existing.nullable)
-      changes.push({ kind: 'drop-not-null', column: existing.name, reason: 'dropped from the source' });
-  }
+  changes.push(...sourceDroppedChanges(source, target, foldIdentifier));
   return { changes, incompatible };
-}
-
-/** One line per change for the run summary. */
-export function describeChange(change: SchemaChange): string {
-  switch (change.kind) {
-    case 'add':
-      return `added column "${change.column.target}" ${duckDbType(change.column.type)}`;
-    case 'widen':
-      return `widened "${change.column.target}" from ${change.from} to ${duckDbType(change.column.type)}`;
-    case 'drop-not-null':
-      return `"${change.column}" may be NULL now (${change.reason})`;
-    case 'source-dropped':
-      return `"${change.column}" is no longer in the source: kept, NULL in rows written from now on`;
-  }
 }
 
 export const duckDbCapabilities: DestinationCapabilities = {
@@ -243,5 +224,5 @@ export const duckDbCapabilities: DestinationCapabilities = {
   identifierKey: foldIdentifier,
   runObjectNames,
   diffSchema,
-  describeChange,
+  describeChange: (change) => describeSchemaChange(change, duckDbType),
 };

@@ -5,6 +5,7 @@
  */
 import type { ColumnPlan } from '../../shared';
 import type { SchemaChange, SchemaDiff, TargetColumn } from '../destination';
+import { describeSchemaChange, sourceDroppedChanges } from '../schema-changes';
 import { snowflakeType } from './dialect';
 import { DEFAULT_VARCHAR_LENGTH, MAX_VARCHAR_BYTES } from './limits';
 
@@ -59,26 +60,12 @@ export function diffSchema(source: ColumnPlan[], target: TargetColumn[]): Schema
     if (column.nullable && !existing.nullable)
       changes.push({ kind: 'drop-not-null', column: column.target, reason: 'nullable in the source now' });
   }
-  const sourceNames = new Set(source.map((c) => c.target));
-  for (const existing of target) {
-    if (sourceNames.has(existing.name)) continue;
-    changes.push({ kind: 'source-dropped', column: existing.name });
-    if (!existing.nullable)
-      changes.push({ kind: 'drop-not-null', column: existing.name, reason: 'dropped from the source' });
-  }
+  // Quoted names are exact in Snowflake.
+  changes.push(...sourceDroppedChanges(source, target, (name) => name));
   return { changes, incompatible };
 }
 
 /** One line per change for the run summary. */
 export function describeChange(change: SchemaChange): string {
-  switch (change.kind) {
-    case 'add':
-      return `added column "${change.column.target}" ${snowflakeType(change.column.type)}`;
-    case 'widen':
-      return `widened "${change.column.target}" from ${change.from} to ${snowflakeType(change.column.type)}`;
-    case 'drop-not-null':
-      return `"${change.column}" may be NULL now (${change.reason})`;
-    case 'source-dropped':
-      return `"${change.column}" is no longer in the source: kept, NULL in rows written from now on`;
-  }
+  return describeSchemaChange(change, snowflakeType);
 }
