@@ -179,12 +179,21 @@ function readDestination(reader: Reader, value: unknown, file: string): Destinat
 
 function readDuckDb(reader: Reader, obj: Record<string, unknown>, file: string): DuckDbDestination {
   const path = 'destination';
-  reader.only(obj, path, ['type', 'path', 'schema']);
+  reader.only(obj, path, ['type', 'path', 'schema', 'memoryLimit', 'threads']);
   const databaseFile = reader.string(obj, 'path', { path }) ?? '';
+  const memoryLimit = reader.string(obj, 'memoryLimit', {
+    path,
+    optional: true,
+    pattern: /^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i,
+    hint: 'a size such as 512MB or 2GB',
+  });
+  const threads = reader.integer(obj, 'threads', { path, min: 1, max: 256, optional: true });
   return {
     type: 'duckdb',
     path: databaseFile === '' ? '' : resolve(dirname(file), databaseFile),
     schema: reader.string(obj, 'schema', { path, optional: true }) ?? 'main',
+    ...(memoryLimit !== undefined ? { memoryLimit } : {}),
+    ...(threads !== undefined ? { threads } : {}),
   };
 }
 

@@ -81,6 +81,10 @@ export interface DuckDbDestination {
   path: string;
   /** Default schema of tables that do not name one; `main` when absent. */
   schema: string;
+  /** DuckDB's `memory_limit` in this worker (e.g. `512MB`); 128MB when absent (connectors/duckdb/database.ts). */
+  memoryLimit?: string;
+  /** DuckDB's threads in this worker; 1 when absent. */
+  threads?: number;
 }
 
 /** Either one table by name or every table of a schema matching include/exclude patterns. */

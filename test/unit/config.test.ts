@@ -163,6 +163,21 @@ describe('pipeline definition', () => {
     );
   });
 
+  it("reads a DuckDB destination: the path from the file's folder, schema main, tuning checked", () => {
+    const duckdb = (destination: Record<string, unknown>) =>
+      minimal({ destination: { type: 'duckdb', ...destination } });
+    const config = parsePipeline(duckdb({ path: 'data/warehouse.duckdb' }), '/etc/conduit/p.yaml', { env });
+    expect(config.destination).toEqual({ type: 'duckdb', path: '/etc/conduit/data/warehouse.duckdb', schema: 'main' });
+    const tuned = parsePipeline(duckdb({ path: '/w.duckdb', memoryLimit: '2GB', threads: 2 }), 'p.yaml', { env });
+    expect(tuned.destination).toMatchObject({ memoryLimit: '2GB', threads: 2 });
+    expect(problems(duckdb({ path: '/w.duckdb', memoryLimit: 'lots', threads: 0, account: 'acme' }))).toEqual([
+      expect.stringContaining('`destination.account`: unknown key'),
+      expect.stringContaining('`destination.memoryLimit`'),
+      expect.stringContaining('`destination.threads`'),
+    ]);
+    expect(problems(duckdb({}))).toEqual([expect.stringContaining('`destination.path`')]);
+  });
+
   it('loads JSON as well as YAML', () => {
     const dir = scratchDir('config');
     const file = join(dir, 'p.json');

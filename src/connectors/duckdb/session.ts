@@ -24,8 +24,8 @@ import {
 import { PermanentError } from '../errors';
 import { FailureType } from '../../failure-types';
 import type { ColumnPlan, QualifiedName } from '../../shared';
-import { duckDbCapabilities, foldIdentifier, shortHash } from './capabilities';
-import { connectDatabase, type DatabaseConnection } from './database';
+import { duckDbCapabilities, foldIdentifier, MAX_CSV_LINE_BYTES, shortHash } from './capabilities';
+import { connectDatabase, DEFAULT_DATABASE_SETTINGS, type DatabaseConnection } from './database';
 import {
   addColumnSql,
   appendSql,
@@ -61,7 +61,10 @@ import {
 import { createStagingFolder, dropStagingFolder, stagedCompression, stagedFile, uploadToStage } from './staging';
 
 export async function openDuckDbSession(config: DuckDbDestination): Promise<DestinationSession> {
-  const database = await connectDatabase(config.path);
+  const database = await connectDatabase(config.path, {
+    memoryLimit: config.memoryLimit ?? DEFAULT_DATABASE_SETTINGS.memoryLimit,
+    threads: config.threads ?? DEFAULT_DATABASE_SETTINGS.threads,
+  });
   try {
     const reader = await database.connection.runAndReadAll('SELECT current_database()');
     return new DuckDbSession(database, String(reader.getRows()[0]?.[0]));
@@ -223,7 +226,7 @@ class DuckDbSession implements DestinationSession {
     for (const file of files) {
       const path = stagedFile(this.database.path, stage, file);
       const compression = stagedCompression(file);
-      const load = (longLines: boolean) =>
+      const load = (lineBytes: number | undefined) =>
         this.transaction(async (): Promise<FileLoad> => {
           if ((await this.rows(loadedSql(loads), [table.name, file])).length > 0)
             return { file, status: 'skipped', rows: 0 };
@@ -233,22 +236,25 @@ class DuckDbSession implements DestinationSession {
               FailureType.LoadFailed,
             );
           }
-          const sql = loadFileSql(this.ref(table), columns, longLines);
+          const sql = loadFileSql(this.ref(table), columns, lineBytes);
           const rows = await this.run(sql, [path, compression]).catch((error: unknown) => {
-            if (!longLines && LINE_TOO_LONG.test(String(error))) throw new LongLines();
+            if (lineBytes !== MAX_CSV_LINE_BYTES && LINE_TOO_LONG.test(String(error))) throw new LongLines();
             throw loadFailure(error, file, table, columns);
           });
           await this.run(recordLoadSql(loads), [table.name, file, rows]);
           return { file, status: 'loaded', rows };
         });
-      // The transaction of the first try is rolled back before the second starts.
+      // Each try's transaction is rolled back before the next starts, with longer lines.
       const result = await this.database.exclusive(queue, async () => {
-        try {
-          return await load(false);
-        } catch (error) {
-          if (error instanceof LongLines) return load(true);
-          throw error;
+        for (const lineBytes of LINE_SIZES.slice(0, -1)) {
+          try {
+            return await load(lineBytes);
+          } catch (error) {
+            if (!(error instanceof LongLines)) throw error;
+          }
         }
+        // DuckDB allocates a buffer of the line size, beyond the memory limit of ordinary loads.
+        return this.database.withMemoryLimit(LONGEST_LINES_MEMORY, () => load(MAX_CSV_LINE_BYTES));
       });
       results.push(result);
     }
@@ -395,6 +401,15 @@ class DuckDbSession implements DestinationSession {
 
 /** A staged file with a row longer than DuckDB's default line: loaded again with long lines. */
 class LongLines extends Error {}
+
+/**
+ * Line sizes a staged file is read with, each only when the one before was too short: DuckDB's default
+ * (2 MB, the fastest), 64 MB (within the default memory limit), then the largest row a staged file may hold.
+ */
+const LINE_SIZES = [undefined, 64 * 1024 * 1024, MAX_CSV_LINE_BYTES] as const;
+
+/** memory_limit while a file with rows over 64 MB loads. */
+const LONGEST_LINES_MEMORY = '4GB';
 
 function stateFromRow(row: Row): CursorState {
   return {

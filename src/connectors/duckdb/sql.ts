@@ -6,7 +6,7 @@
  */
 import type { BatchShape } from '../destination';
 import type { ColumnKind, ColumnPlan } from '../../shared';
-import { duckDbType, MAX_CSV_LINE_BYTES } from './capabilities';
+import { duckDbType } from './capabilities';
 
 export interface TableRef {
   catalog: string;
@@ -121,12 +121,12 @@ function loadExpression(kind: ColumnKind, index: number): string {
 /**
  * Reads one staged file as PostgreSQL's `COPY … (FORMAT csv)` wrote it: every field as text, no header,
  * `"` quoting and escaping; an unquoted empty field is NULL and a quoted one (`""`) the empty string
- * (`allow_quoted_nulls = false`); strict, so a short or long row fails instead of padding. `longLines`:
- * rows up to MAX_CSV_LINE_BYTES instead of DuckDB's default 2 MB. Binds: the file's path, its compression.
+ * (`allow_quoted_nulls = false`); strict, so a short or long row fails instead of padding. `lineBytes`:
+ * the longest row read, when more than DuckDB's default 2 MB. Binds: the file's path, its compression.
  */
-function readStagedCsv(fields: number, longLines: boolean): string {
+function readStagedCsv(fields: number, lineBytes: number | undefined): string {
   const columns = Array.from({ length: fields }, (_, i) => `${quoteLiteral(field(i))}: 'VARCHAR'`).join(', ');
-  const lines = longLines ? `, max_line_size = ${MAX_CSV_LINE_BYTES}, buffer_size = ${MAX_CSV_LINE_BYTES}` : '';
+  const lines = lineBytes === undefined ? '' : `, max_line_size = ${lineBytes}, buffer_size = ${lineBytes}`;
   return (
     `read_csv($1, columns = {${columns}}, compression = $2, header = false, auto_detect = false, ` +
     `delim = ',', quote = '"', escape = '"', nullstr = '', allow_quoted_nulls = false, strict_mode = true, ` +
@@ -140,7 +140,7 @@ export const LINE_TOO_LONG = /Maximum line size of \d+ bytes exceeded/;
 /**
  * Loads one staged file into a table, each field through its column's expression. Binds: path, compression.
  */
-export function loadFileSql(table: TableRef, columns: ColumnPlan[], longLines: boolean): string {
+export function loadFileSql(table: TableRef, columns: ColumnPlan[], lineBytes: number | undefined): string {
   const targets = columns.map((c) => quoteIdent(c.target)).join(', ');
   const values = columns.map((c, i) => loadExpression(c.type, i)).join(', ');
   const parts = columns.flatMap((c, i) =>
@@ -148,7 +148,7 @@ export function loadFileSql(table: TableRef, columns: ColumnPlan[], longLines: b
   );
   return (
     `INSERT INTO ${tableSql(table)} (${targets}) SELECT ${values} FROM ` +
-    `(SELECT *${parts.join('')} FROM ${readStagedCsv(columns.length, longLines)}) AS staged`
+    `(SELECT *${parts.join('')} FROM ${readStagedCsv(columns.length, lineBytes)}) AS staged`
   );
 }
 
