@@ -121,7 +121,7 @@ const EXAMPLES: Example[] = [
   },
   {
     declared: 'arrays of scalars (e.g. integer[], text[])',
-    type: { typname: '_int4', typtype: 'b', typcategory: 'A', typmod: -1, elementTypname: 'int4' },
+    type: { typname: '_int4', typtype: 'b', typcategory: 'A', typmod: -1, element: base('int4') },
     note: 'JSON array, multi-dimensional arrays nest, NULL elements are null; json[] goes through jsonb[] as json does',
   },
   { declared: 'enum', type: { typname: 'mood', typtype: 'e', typcategory: 'E', typmod: -1 }, note: 'the label' },
