@@ -36,6 +36,15 @@ export interface IncrementalSpec {
 export type LateCommits = 'snapshot' | 'lookback';
 
 /**
+ * Which of a table's columns are carried and how, by names or globs (`*`, `?`): `exclude` leaves columns
+ * out (never read from the source), `asText` carries them as PostgreSQL's text form whatever their type.
+ */
+export interface ColumnChoice {
+  exclude: string[];
+  asText: string[];
+}
+
+/**
  * Which rows an extract reads besides its partition range: cursor values in [low - lookback, high],
  * and rows written from transaction `xidFrom` on with a cursor up to high. An absent low reads from
  * the start (and NULL cursors, which only a full load can see).
@@ -175,6 +184,8 @@ export interface TableJob {
   snapshot?: SnapshotMode;
   /** Incremental modes only. */
   incremental?: IncrementalSpec;
+  /** The table's `columns` choice; every column as its type maps when absent. */
+  columns?: ColumnChoice;
   /** `conduit run --full-refresh`: reload an incremental table whole and reset its cursor. */
   fullRefresh?: boolean;
   /**
