@@ -4,7 +4,17 @@
  * then every edge under each onUnrepresentable policy.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Harness } from '../support/harness';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { NativeConnection } from '@temporalio/worker';
+import { startPipelineRun, waitForRun } from '../../src/client';
+import { parsePipeline } from '../../src/config/load';
+import { describeTable } from '../../src/connectors/postgres/catalog';
+import type { ColumnKind } from '../../src/shared';
+import { createConduitWorker } from '../../src/worker';
+import { canonicalPgExpression, finishPgValue } from '../support/canonical';
+import { Harness, workflowBundle } from '../support/harness';
+import { scratchDir } from '../support/scratch';
 import { sharedServices } from '../support/services';
 import { known } from '../../src/invariant';
 
@@ -581,7 +591,62 @@ describe('every built-in type, arrays of each, and extension types', () => {
       ).toEqual(table.expected);
     }
   });
+  it('loads the same corpus into DuckDB, each row as the source holds it', async () => {
+    const path = await loadCorpusIntoDuckDb();
+    const instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
+    try {
+      const connection = await instance.connect();
+      for (const table of tables) {
+        const source = await sourceCorpusRows(table.name);
+        const reader = await connection.runAndReadAll(
+          `SELECT id::VARCHAR AS id, v::VARCHAR AS v FROM landing.${table.name}`,
+        );
+        const structured = source.kind === 'json' || source.kind === 'array';
+        const rows = (reader.getRowObjectsJson() as { id: string; v: string | null }[]).map((r) =>
+          JSON.stringify([r.id, r.v !== null && structured ? finishPgValue(r.v, source.kind) : r.v]),
+        );
+        expect(rows.sort(), table.name).toEqual(source.rows);
+      }
+      connection.closeSync();
+    } finally {
+      instance.closeSync();
+    }
+  });
 });
+
+/** The corpus's rows in the source, canonical: `[id, v]` as JSON text, sorted. */
+async function sourceCorpusRows(table: string): Promise<{ kind: ColumnKind['kind']; rows: string[] }> {
+  const described = await describeTable(corpus.pg, { schema: 'type_corpus_src', name: table });
+  const value = known(described.columns[1], 'corpus tables have an id and a value');
+  const kind = known(value.kind, `${table}.v maps`).kind;
+  const { rows } = await corpus.pg.query<{ id: number; v: string | null }>(
+    `SELECT id, ${canonicalPgExpression('v', kind, value)} AS v FROM type_corpus_src.${table}`,
+  );
+  return { kind, rows: rows.map((r) => JSON.stringify([String(r.id), finishPgValue(r.v, kind)])).sort() };
+}
+
+/** Runs the corpus into a DuckDB file with a worker of its own; returns the file. */
+async function loadCorpusIntoDuckDb(): Promise<string> {
+  const path = join(scratchDir('corpus-duckdb'), 'corpus.duckdb');
+  const document = corpus.pipelineDocument(`corpusduck${Date.now()}`, { settings: { maxParallelTables: 4 } });
+  document.destination = { type: 'duckdb', path, schema: 'landing' };
+  const config = parsePipeline(document, 'corpus-duckdb.yaml', { env: corpus.env });
+  const connection = await NativeConnection.connect({ address: services.temporalAddress });
+  const worker = await createConduitWorker({ pipelines: [config], connection, workflowBundle: await workflowBundle() });
+  const running = worker.worker.run();
+  try {
+    const handle = await startPipelineRun(corpus.client, config.temporal, { pipeline: config.name });
+    const outcome = await waitForRun(handle);
+    if (!outcome.ok) throw new Error(`DuckDB run failed: ${outcome.message}`);
+    expect(outcome.result.tables.filter((t) => t.status !== 'succeeded')).toEqual([]);
+  } finally {
+    worker.worker.shutdown();
+    await running;
+    await worker.close();
+    await connection.close();
+  }
+  return path;
+}
 
 describe('column choice', () => {
   it('loads a table with an unmappable column once it is excluded or carried as text', async () => {
