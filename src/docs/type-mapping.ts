@@ -289,6 +289,9 @@ ${rows.join('\n')}
 A type without a mapping (an extension type other than those above, such as \`cube\`, or an array,
 range or composite made of one) is refused when the table is prepared, before any data moves, with a
 non-retryable error naming the table, each such column and its type, and the two ways out below.
+PostGIS \`geometry\`/\`geography\` and pgvector's \`vector\` have no typed mapping yet; \`columns.asText\`
+carries their exact text output: hex EWKB for PostGIS (SRID included; Snowflake's \`TO_GEOGRAPHY\` and
+\`TO_GEOMETRY\` read it), \`[1,2,3]\` for a vector.
 
 ## Choosing columns: \`columns\`
 
