@@ -544,6 +544,25 @@ function corpusTables(x: string): CorpusTable[] {
       expected: ['Top.Science.Astronomy', ''],
     },
     { name: 'citext', type: `${x}.citext`, values: [`'MiXeD'`] },
+    { name: 'tsvector_array', type: 'tsvector[]', values: [`ARRAY['a:1 b:2'::tsvector, NULL]`] },
+    { name: 'pg_lsn_array', type: 'pg_lsn[]', values: [`'{16/B374D848,0/0}'`] },
+    { name: 'box_array', type: 'box[]', values: [`ARRAY['(1,1),(0,0)'::box, '(2,2),(1,1)'::box]`] },
+    { name: 'varbit_array', type: 'varbit[]', values: [`'{"",1,0101}'`], expected: [['', '1', '0101']] },
+    { name: 'uuid_array', type: 'uuid[]', values: [`'{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11,NULL}'`] },
+    { name: 'jsonb_array', type: 'jsonb[]', values: [`ARRAY['{"a": [1, null]}'::jsonb, 'null'::jsonb, NULL]`] },
+    {
+      name: 'multirange_array',
+      type: 'int4multirange[]',
+      values: [`ARRAY['{[1,2)}'::int4multirange, '{}'::int4multirange]`],
+      expected: [[[range(1, 2, true, false)], []]],
+    },
+    { name: 'domain_array', type: `${x}.positive[]`, values: [`'{1,2}'`] },
+    {
+      name: 'array_domain',
+      type: `${x}.blobs`,
+      values: [`'{"\\\\x00ff"}'`],
+      expected: [['00ff']],
+    },
   ];
   // A table named like a type (hstore) would take that name for its row type.
   return tables.map((table) => ({ ...table, name: `t_${table.name}` }));
@@ -557,6 +576,8 @@ describe('every built-in type, arrays of each, and extension types', () => {
     const pg = corpus.pg;
     for (const extension of ['hstore', 'ltree', 'citext']) await pg.query(`CREATE EXTENSION ${extension} SCHEMA ${x}`);
     await pg.query(`CREATE TYPE ${x}.mood AS ENUM ('sad', 'ok', 'happy')`);
+    await pg.query(`CREATE DOMAIN ${x}.positive AS integer CHECK (VALUE > 0)`);
+    await pg.query(`CREATE DOMAIN ${x}.blobs AS bytea[]`);
     await pg.query(`CREATE TYPE ${x}.inner_t AS (b bytea, m money, i interval, ts timestamptz)`);
     await pg.query(`CREATE TYPE ${x}.outer_t AS (label text, inner_v ${x}.inner_t, tags int[], blobs bytea[],
       span int4range)`);
