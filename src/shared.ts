@@ -36,6 +36,15 @@ export interface IncrementalSpec {
 export type LateCommits = 'snapshot' | 'lookback';
 
 /**
+ * Which of a table's columns are carried and how, by names or globs (`*`, `?`): `exclude` leaves columns
+ * out (never read from the source), `asText` carries them as PostgreSQL's text form whatever their type.
+ */
+export interface ColumnChoice {
+  exclude: string[];
+  asText: string[];
+}
+
+/**
  * Which rows an extract reads besides its partition range: cursor values in [low - lookback, high],
  * and rows written from transaction `xidFrom` on with a cursor up to high. An absent low reads from
  * the start (and NULL cursors, which only a full load can see).
@@ -97,6 +106,26 @@ export type ColumnKind =
   | { kind: 'array' }
   | { kind: 'binary' };
 
+/**
+ * A source type as the catalog describes it, domains resolved to their base type at every level, with the
+ * types it is made of: what the extract needs to shape a structured value (see connectors/postgres/types.ts).
+ */
+export interface SourceType {
+  /** pg_type.typname: `int4`, `numeric`, `_text` for an array… */
+  typname: string;
+  /** pg_type.typtype: 'b' base, 'e' enum, 'r' range, 'm' multirange, 'c' composite… */
+  typtype: string;
+  /** pg_type.typcategory: 'A' for arrays. */
+  typcategory: string;
+  typmod: number;
+  /** Arrays: the element type; multiranges: their range type. */
+  element?: SourceType;
+  /** Ranges: the type of their bounds. */
+  subtype?: SourceType;
+  /** Composite types: their fields in order. */
+  fields?: { name: string; type: SourceType }[];
+}
+
 export interface ColumnPlan {
   /** Column name exactly as in the source. */
   source: string;
@@ -115,6 +144,10 @@ export interface ColumnPlan {
   sizedFromData?: boolean;
   /** The column lands as text because this many of its values have no exact typed form (policy `string`). */
   asText?: number;
+  /** The pipeline's `columns.asText` names the column: it lands as PostgreSQL's text form, whatever its type. */
+  chosenAsText?: boolean;
+  /** Arrays, ranges, multiranges and composite types: what they are made of, which shapes their JSON. */
+  structure?: SourceType;
 }
 
 /** How a table is split: by ranges of an integer key, or by ranges of physical pages. */
@@ -151,6 +184,8 @@ export interface TableJob {
   snapshot?: SnapshotMode;
   /** Incremental modes only. */
   incremental?: IncrementalSpec;
+  /** The table's `columns` choice; every column as its type maps when absent. */
+  columns?: ColumnChoice;
   /** `conduit run --full-refresh`: reload an incremental table whole and reset its cursor. */
   fullRefresh?: boolean;
   /**

@@ -96,6 +96,7 @@ function addJob(
     maxParallelPartitions: selection.overrides.maxParallelPartitions ?? settings.maxParallelPartitions,
     snapshot: selection.overrides.snapshot ?? settings.snapshot,
     ...(selection.overrides.incremental ? { incremental: selection.overrides.incremental } : {}),
+    ...(selection.overrides.columns ? { columns: selection.overrides.columns } : {}),
     heartbeatTimeoutSeconds: settings.heartbeatTimeoutSeconds,
     destination: {
       type: config.destination.type,

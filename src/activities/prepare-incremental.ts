@@ -122,7 +122,7 @@ async function readSource(
   destination: ColumnTarget,
 ): Promise<SourceShape> {
   const table = await describeTable(client, job.source);
-  const columns = await planColumns(client, job, table.columns, destination);
+  const columns = await planColumns(client, job, table, destination);
   const where = quoteTable(job.source.schema, job.source.name);
   const cursor = columns.find((c) => c.source === spec.cursor);
   if (!cursor)

@@ -2,7 +2,7 @@ import type { Client } from 'pg';
 import type { PipelineConfig } from '../config/pipeline';
 import type { DestinationCapabilities, DestinationSession } from '../connectors/destination';
 import { PermanentError } from '../connectors/errors';
-import { describeTable, measureNumerics, type SourceColumn } from '../connectors/postgres/catalog';
+import { describeTable, measureNumerics, type SourceColumn, type SourceTable } from '../connectors/postgres/catalog';
 import { edgeRule } from '../connectors/postgres/edges';
 import { classifyPostgresError, connectPostgres } from '../connectors/postgres/connect';
 import { planPartitions } from '../connectors/postgres/partitioning';
@@ -19,6 +19,7 @@ import {
 import { capabilitiesOf, runActivity, pipelineConfig, tableDestination, type ActivityContext } from './context';
 import { FailureType } from '../failure-types';
 import { declaredNumber, sizedNumber } from './numbers';
+import { globToRegExp } from './plan';
 
 /** How a table's columns are planned for its destination. */
 export interface ColumnTarget {
@@ -46,8 +47,10 @@ export function prepareTableActivity(context: ActivityContext) {
       let plan: Awaited<ReturnType<typeof planPartitions>>;
       try {
         const table = await describeTable(client, job.source);
-        columns = await planColumns(client, job, table.columns, destination);
-        plan = await planPartitions(client, job.source, table.integerKey, job.partitionRows);
+        columns = await planColumns(client, job, table, destination);
+        // An excluded key is never read, not even to split the table: pages split it instead.
+        const integerKey = columns.some((c) => c.source === table.integerKey) ? table.integerKey : undefined;
+        plan = await planPartitions(client, job.source, integerKey, job.partitionRows);
       } catch (error) {
         // A missing privilege surfaces here first; it must fail the table, not be retried.
         throw classifyPostgresError(error, `reading ${qualifiedName(job.source)} in the source`);
@@ -84,18 +87,20 @@ export async function createRunObjects(session: DestinationSession, prepared: Pr
 export async function planColumns(
   client: Client,
   job: TableJob,
-  columns: SourceColumn[],
+  source: SourceTable,
   destination: ColumnTarget,
 ): Promise<ColumnPlan[]> {
   const { capabilities, identifierCase } = destination;
   const limits = capabilities.limits;
   const table = quoteTable(job.source.schema, job.source.name);
+  const columns = chooseColumns(job, source, table);
   const unsupported = columns.filter((c) => c.kind === undefined);
   if (unsupported.length > 0) {
-    const list = unsupported.map((c) => `"${c.name}" ${c.displayType}`).join(', ');
+    const list = unsupported.map((c) => `"${c.name}" (${c.displayType})`).join(', ');
     throw new PermanentError(
-      `table ${table} has columns of types Conduit cannot carry exactly: ${list}; exclude the table or ` +
-        `change the column types`,
+      `table ${table} has columns of types Conduit cannot carry exactly: ${list}; in the table's entry of the ` +
+        `pipeline file, leave them out with \`columns: { exclude: [...] }\` or carry PostgreSQL's text form ` +
+        `with \`columns: { asText: [...] }\``,
       FailureType.UnsupportedType,
     );
   }
@@ -119,6 +124,8 @@ export async function planColumns(
       sourceTypname: column.typname,
       type: column.kind as ColumnKind,
       nullable: column.nullable,
+      ...(column.structure ? { structure: column.structure } : {}),
+      ...(column.chosenAsText ? { chosenAsText: true } : {}),
     };
     const size = measured.get(column.name);
     if (plan.type.kind !== 'decimal') plans.push(plan);
@@ -142,6 +149,41 @@ export async function planColumns(
     seen.set(capabilities.identifierKey(plan.target), plan.source);
   }
   return plans;
+}
+
+/** A source column as the table's `columns` choice carries it. */
+type ChosenColumn = SourceColumn & { chosenAsText?: boolean };
+
+/**
+ * Applies the table's `columns` choice: excluded columns go (an incremental table's cursor, key and
+ * soft-delete columns may not), `asText` ones become text of any type.
+ */
+function chooseColumns(job: TableJob, source: SourceTable, table: string): ChosenColumn[] {
+  const choice = job.columns;
+  if (!choice) return source.columns;
+  const matches = (patterns: string[], name: string) => patterns.some((p) => globToRegExp(p).test(name));
+  const spec = job.mode === 'full_refresh' ? undefined : job.incremental;
+  if (spec) {
+    const needed = [spec.cursor, ...(spec.primaryKey ?? source.primaryKey), spec.softDelete?.column];
+    const refused = needed.filter((name): name is string => name !== undefined && matches(choice.exclude, name));
+    if (refused.length > 0) {
+      throw new PermanentError(
+        `table ${table} is in mode ${job.mode}, which reads its cursor, key and soft-delete columns, but ` +
+          `columns.exclude leaves out ${refused.map((name) => `"${name}"`).join(', ')}`,
+        FailureType.InvalidConfig,
+      );
+    }
+  }
+  const kept = source.columns.filter((c) => !matches(choice.exclude, c.name));
+  if (kept.length === 0) {
+    throw new PermanentError(
+      `columns.exclude leaves no column of table ${table}; exclude the table instead`,
+      FailureType.InvalidConfig,
+    );
+  }
+  return kept.map((c) =>
+    matches(choice.asText, c.name) ? { ...c, kind: { kind: 'text' }, structure: undefined, chosenAsText: true } : c,
+  );
 }
 
 /** Policy `string`: columns holding any value without an exact typed form land as text, whole. */

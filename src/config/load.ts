@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { COMPRESSION_SETTINGS } from './compression';
 import { snowflakeObjectName } from './snowflake-names';
 import type {
+  ColumnChoice,
   IdentifierCase,
   IncrementalSpec,
   LateCommits,
@@ -303,6 +304,7 @@ function readTables(reader: Reader, value: unknown, defaultMode: LoadMode): Tabl
         'partitionRows',
         'maxParallelPartitions',
         'snapshot',
+        'columns',
         ...INCREMENTAL_KEYS,
       ]);
       const raw = reader.string(obj, 'name', { path });
@@ -318,6 +320,7 @@ function readTables(reader: Reader, value: unknown, defaultMode: LoadMode): Tabl
         'partitionRows',
         'maxParallelPartitions',
         'snapshot',
+        'columns',
         ...INCREMENTAL_KEYS,
       ]);
       const schema = reader.string(obj, 'schema', { path });
@@ -346,7 +349,21 @@ function readOverrides(
     maxParallelPartitions: reader.integer(obj, 'maxParallelPartitions', { path, min: 1, max: 64, optional: true }),
     snapshot: reader.oneOf(obj, 'snapshot', SNAPSHOT_MODES, { path, optional: true }),
     incremental: readIncremental(reader, obj, path, mode ?? defaultMode),
+    columns: readColumnChoice(reader, obj.columns, `${path}.columns`),
   };
+}
+
+/** `columns: { exclude: [...], asText: [...] }`: names or globs; a pattern in both lists is a mistake. */
+function readColumnChoice(reader: Reader, value: unknown, path: string): ColumnChoice | undefined {
+  if (value === undefined) return undefined;
+  const obj = reader.object(value, path);
+  if (!obj) return undefined;
+  reader.only(obj, path, ['exclude', 'asText']);
+  const exclude = reader.stringList(obj, 'exclude', { path }) ?? [];
+  const asText = reader.stringList(obj, 'asText', { path }) ?? [];
+  for (const pattern of exclude.filter((p) => asText.includes(p)))
+    reader.problems.push(`\`${path}\`: "${pattern}" is in both \`exclude\` and \`asText\`; keep it in one`);
+  return { exclude, asText };
 }
 
 /** Incremental keys are required by (and only allowed with) the incremental modes. */

@@ -1,5 +1,6 @@
 import type { CompressionSetting } from './compression';
 import type {
+  ColumnChoice,
   DestinationType,
   IdentifierCase,
   IncrementalSpec,
@@ -99,6 +100,8 @@ export interface TableOverrides {
   snapshot?: SnapshotMode;
   /** Cursor, look-back, key and soft-delete column of an incremental table. */
   incremental?: IncrementalSpec;
+  /** Columns left out or carried as text. */
+  columns?: ColumnChoice;
 }
 
 export interface PipelineSettings {

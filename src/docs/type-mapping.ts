@@ -8,7 +8,7 @@ import { edgeRule, megabytes } from '../connectors/postgres/edges';
 import type { DestinationCapabilities } from '../connectors/destination';
 import { duckDbCapabilities } from '../connectors/duckdb/capabilities';
 import { snowflakeCapabilities } from '../connectors/snowflake/capabilities';
-import { classifyPgType, extractExpression, type PgColumnType } from '../connectors/postgres/types';
+import { classifyPgType, extractExpression, isStructured, type PgColumnType } from '../connectors/postgres/types';
 import { loadExpression, snowflakeType } from '../connectors/snowflake/dialect';
 import {
   DEFAULT_VARCHAR_LENGTH,
@@ -31,6 +31,20 @@ interface Example {
 }
 
 const base = (typname: string, typmod = -1): PgColumnType => ({ typname, typtype: 'b', typcategory: 'X', typmod });
+const arrayOf = (element: PgColumnType): PgColumnType => ({
+  typname: `_${element.typname}`,
+  typtype: 'b',
+  typcategory: 'A',
+  typmod: -1,
+  element,
+});
+const rangeOf = (typname: string, subtype: PgColumnType): PgColumnType => ({
+  typname,
+  typtype: 'r',
+  typcategory: 'R',
+  typmod: -1,
+  subtype,
+});
 const numericMod = (p: number, s: number) => ((p << 16) | (s & 0x7ff)) + 4;
 
 const EXAMPLES: Example[] = [
@@ -120,20 +134,95 @@ const EXAMPLES: Example[] = [
     note: "hex in the CSV, decoded by the FILE_FORMAT's `BINARY_FORMAT = HEX` (no conversion function)",
   },
   {
-    declared: 'arrays of scalars (e.g. integer[], text[])',
-    type: { typname: '_int4', typtype: 'b', typcategory: 'A', typmod: -1, elementTypname: 'int4' },
-    note: 'JSON array, multi-dimensional arrays nest, NULL elements are null; json[] goes through jsonb[] as json does',
+    declared: 'arrays of scalars to_json writes as mapped (e.g. integer[], text[], interval[], inet[], enum[])',
+    type: arrayOf(base('int4')),
+    note:
+      'JSON array, multi-dimensional arrays nest, NULL elements are null, lower bounds are dropped; elements as ' +
+      'text where their scalar is (interval as ISO 8601, time, inet, bit…); json[] goes through jsonb[] as json does',
+  },
+  {
+    declared: 'money[], oid[], xid[]',
+    type: arrayOf(base('money')),
+    note: 'elements as numbers, through an array cast (example money[])',
+  },
+  {
+    declared: 'arrays of other mapped elements (bytea[], ranges[], composites[]…)',
+    type: arrayOf(base('bytea')),
+    note: 'each element in its mapped form (bytea as hex), dimensions and NULL elements kept: see Structured values',
   },
   { declared: 'enum', type: { typname: 'mood', typtype: 'e', typcategory: 'E', typmod: -1 }, note: 'the label' },
   {
     declared: 'domain over any of these',
     type: base('int4'),
-    note: 'mapped by its base type, domains over domains too (example: a domain over integer)',
+    note: 'mapped by its base type, domains over domains too, also inside arrays and composites',
   },
-  { declared: 'inet, cidr, macaddr', type: base('inet'), note: "PostgreSQL's text form" },
-  { declared: 'timetz, xml, citext, name', type: base('timetz'), note: "PostgreSQL's text form" },
+  { declared: 'inet, cidr, macaddr, macaddr8', type: base('inet'), note: "PostgreSQL's text form" },
+  { declared: 'timetz, citext, name, "char"', type: base('timetz'), note: "PostgreSQL's text form" },
+  { declared: 'xml', type: base('xml'), note: "PostgreSQL's text form; its size is measured as text" },
+  { declared: 'bit(n)', type: base('bit', 8), note: "example bit(8); '0'/'1' text, one character per bit" },
+  { declared: 'bit varying', type: base('varbit'), note: "'0'/'1' text" },
+  {
+    declared: 'point, line, lseg, box, circle',
+    type: base('point'),
+    note: "PostgreSQL's text form (`(1.5,-0.1)`), floats shortest-exact",
+  },
+  { declared: 'path, polygon', type: base('polygon'), note: "PostgreSQL's text form, floats shortest-exact" },
+  {
+    declared: 'tsvector, tsquery',
+    type: base('tsvector'),
+    note: "PostgreSQL's text form (lexemes, positions, weights)",
+  },
+  { declared: 'pg_lsn', type: base('pg_lsn'), note: "PostgreSQL's text form (`16/B374D848`)" },
+  {
+    declared: 'txid_snapshot, pg_snapshot',
+    type: base('txid_snapshot'),
+    note: "PostgreSQL's text form (`10:20:10,14`)",
+  },
+  {
+    declared: 'tid, aclitem, refcursor, jsonpath, regclass and the other reg* types',
+    type: base('regclass'),
+    note: "PostgreSQL's text form (reg* as object names)",
+  },
+  { declared: 'oid, xid, cid', type: base('oid'), note: 'unsigned 32-bit: an 8-byte integer holds every value' },
+  { declared: 'xid8', type: base('xid8'), note: 'unsigned 64-bit, up to 20 digits' },
+  {
+    declared: 'ranges (int4range, numrange, daterange, tstzrange…, user-defined)',
+    type: rangeOf('int4range', base('int4')),
+    note:
+      'object `{lower, upper, lower_inclusive, upper_inclusive, empty}`, bounds in their mapped form, null where ' +
+      'unbounded: see Structured values',
+  },
+  {
+    declared: 'multiranges',
+    type: {
+      typname: 'int4multirange',
+      typtype: 'm',
+      typcategory: 'R',
+      typmod: -1,
+      element: rangeOf('int4range', base('int4')),
+    },
+    note: 'array of range objects, in order; an empty multirange is []',
+  },
+  {
+    declared: 'composite types',
+    type: {
+      typname: 'pair',
+      typtype: 'c',
+      typcategory: 'C',
+      typmod: -1,
+      fields: [
+        { name: 'n', type: base('int4') },
+        { name: 'b', type: base('bytea') },
+      ],
+    },
+    note: 'object keyed by field name, nested composites and arrays included: see Structured values',
+  },
+  { declared: 'hstore (extension)', type: base('hstore'), note: 'object of string values (NULL values null)' },
+  { declared: 'ltree (extension)', type: base('ltree'), note: "PostgreSQL's text form (`Top.Science`)" },
 ];
 
+/** Long JSON-building expressions are described in Structured values rather than printed in the table. */
+const MAX_PRINTED_EXPRESSION = 200;
 function plan(example: Example, destination: DestinationCapabilities): ColumnPlan | undefined {
   const kind = classifyPgType(example.type);
   if (!kind) return undefined;
@@ -144,6 +233,7 @@ function plan(example: Example, destination: DestinationCapabilities): ColumnPla
     sourceTypname: example.type.typname,
     type: kind,
     nullable: true,
+    ...(isStructured(example.type) ? { structure: example.type } : {}),
   };
   if (kind.kind !== 'decimal' || example.type.typname !== 'numeric') return column;
   if (example.sizedTo) return { ...column, type: { kind: 'decimal', ...example.sizedTo }, sizedFromData: true };
@@ -161,10 +251,14 @@ export function renderTypeMapping(): string {
     if (!column || !inDuckDb) throw new Error(`example ${example.declared} does not classify`);
     const rule = edgeRule(column, snowflakeCapabilities.limits);
     const duckDbRule = edgeRule(inDuckDb, duckDbCapabilities.limits);
+    const extract = extractExpression('c', column.type, column.sourceTypname, column.structure);
+    const printed =
+      extract.length > MAX_PRINTED_EXPRESSION
+        ? 'JSON built by the extract (see Structured values)'
+        : `\`${cell(extract)}\``;
     return (
       `| ${cell(example.declared)} | \`${snowflakeType(column.type)}\` | ` +
-      `\`${duckDbCapabilities.columnType(inDuckDb.type)}\` | ` +
-      `\`${cell(extractExpression('c', column.type, column.sourceTypname))}\` | ` +
+      `\`${duckDbCapabilities.columnType(inDuckDb.type)}\` | ${printed} | ` +
       `\`${cell(loadExpression(column.type, 1))}\` | ${cell(rule?.description ?? '—')} | ` +
       `${cell(duckDbRule?.description ?? '—')} | ${cell(example.note)} |`
     );
@@ -192,9 +286,64 @@ own CSV reader (docs/destinations.md, "DuckDB"). The notes describe Snowflake un
 |---|---|---|---|---|---|---|---|
 ${rows.join('\n')}
 
-Anything else (geometric types, ranges, composite types, tsvector, arrays of unlisted element
-types…) is refused when the table is prepared, before any data moves, with a non-retryable error
-naming the table, column and type.
+A type without a mapping (an extension type other than those above, such as \`cube\`, or an array,
+range or composite made of one) is refused when the table is prepared, before any data moves, with a
+non-retryable error naming the table, each such column and its type, and the two ways out below.
+PostGIS \`geometry\`/\`geography\` and pgvector's \`vector\` have no typed mapping yet; \`columns.asText\`
+carries their exact text output: hex EWKB for PostGIS (SRID included; Snowflake's \`TO_GEOGRAPHY\` and
+\`TO_GEOMETRY\` read it), \`[1,2,3]\` for a vector.
+
+## Choosing columns: \`columns\`
+
+A table entry (\`name:\`) or a schema entry (\`schema:\`) may say which columns are carried, by
+name or glob (\`*\`, \`?\`; names match exactly, case included):
+
+\`\`\`yaml
+tables:
+  - name: public.parcels
+    columns:
+      exclude: [internal_*, boundary] # never read from the source
+      asText: [shape, span]          # PostgreSQL's text form, whatever the type
+\`\`\`
+
+- \`exclude\`: the columns are left out of the extract's \`SELECT\` and of the target table (and an
+  excluded primary key no longer splits the table into key ranges: pages do). Excluding every column
+  is refused. Incremental modes refuse to exclude the cursor, the key (\`primaryKey\`, or the source's
+  primary key) or the soft-delete column.
+- \`asText\`: the column lands as \`VARCHAR\` holding PostgreSQL's text output for the value (a
+  range as \`[1,5)\`, an array as \`{1,2}\`, a \`cube\` as \`(1, 2, 3)\`), exactly as the server
+  writes it with the extract session's settings; values over the text limit are unrepresentable.
+- A pattern in both lists is a configuration error. A pattern that matches nothing is allowed (a
+  schema entry's patterns apply to each of its tables).
+
+Changing the choice of an incremental table later is a schema change: a newly excluded column is
+kept in the target and NULL in new rows, as for a column dropped from the source; a column switched
+to text is refused as any incompatible type change is, unless the table is reloaded (\`--full-refresh\`).
+
+## Structured values
+
+Arrays, ranges, multiranges and composite values are built as JSON by PostgreSQL in the extract's
+\`SELECT\`, from the catalog's description of the type (domains resolved at every level):
+
+- every part has its mapped form: numbers as JSON numbers (\`money\`, \`oid\`, \`xid\` too),
+  \`bytea\` as lowercase hex, \`interval\` as ISO 8601, dates and timestamps as ISO text
+  (\`timestamptz\` with offset \`+00:00\`), \`infinity\` as the string \`"infinity"\`, float NaN and
+  ±Infinity as the strings \`"NaN"\`, \`"Infinity"\`, \`"-Infinity"\`, text forms as strings, json
+  through jsonb as for a json column;
+- a range is \`{"lower": …, "upper": …, "lower_inclusive": …, "upper_inclusive": …, "empty": …}\`
+  as PostgreSQL's \`lower()\`, \`upper()\`, \`lower_inc()\`, \`upper_inc()\` and \`isempty()\` give it:
+  bounds in canonical form (\`(,10]\` of int4range is \`{"lower": null, "upper": 11, …}\`), null
+  where unbounded (a \`daterange\` bound of \`infinity\` stays \`"infinity"\`), an empty range has
+  null bounds and \`"empty": true\`. A structure rather than the text form because warehouses can
+  then query bounds directly; \`columns.asText\` carries the text form instead;
+- a multirange is the array of its ranges, in order;
+- a composite is an object keyed by its field names (a NULL composite is null, one with every field
+  NULL is an object of nulls);
+- an array keeps its dimensions (nested arrays) and its NULL elements; an empty array is \`[]\`, and
+  PostgreSQL's lower bounds (\`[0:1]={7,8}\`) are dropped, as \`to_json\` drops them. Elements are
+  read in storage order and each is written between the brackets its position opens and closes.
+  Arrays whose elements \`to_json\` already writes in their mapped form go through \`to_json\` as
+  they are; \`money\`, \`oid\`, \`xid\`, \`cid\` and \`xid8\` elements through an array cast.
 
 ## Values Snowflake cannot hold: \`settings.onUnrepresentable\`
 

@@ -4,7 +4,17 @@
  * then every edge under each onUnrepresentable policy.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Harness } from '../support/harness';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { NativeConnection } from '@temporalio/worker';
+import { startPipelineRun, waitForRun } from '../../src/client';
+import { parsePipeline } from '../../src/config/load';
+import { describeTable } from '../../src/connectors/postgres/catalog';
+import type { ColumnKind } from '../../src/shared';
+import { createConduitWorker } from '../../src/worker';
+import { canonicalPgExpression, finishPgValue } from '../support/canonical';
+import { Harness, workflowBundle } from '../support/harness';
+import { scratchDir } from '../support/scratch';
 import { sharedServices } from '../support/services';
 import { known } from '../../src/invariant';
 
@@ -24,7 +34,21 @@ const numbersAsNull = new Harness(services, {
   sourceSchema: 'numbers_null_src',
   pipeline: { settings: { onUnrepresentable: 'null' } },
 });
-const all = [exact, asNull, asString, failing, numbers, numbersAsNull];
+const corpus = new Harness(services, {
+  sourceSchema: 'type_corpus_src',
+  pipeline: { settings: { maxParallelTables: 4 } },
+});
+const choice = new Harness(services, {
+  sourceSchema: 'choice_src',
+  pipeline: {
+    tables: [
+      { name: 'choice_src.mixed', columns: { exclude: ['secret*', 'blob'], asText: ['shape', 'span'] } },
+      { name: 'choice_src.refused' },
+      { name: 'choice_src.keyed', mode: 'incremental_append', cursor: 'id', columns: { exclude: ['i?'] } },
+    ],
+  },
+});
+const all = [exact, asNull, asString, failing, numbers, numbersAsNull, corpus, choice];
 
 /** NUMBER(precision,scale) of each column of a target table, by name. */
 async function numberTypes(h: Harness, table: string): Promise<Record<string, string>> {
@@ -348,5 +372,339 @@ describe('json with duplicate keys', () => {
     ]);
     // JSON.parse keeps a duplicated key's last value too, so the comparison checks exactly that
     await numbers.expectSameContent('docs');
+  });
+});
+
+/** One table per type: `v` holds each value (SQL literals), `id` numbers the rows. */
+interface CorpusTable {
+  name: string;
+  type: string;
+  values: string[];
+  /** The value each row lands as, read back with TO_JSON (structured types) or as text. */
+  expected?: unknown[];
+}
+
+const range = (lower: unknown, upper: unknown, lowerInclusive: boolean, upperInclusive: boolean) => ({
+  lower,
+  upper,
+  lower_inclusive: lowerInclusive,
+  upper_inclusive: upperInclusive,
+  empty: false,
+});
+const EMPTY_RANGE = { lower: null, upper: null, lower_inclusive: false, upper_inclusive: false, empty: true };
+
+/** Built-in types the first peers' corpus had refused, arrays of each, and extension types (schema `x`). */
+function corpusTables(x: string): CorpusTable[] {
+  const tables: CorpusTable[] = [
+    { name: 'bit', type: 'bit(4)', values: [`B'1010'`, `B'0000'`, 'NULL'], expected: ['1010', '0000', null] },
+    { name: 'varbit', type: 'bit varying', values: [`B''`, `B'1'`, `B'${'10'.repeat(50)}'`] },
+    { name: 'point', type: 'point', values: [`'(1.5,-0.1)'`, `'(1e300,-1e-300)'`, 'NULL'] },
+    { name: 'line', type: 'line', values: [`'{1,-1,0.5}'`] },
+    { name: 'lseg', type: 'lseg', values: [`'[(0,0),(1,1.25)]'`] },
+    { name: 'box', type: 'box', values: [`'(1,1),(0,0)'`] },
+    { name: 'path', type: 'path', values: [`'[(0,0),(1,1),(2,0)]'`, `'((0,0),(1,1))'`] },
+    { name: 'polygon', type: 'polygon', values: [`'((0,0),(1,1),(1,0))'`] },
+    { name: 'circle', type: 'circle', values: [`'<(0,0),2.5>'`] },
+    { name: 'tsvector', type: 'tsvector', values: [`'fat:2,4 cat:3 rat:5A'`, `''`, `$$'it''s':1$$`] },
+    { name: 'tsquery', type: 'tsquery', values: [`'fat & (rat | !cat)'`, `'sup:*'`] },
+    { name: 'pg_lsn', type: 'pg_lsn', values: [`'16/B374D848'`, `'0/0'`, `'FFFFFFFF/FFFFFFFF'`] },
+    { name: 'txid_snapshot', type: 'txid_snapshot', values: [`'10:20:10,14,15'`, `'1:1:'`] },
+    { name: 'pg_snapshot', type: 'pg_snapshot', values: [`'10:20:10,14,15'`] },
+    { name: 'xml', type: 'xml', values: [`'<a b="1">x &amp; y</a>'`, `'just text'`, 'NULL'] },
+    { name: 'oid', type: 'oid', values: ['0', '4294967295'], expected: ['0', '4294967295'] },
+    { name: 'xid', type: 'xid', values: [`'0'`, `'4294967295'`] },
+    { name: 'cid', type: 'cid', values: [`'7'`] },
+    { name: 'xid8', type: 'xid8', values: [`'0'`, `'18446744073709551615'`], expected: ['0', '18446744073709551615'] },
+    { name: 'char1', type: '"char"', values: [`'a'`, `''`] },
+    { name: 'tid', type: 'tid', values: [`'(0,1)'`, `'(4294967295,65535)'`] },
+    { name: 'regtype', type: 'regtype', values: [`'integer'`, `'text[]'`] },
+    {
+      name: 'int4range',
+      type: 'int4range',
+      values: [`'[1,5)'`, `'empty'`, `'(,10]'`, `'[3,)'`, 'NULL'],
+      expected: [
+        range(1, 5, true, false),
+        EMPTY_RANGE,
+        range(null, 11, false, false),
+        range(3, null, true, false),
+        null,
+      ],
+    },
+    { name: 'int8range', type: 'int8range', values: [`'[-9223372036854775807,0]'`] },
+    {
+      name: 'numrange',
+      type: 'numrange',
+      values: [`'[1.5,2.25]'`, `'(,)'`],
+      expected: [range(1.5, 2.25, true, true), range(null, null, false, false)],
+    },
+    {
+      name: 'daterange',
+      type: 'daterange',
+      values: [`'[2024-01-01,infinity)'`],
+      expected: [range('2024-01-01', 'infinity', true, false)],
+    },
+    { name: 'tsrange', type: 'tsrange', values: [`'[2024-01-01 10:00,2024-01-02 00:00:00.5)'`] },
+    {
+      name: 'tstzrange',
+      type: 'tstzrange',
+      values: [`'[2024-01-01 00:00+00,2024-06-01 12:30+02)'`],
+      expected: [range('2024-01-01T00:00:00+00:00', '2024-06-01T10:30:00+00:00', true, false)],
+    },
+    {
+      name: 'int4multirange',
+      type: 'int4multirange',
+      values: [`'{[1,3),[5,7]}'`, `'{}'`, 'NULL'],
+      expected: [[range(1, 3, true, false), range(5, 8, true, false)], [], null],
+    },
+    { name: 'datemultirange', type: 'datemultirange', values: [`'{[2024-01-01,2024-02-01),[2025-01-01,)}'`] },
+    {
+      name: 'bytea_array',
+      type: 'bytea[]',
+      values: [`'{"\\\\xdead",NULL,"\\\\x"}'`, `'{{"\\\\x01","\\\\x02"},{"\\\\x03",NULL}}'`, `'{}'`, 'NULL'],
+      expected: [
+        ['dead', null, ''],
+        [
+          ['01', '02'],
+          ['03', null],
+        ],
+        [],
+        null,
+      ],
+    },
+    { name: 'money_array', type: 'money[]', values: [`'{1.5,-2,NULL}'`], expected: [[1.5, -2, null]] },
+    {
+      name: 'interval_array',
+      type: 'interval[]',
+      values: [`'{"1 day","-1 sec","1 year 2 months 3 days 04:05:06.5"}'`],
+      expected: [['P1D', 'PT-1S', 'P1Y2M3DT4H5M6.5S']],
+    },
+    {
+      name: 'inet_array',
+      type: 'inet[]',
+      values: [`'{192.168.1.10,::1,NULL}'`],
+      expected: [['192.168.1.10', '::1', null]],
+    },
+    { name: 'cidr_array', type: 'cidr[]', values: [`'{10.0.0.0/8}'`] },
+    { name: 'macaddr_array', type: 'macaddr[]', values: [`'{08:00:2b:01:02:03}'`] },
+    { name: 'name_array', type: 'name[]', values: [`'{pg_class,"a b"}'`] },
+    { name: 'time_array', type: 'time[]', values: [`'{13:45:30.123456,24:00:00}'`] },
+    { name: 'timetz_array', type: 'timetz[]', values: [`'{13:45:30+05:30}'`] },
+    { name: 'enum_array', type: `${x}.mood[]`, values: [`'{sad,happy,NULL}'`], expected: [['sad', 'happy', null]] },
+    { name: 'bit_array', type: 'bit(2)[]', values: [`'{01,10}'`] },
+    { name: 'xml_array', type: 'xml[]', values: [`ARRAY['<a/>'::xml, NULL]`] },
+    {
+      name: 'range_array',
+      type: 'int4range[]',
+      values: [`'{"[1,2)",empty,NULL}'`],
+      expected: [[range(1, 2, true, false), EMPTY_RANGE, null]],
+    },
+    { name: 'point_array', type: 'point[]', values: [`'{"(1,2)","(0.5,-3)"}'`] },
+    { name: 'oid_array', type: 'oid[]', values: [`'{1,4294967295}'`], expected: [[1, 4294967295]] },
+    { name: 'numeric_matrix', type: 'numeric[]', values: [`'{{1.5,NULL},{-2,0.001}}'`, `'[0:1]={7,8}'`] },
+    { name: 'float_array', type: 'float8[]', values: [`'{NaN,Infinity,-0,1.5e300}'`] },
+    { name: 'date_array', type: 'date[]', values: [`'{2024-02-29,infinity}'`] },
+    { name: 'timestamptz_array', type: 'timestamptz[]', values: [`'{"2024-02-29 13:45:30.5+05:30"}'`] },
+    {
+      name: 'composite',
+      type: `${x}.outer_t`,
+      values: [
+        `ROW('a', ROW('\\xff', 3.5, '1 hour', '2024-01-01 00:00+00'), '{1,NULL}', '{"\\\\x01",NULL}', '[1,3)')`,
+        'ROW(NULL, NULL, NULL, NULL, NULL)',
+        'NULL',
+      ],
+      expected: [
+        {
+          label: 'a',
+          inner_v: { b: 'ff', m: 3.5, i: 'PT1H', ts: '2024-01-01T00:00:00+00:00' },
+          tags: [1, null],
+          blobs: ['01', null],
+          span: range(1, 3, true, false),
+        },
+        { label: null, inner_v: null, tags: null, blobs: null, span: null },
+        null,
+      ],
+    },
+    {
+      name: 'composite_array',
+      type: `${x}.outer_t[]`,
+      values: [`ARRAY[ROW('x', NULL, '{}', NULL, 'empty')::${x}.outer_t, NULL]`],
+      expected: [[{ label: 'x', inner_v: null, tags: [], blobs: null, span: EMPTY_RANGE }, null]],
+    },
+    {
+      name: 'hstore',
+      type: `${x}.hstore`,
+      values: [`'a=>1, b=>NULL, "c d"=>"x,y"'`, `''`, 'NULL'],
+      expected: [{ a: '1', b: null, 'c d': 'x,y' }, {}, null],
+    },
+    { name: 'hstore_array', type: `${x}.hstore[]`, values: [`ARRAY['k=>v'::${x}.hstore]`], expected: [[{ k: 'v' }]] },
+    {
+      name: 'ltree',
+      type: `${x}.ltree`,
+      values: [`'Top.Science.Astronomy'`, `''`],
+      expected: ['Top.Science.Astronomy', ''],
+    },
+    { name: 'citext', type: `${x}.citext`, values: [`'MiXeD'`] },
+    { name: 'tsvector_array', type: 'tsvector[]', values: [`ARRAY['a:1 b:2'::tsvector, NULL]`] },
+    { name: 'pg_lsn_array', type: 'pg_lsn[]', values: [`'{16/B374D848,0/0}'`] },
+    { name: 'box_array', type: 'box[]', values: [`ARRAY['(1,1),(0,0)'::box, '(2,2),(1,1)'::box]`] },
+    { name: 'varbit_array', type: 'varbit[]', values: [`'{"",1,0101}'`], expected: [['', '1', '0101']] },
+    { name: 'uuid_array', type: 'uuid[]', values: [`'{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11,NULL}'`] },
+    { name: 'jsonb_array', type: 'jsonb[]', values: [`ARRAY['{"a": [1, null]}'::jsonb, 'null'::jsonb, NULL]`] },
+    {
+      name: 'multirange_array',
+      type: 'int4multirange[]',
+      values: [`ARRAY['{[1,2)}'::int4multirange, '{}'::int4multirange]`],
+      expected: [[[range(1, 2, true, false)], []]],
+    },
+    { name: 'domain_array', type: `${x}.positive[]`, values: [`'{1,2}'`] },
+    {
+      name: 'array_domain',
+      type: `${x}.blobs`,
+      values: [`'{"\\\\x00ff"}'`],
+      expected: [['00ff']],
+    },
+  ];
+  // A table named like a type (hstore) would take that name for its row type.
+  return tables.map((table) => ({ ...table, name: `t_${table.name}` }));
+}
+
+describe('every built-in type, arrays of each, and extension types', () => {
+  const x = 'type_corpus_src';
+  let tables: CorpusTable[] = [];
+
+  it('loads one table per type, each row as the source holds it', async () => {
+    const pg = corpus.pg;
+    for (const extension of ['hstore', 'ltree', 'citext']) await pg.query(`CREATE EXTENSION ${extension} SCHEMA ${x}`);
+    await pg.query(`CREATE TYPE ${x}.mood AS ENUM ('sad', 'ok', 'happy')`);
+    await pg.query(`CREATE DOMAIN ${x}.positive AS integer CHECK (VALUE > 0)`);
+    await pg.query(`CREATE DOMAIN ${x}.blobs AS bytea[]`);
+    await pg.query(`CREATE TYPE ${x}.inner_t AS (b bytea, m money, i interval, ts timestamptz)`);
+    await pg.query(`CREATE TYPE ${x}.outer_t AS (label text, inner_v ${x}.inner_t, tags int[], blobs bytea[],
+      span int4range)`);
+    tables = corpusTables(x);
+    for (const table of tables) {
+      await pg.query(`CREATE TABLE ${x}.${table.name} (id int PRIMARY KEY, v ${table.type})`);
+      const rows = table.values.map((value, i) => `(${i + 1}, ${value})`).join(', ');
+      await pg.query(`INSERT INTO ${x}.${table.name} VALUES ${rows}`);
+    }
+    const outcome = await corpus.runOk();
+    const failed = outcome.result.tables.filter((t) => t.status !== 'succeeded');
+    expect(failed).toEqual([]);
+    expect(outcome.result.tables).toHaveLength(tables.length);
+    for (const table of tables) {
+      await expect(corpus.expectSameContent(table.name), table.name).resolves.toBe(table.values.length);
+    }
+  });
+
+  it('shapes structured values as documented: ranges, multiranges, composites, hstore, arrays', async () => {
+    for (const table of tables) {
+      if (!table.expected) continue;
+      // Scalars read back as text; structured values as JSON.
+      const scalar = table.expected.every((value) => value === null || typeof value === 'string');
+      const read = scalar ? 'TO_VARCHAR("v")' : 'TO_JSON("v")';
+      const rows = await corpus.snowflake.query<{ v: string | null }>(
+        `SELECT ${read} AS "v" FROM "${corpus.targetSchema}"."${table.name}" ORDER BY "id"`,
+      );
+      const parse = (value: string | null) => (value === null || scalar ? value : (JSON.parse(value) as unknown));
+      expect(
+        rows.map((r) => parse(r.v)),
+        table.name,
+      ).toEqual(table.expected);
+    }
+  });
+  it('loads the same corpus into DuckDB, each row as the source holds it', async () => {
+    const path = await loadCorpusIntoDuckDb();
+    const instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
+    try {
+      const connection = await instance.connect();
+      for (const table of tables) {
+        const source = await sourceCorpusRows(table.name);
+        const reader = await connection.runAndReadAll(
+          `SELECT id::VARCHAR AS id, v::VARCHAR AS v FROM landing.${table.name}`,
+        );
+        const structured = source.kind === 'json' || source.kind === 'array';
+        const rows = (reader.getRowObjectsJson() as { id: string; v: string | null }[]).map((r) =>
+          JSON.stringify([r.id, r.v !== null && structured ? finishPgValue(r.v, source.kind) : r.v]),
+        );
+        expect(rows.sort(), table.name).toEqual(source.rows);
+      }
+      connection.closeSync();
+    } finally {
+      instance.closeSync();
+    }
+  });
+});
+
+/** The corpus's rows in the source, canonical: `[id, v]` as JSON text, sorted. */
+async function sourceCorpusRows(table: string): Promise<{ kind: ColumnKind['kind']; rows: string[] }> {
+  const described = await describeTable(corpus.pg, { schema: 'type_corpus_src', name: table });
+  const value = known(described.columns[1], 'corpus tables have an id and a value');
+  const kind = known(value.kind, `${table}.v maps`).kind;
+  const { rows } = await corpus.pg.query<{ id: number; v: string | null }>(
+    `SELECT id, ${canonicalPgExpression('v', kind, value)} AS v FROM type_corpus_src.${table}`,
+  );
+  return { kind, rows: rows.map((r) => JSON.stringify([String(r.id), finishPgValue(r.v, kind)])).sort() };
+}
+
+/** Runs the corpus into a DuckDB file with a worker of its own; returns the file. */
+async function loadCorpusIntoDuckDb(): Promise<string> {
+  const path = join(scratchDir('corpus-duckdb'), 'corpus.duckdb');
+  const document = corpus.pipelineDocument(`corpusduck${Date.now()}`, { settings: { maxParallelTables: 4 } });
+  document.destination = { type: 'duckdb', path, schema: 'landing' };
+  const config = parsePipeline(document, 'corpus-duckdb.yaml', { env: corpus.env });
+  const connection = await NativeConnection.connect({ address: services.temporalAddress });
+  const worker = await createConduitWorker({ pipelines: [config], connection, workflowBundle: await workflowBundle() });
+  const running = worker.worker.run();
+  try {
+    const handle = await startPipelineRun(corpus.client, config.temporal, { pipeline: config.name });
+    const outcome = await waitForRun(handle);
+    if (!outcome.ok) throw new Error(`DuckDB run failed: ${outcome.message}`);
+    expect(outcome.result.tables.filter((t) => t.status !== 'succeeded')).toEqual([]);
+  } finally {
+    worker.worker.shutdown();
+    await running;
+    await worker.close();
+    await connection.close();
+  }
+  return path;
+}
+
+describe('column choice', () => {
+  it('loads a table with an unmappable column once it is excluded or carried as text', async () => {
+    const pg = choice.pg;
+    await pg.query(`CREATE EXTENSION cube SCHEMA choice_src`);
+    await pg.query(`CREATE TABLE choice_src.mixed (id int PRIMARY KEY, keep text, shape choice_src.cube,
+      secret_a text, secret_b int, blob choice_src.cube, span int4range)`);
+    await pg.query(`INSERT INTO choice_src.mixed VALUES
+      (1, 'a', '(1, 2, 3)', 's', 1, '(0)', '[1,5)'), (2, NULL, NULL, NULL, NULL, NULL, NULL)`);
+    // The pipeline names these too; the tests below run them.
+    await pg.query(`CREATE TABLE choice_src.refused (id int PRIMARY KEY, shape choice_src.cube)`);
+    await pg.query(`CREATE TABLE choice_src.keyed (id int PRIMARY KEY, note text)`);
+    const outcome = await choice.runOk(['choice_src.mixed']);
+    expect(outcome.result.tables[0]).toMatchObject({ status: 'succeeded', rows: 2 });
+    const rows = await choice.snowflake.query<Record<string, string | null>>(
+      `SELECT * FROM "${choice.targetSchema}"."mixed" ORDER BY "id"`,
+    );
+    expect(rows).toEqual([
+      { id: '1', keep: 'a', shape: '(1, 2, 3)', span: '[1,5)' },
+      { id: '2', keep: null, shape: null, span: null },
+    ]);
+  });
+
+  it('refuses an unmappable column before any data moves, naming it, its type and both ways out', async () => {
+    const outcome = await choice.run(['choice_src.refused']);
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.message).toContain('"shape" (choice_src.cube)');
+    expect(outcome.message).toContain('columns: { exclude: [...] }');
+    expect(outcome.message).toContain('columns: { asText: [...] }');
+    expect((await choice.destinationObjects()).tables).not.toContain('refused');
+  });
+
+  it('refuses to exclude the cursor of an incremental table', async () => {
+    const outcome = await choice.run(['choice_src.keyed']);
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.message).toContain('columns.exclude leaves out "id"');
   });
 });

@@ -5,12 +5,26 @@
  * as epoch days, floats as numbers, JSON with sorted keys.
  */
 import { quoteIdent } from '../../src/connectors/postgres/sql';
+import { extractExpression } from '../../src/connectors/postgres/types';
 import { valueText } from '../../src/connectors/snowflake/connection';
-import type { ColumnKind } from '../../src/shared';
+import type { ColumnKind, SourceType } from '../../src/shared';
 
-/** The PostgreSQL expression that renders a column canonically. */
-export function canonicalPgExpression(column: string, kind: ColumnKind['kind']): string {
+/** What the catalog says of a column besides its kind (catalog.ts). */
+export interface CanonicalSource {
+  typname: string;
+  structure?: SourceType;
+}
+
+/**
+ * The PostgreSQL expression that renders a column canonically. Ranges, composites, hstore and arrays of
+ * elements to_json() does not write in their mapped form have no JSON of their own: they render as the
+ * extract shapes them, and the type matrix checks those shapes against values written out by hand.
+ */
+export function canonicalPgExpression(column: string, kind: ColumnKind['kind'], source?: CanonicalSource): string {
   const c = quoteIdent(column);
+  if ((kind === 'json' || kind === 'array') && source && (source.structure || source.typname === 'hstore')) {
+    return `(${extractExpression(column, { kind }, source.typname, source.structure)})::text`;
+  }
   switch (kind) {
     case 'date':
       return `(${c} - date '1970-01-01')::text`;
@@ -20,7 +34,8 @@ export function canonicalPgExpression(column: string, kind: ColumnKind['kind']):
     case 'time':
       return `to_char(date '2000-01-01' + ${c}, 'HH24:MI:SS.US')`;
     case 'decimal':
-      return `${c}::numeric::text`;
+      // xid8 has no cast to numeric; its text is its decimal value.
+      return source?.typname === 'xid8' ? `${c}::text` : `${c}::numeric::text`;
     case 'text':
       // The output function keeps char(n)'s padding, which is what the extract writes; ::text would trim it.
       return `CASE WHEN ${c} IS NULL THEN NULL ELSE format('%s', ${c}) END`;

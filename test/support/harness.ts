@@ -267,10 +267,10 @@ export class Harness {
     const described = await describeTable(this.pg, name);
     const columns = described.columns.map((c) => {
       if (!c.kind) throw new Error(`column ${c.name} has no kind`);
-      return { name: c.name, kind: c.kind.kind };
+      return { name: c.name, kind: c.kind.kind, source: c };
     });
     const kinds = columns.map((c) => c.kind);
-    const select = columns.map((c, i) => `${canonicalPgExpression(c.name, c.kind)} AS c${i}`).join(', ');
+    const select = columns.map((c, i) => `${canonicalPgExpression(c.name, c.kind, c.source)} AS c${i}`).join(', ');
     const { rows } = await this.pg.query<Record<string, string | null>>(
       `SELECT ${select} FROM ${quoteTable(name.schema, name.name)}`,
     );

@@ -186,6 +186,45 @@ describe('pipeline definition', () => {
   });
 });
 
+describe('column choice', () => {
+  it('reads columns.exclude and columns.asText on table and schema entries', () => {
+    const config = parsePipeline(
+      minimal({
+        tables: [
+          { name: 'public.orders', columns: { exclude: ['secret*'], asText: ['shape'] } },
+          { schema: 'sales', columns: { asText: ['geo_?'] } },
+          'public.plain',
+        ],
+      }),
+      'pipeline.yaml',
+      { env },
+    );
+    expect(config.tables.map((t) => t.overrides.columns)).toEqual([
+      { exclude: ['secret*'], asText: ['shape'] },
+      { exclude: [], asText: ['geo_?'] },
+      undefined,
+    ]);
+  });
+
+  it('refuses unknown keys, patterns that are not text and a pattern in both lists', () => {
+    const found = problems(
+      minimal({
+        tables: [
+          { name: 'public.a', columns: { exclude: ['x', 'both'], asText: ['both'], include: ['y'] } },
+          { name: 'public.b', columns: { exclude: 'x' } },
+          { name: 'public.c', columns: ['x'] },
+        ],
+      }),
+    );
+    expect(found).toEqual([
+      expect.stringContaining('`tables[0].columns.include`: unknown key (known here: exclude, asText)'),
+      expect.stringContaining('`tables[0].columns`: "both" is in both `exclude` and `asText`'),
+      expect.stringContaining('`tables[1].columns.exclude`: expected a list of text patterns'),
+      expect.stringContaining('`tables[2].columns`: required, a mapping of keys'),
+    ]);
+  });
+});
+
 describe('qualified names', () => {
   it('splits on dots outside double quotes', () => {
     expect(splitQualified('public.orders')).toEqual(['public', 'orders']);

@@ -12,6 +12,28 @@ function base(typname: string, typmod = -1): PgColumnType {
   return { typname, typtype: 'b', typcategory: 'X', typmod };
 }
 
+function arrayOf(element: PgColumnType): PgColumnType {
+  return { typname: `_${element.typname}`, typtype: 'b', typcategory: 'A', typmod: -1, element };
+}
+
+function rangeOf(subtype: PgColumnType): PgColumnType {
+  return { typname: `${subtype.typname}range`, typtype: 'r', typcategory: 'R', typmod: -1, subtype };
+}
+
+function multirangeOf(range: PgColumnType): PgColumnType {
+  return { typname: `${range.typname}_multi`, typtype: 'm', typcategory: 'R', typmod: -1, element: range };
+}
+
+function composite(fields: [string, PgColumnType][]): PgColumnType {
+  return {
+    typname: 'composite',
+    typtype: 'c',
+    typcategory: 'C',
+    typmod: -1,
+    fields: fields.map(([name, type]) => ({ name, type })),
+  };
+}
+
 describe('PostgreSQL type classification', () => {
   it('keeps numeric precision and scale from the type modifier', () => {
     // numeric(12,2): typmod = ((12 << 16) | 2) + 4
@@ -48,17 +70,128 @@ describe('PostgreSQL type classification', () => {
     expect(classifyPgType(base('jsonb'))).toEqual({ kind: 'json' });
     expect(classifyPgType(base('bytea'))).toEqual({ kind: 'binary' });
     expect(classifyPgType({ typname: 'mood', typtype: 'e', typcategory: 'E', typmod: -1 })).toEqual({ kind: 'text' });
-    expect(
-      classifyPgType({ typname: '_int4', typtype: 'b', typcategory: 'A', typmod: -1, elementTypname: 'int4' }),
-    ).toEqual({ kind: 'array' });
+    expect(classifyPgType(arrayOf(base('int4')))).toEqual({ kind: 'array' });
   });
 
-  it('refuses types it cannot carry exactly', () => {
-    expect(classifyPgType(base('point'))).toBeUndefined();
-    expect(classifyPgType(base('tsvector'))).toBeUndefined();
+  it('carries bit strings, geometric, text search, WAL and snapshot types as their text', () => {
+    expect(classifyPgType(base('bit', 4))).toEqual({ kind: 'text', maxLength: 4 });
+    expect(classifyPgType(base('varbit'))).toEqual({ kind: 'text' });
+    for (const name of ['point', 'line', 'lseg', 'box', 'path', 'polygon', 'circle', 'tsvector', 'tsquery']) {
+      expect(classifyPgType(base(name))).toEqual({ kind: 'text' });
+    }
+    for (const name of ['pg_lsn', 'txid_snapshot', 'pg_snapshot', 'xml', 'ltree', 'regclass']) {
+      expect(classifyPgType(base(name))).toEqual({ kind: 'text' });
+    }
+  });
+
+  it('carries oid, xid and cid as 8-byte integers (unsigned 32-bit) and xid8 as 20 digits', () => {
+    expect(classifyPgType(base('oid'))).toEqual({ kind: 'integer', bytes: 8 });
+    expect(classifyPgType(base('xid'))).toEqual({ kind: 'integer', bytes: 8 });
+    expect(classifyPgType(base('cid'))).toEqual({ kind: 'integer', bytes: 8 });
+    expect(classifyPgType(base('xid8'))).toEqual({ kind: 'decimal', precision: 20, scale: 0 });
+  });
+
+  it('carries ranges, composites and hstore as JSON, multiranges and arrays of any mapped element as arrays', () => {
+    expect(classifyPgType(rangeOf(base('int4')))).toEqual({ kind: 'json' });
     expect(
-      classifyPgType({ typname: '_point', typtype: 'b', typcategory: 'A', typmod: -1, elementTypname: 'point' }),
+      classifyPgType(
+        composite([
+          ['a', base('bytea')],
+          ['b', arrayOf(base('money'))],
+        ]),
+      ),
+    ).toEqual({
+      kind: 'json',
+    });
+    expect(classifyPgType(base('hstore'))).toEqual({ kind: 'json' });
+    expect(classifyPgType(multirangeOf(rangeOf(base('date'))))).toEqual({ kind: 'array' });
+    for (const element of ['bytea', 'money', 'interval', 'inet', 'time', 'timetz', 'bit', 'xml', 'point', 'oid']) {
+      expect(classifyPgType(arrayOf(base(element)))).toEqual({ kind: 'array' });
+    }
+    expect(classifyPgType(arrayOf(rangeOf(base('numeric'))))).toEqual({ kind: 'array' });
+  });
+
+  it('refuses types it cannot carry exactly, and anything made of one', () => {
+    expect(classifyPgType(base('cube'))).toBeUndefined();
+    expect(classifyPgType(arrayOf(base('cube')))).toBeUndefined();
+    expect(classifyPgType(rangeOf(base('cube')))).toBeUndefined();
+    expect(
+      classifyPgType(
+        composite([
+          ['ok', base('int4')],
+          ['bad', arrayOf(base('cube'))],
+        ]),
+      ),
     ).toBeUndefined();
+    // an array whose element type was not described
+    expect(classifyPgType({ typname: '_int4', typtype: 'b', typcategory: 'A', typmod: -1 })).toBeUndefined();
+  });
+});
+
+describe('structured extract expressions', () => {
+  it('writes arrays to_json() already writes exactly as they are, and casts money and oid elements', () => {
+    expect(extractExpression('a', { kind: 'array' }, '_int4', arrayOf(base('int4')))).toBe('to_json("a")');
+    expect(extractExpression('a', { kind: 'array' }, '_money', arrayOf(base('money')))).toBe(
+      'to_json(("a")::numeric[])',
+    );
+    expect(extractExpression('a', { kind: 'array' }, '_xid', arrayOf(base('xid')))).toBe(
+      'to_json(("a")::text[]::int8[])',
+    );
+  });
+
+  it('shapes other arrays element by element, keeping NULL and empty arrays apart', () => {
+    const sql = extractExpression('a', { kind: 'array' }, '_bytea', arrayOf(base('bytea')));
+    expect(sql).toMatch(/^CASE WHEN "a" IS NULL THEN NULL ELSE coalesce\(/);
+    expect(sql).toContain(`to_json(encode(e0, 'hex'))`);
+    expect(sql).toContain(`'[]'::json`);
+  });
+
+  it('builds a range from its bounds and tells a NULL composite from one of NULL fields', () => {
+    expect(extractExpression('r', { kind: 'json' }, 'int4range', rangeOf(base('int4')))).toBe(
+      `CASE WHEN "r" IS NULL THEN NULL ELSE json_build_object('lower', to_json(lower("r")), 'upper', ` +
+        `to_json(upper("r")), 'lower_inclusive', lower_inc("r"), 'upper_inclusive', upper_inc("r"), 'empty', ` +
+        `isempty("r")) END`,
+    );
+    expect(extractExpression('c', { kind: 'json' }, 'pair', composite([["it's", base('bytea')]]))).toBe(
+      `CASE WHEN num_nulls("c") = 1 THEN NULL ELSE json_build_object('it''s', to_json(encode(("c")."it's", ` +
+        `'hex'))) END`,
+    );
+    expect(extractExpression('c', { kind: 'json' }, 'pair', composite([['a', base('int4')]]))).toBe('to_json("c")');
+  });
+
+  it('splits composites wider than json_build_object takes into merged objects', () => {
+    const fields = Array.from({ length: 51 }, (_, i): [string, PgColumnType] => [`f${i}`, base('bytea')]);
+    const sql = extractExpression('c', { kind: 'json' }, 'wide', composite(fields));
+    expect(sql.match(/json_build_object\(/g)).toHaveLength(2);
+    expect(sql).toContain('::jsonb || json_build_object(');
+  });
+
+  it('carries hstore through its cast to json', () => {
+    expect(extractExpression('h', { kind: 'json' }, 'hstore')).toBe('"h"::json');
+  });
+});
+
+describe('text size guard', () => {
+  const textPlan = (sourceTypname: string, chosenAsText?: boolean): ColumnPlan => ({
+    source: 'c',
+    target: 'c',
+    sourceType: sourceTypname,
+    sourceTypname,
+    type: { kind: 'text' },
+    nullable: true,
+    ...(chosenAsText ? { chosenAsText } : {}),
+  });
+
+  it('measures the text form of types without an octet_length of their own (xml, tsvector)', () => {
+    expect(edgeRule(textPlan('xml'), SNOWFLAKE_LIMITS)?.condition).toBe(`octet_length("c"::text) > 134217728`);
+    expect(edgeRule(textPlan('tsvector'), SNOWFLAKE_LIMITS)?.condition).toBe(`octet_length("c"::text) > 134217728`);
+    expect(edgeRule(textPlan('text'), SNOWFLAKE_LIMITS)?.condition).toBe(`octet_length("c") > 134217728`);
+  });
+
+  it('guards any column carried as text by choice, and no short text form', () => {
+    expect(edgeRule(textPlan('_int4', true), SNOWFLAKE_LIMITS)?.condition).toBe(`octet_length("c"::text) > 134217728`);
+    expect(edgeRule(textPlan('point'), SNOWFLAKE_LIMITS)).toBeUndefined();
+    expect(edgeRule(textPlan('inet'), SNOWFLAKE_LIMITS)).toBeUndefined();
   });
 });
 
@@ -112,5 +245,6 @@ describe('json extract', () => {
       `CASE WHEN "docs"::text ${guard} THEN to_json("docs")::text ELSE to_jsonb("docs")::text END`,
     );
     expect(extractExpression('tags', { kind: 'array' }, '_text')).toBe('to_json("tags")');
+    expect(extractExpression('tags', { kind: 'array' }, '_text', arrayOf(base('text')))).toBe('to_json("tags")');
   });
 });

@@ -2,7 +2,7 @@ import type { Client } from 'pg';
 import type { ColumnKind, QualifiedName } from '../../shared';
 import { PermanentError } from '../errors';
 import { quoteIdent, quoteTable } from './sql';
-import { classifyPgType, type PgColumnType } from './types';
+import { classifyPgType, isStructured, type PgColumnType } from './types';
 import { FailureType } from '../../failure-types';
 import { known } from '../../invariant';
 
@@ -13,6 +13,8 @@ export interface SourceColumn {
   typname: string;
   kind: ColumnKind | undefined;
   nullable: boolean;
+  /** Arrays, ranges, multiranges and composites: the types they are made of. */
+  structure?: PgColumnType;
 }
 
 export interface SourceTable {
@@ -32,7 +34,7 @@ interface ColumnRow {
   typtype: string;
   typcategory: string;
   typmod: number;
-  element_typname: string | null;
+  typid: number;
   is_key: boolean;
   key_columns: number;
 }
@@ -70,13 +72,12 @@ export async function describeTable(client: Client, table: QualifiedName): Promi
        SELECT i.indkey FROM pg_index i WHERE i.indrelid = $1 AND i.indisprimary
      )
      SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS display, a.attnotnull,
-            t.typname, t.typtype, t.typcategory, r.typmod, e.typname AS element_typname,
+            t.typname, t.typtype, t.typcategory, r.typmod, r.typid,
             coalesce(a.attnum = ANY ((SELECT indkey FROM key)::int2[]), false) AS is_key,
             coalesce((SELECT cardinality(indkey::int2[]) FROM key), 0) AS key_columns
      FROM pg_attribute a
      JOIN resolved r ON r.attnum = a.attnum
      JOIN pg_type t ON t.oid = r.typid AND t.typtype <> 'd'
-     LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A'
      WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
      ORDER BY a.attnum`,
     [found.oid],
@@ -87,22 +88,20 @@ export async function describeTable(client: Client, table: QualifiedName): Promi
       FailureType.SourceTableEmptyShape,
     );
   }
-  const columns = rows.map((row): SourceColumn => {
-    const type: PgColumnType = {
-      typname: row.typname,
-      typtype: row.typtype,
-      typcategory: row.typcategory,
-      typmod: row.typmod,
-      elementTypname: row.element_typname ?? undefined,
-    };
-    return {
+  const types = new TypeReader(client);
+  const columns: SourceColumn[] = [];
+  for (const row of rows) {
+    const flat = { typname: row.typname, typtype: row.typtype, typcategory: row.typcategory, typmod: row.typmod };
+    const type = isStructured(flat) ? await types.describe(row.typid, row.typmod) : flat;
+    columns.push({
       name: row.attname,
       displayType: row.display,
       typname: row.typname,
       kind: classifyPgType(type),
       nullable: !row.attnotnull,
-    };
-  });
+      ...(isStructured(type) ? { structure: type } : {}),
+    });
+  }
   const keyRow = rows.find(
     (row) => row.is_key && row.key_columns === 1 && ['int2', 'int4', 'int8'].includes(row.typname),
   );
@@ -112,6 +111,61 @@ export async function describeTable(client: Client, table: QualifiedName): Promi
     integerKey: keyRow?.attname,
     primaryKey: rows.filter((row) => row.is_key).map((row) => row.attname),
   };
+}
+
+interface TypeRow {
+  typname: string;
+  typtype: string;
+  typcategory: string;
+  typelem: number;
+  typrelid: number;
+  typbasetype: number;
+  typtypmod: number;
+  range_subtype: number | null;
+  multirange_range: number | null;
+}
+
+/** Composite types nest at most this deep here (PostgreSQL forbids a type containing itself). */
+const MAX_TYPE_DEPTH = 32;
+
+/** Reads what arrays, ranges, multiranges and composite types are made of, domains resolved at every level. */
+class TypeReader {
+  constructor(private readonly client: Client) {}
+
+  async describe(oid: number, typmod: number, depth = 0): Promise<PgColumnType> {
+    if (depth > MAX_TYPE_DEPTH) throw new Error(`type ${oid} nests more than ${MAX_TYPE_DEPTH} levels`);
+    const { rows } = await this.client.query<TypeRow>(
+      `SELECT t.typname, t.typtype, t.typcategory, t.typelem, t.typrelid,
+              t.typbasetype, t.typtypmod,
+              r.rngsubtype AS range_subtype, m.rngtypid AS multirange_range
+       FROM pg_type t LEFT JOIN pg_range r ON r.rngtypid = t.oid LEFT JOIN pg_range m ON m.rngmultitypid = t.oid
+       WHERE t.oid = $1`,
+      [oid],
+    );
+    const row = known(rows[0], 'a type the catalog refers to exists');
+    if (row.typtype === 'd') return this.describe(row.typbasetype, row.typtypmod >= 0 ? row.typtypmod : typmod, depth);
+    const type: PgColumnType = { typname: row.typname, typtype: row.typtype, typcategory: row.typcategory, typmod };
+    // An array's typmod is its elements' (varchar(10)[]).
+    if (row.typcategory === 'A' && row.typelem !== 0)
+      type.element = await this.describe(row.typelem, typmod, depth + 1);
+    if (row.multirange_range !== null) type.element = await this.describe(row.multirange_range, -1, depth + 1);
+    if (row.range_subtype !== null) type.subtype = await this.describe(row.range_subtype, -1, depth + 1);
+    if (row.typtype === 'c') {
+      const fields = await this.client.query<{ attname: string; atttypid: number; atttypmod: number }>(
+        `SELECT attname, atttypid, atttypmod FROM pg_attribute
+         WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+        [row.typrelid],
+      );
+      type.fields = [];
+      for (const field of fields.rows) {
+        type.fields.push({
+          name: field.attname,
+          type: await this.describe(field.atttypid, field.atttypmod, depth + 1),
+        });
+      }
+    }
+    return type;
+  }
 }
 
 /**

@@ -14,6 +14,25 @@ export function megabytes(bytes: number): string {
   return `${bytes / (1024 * 1024)} MB`;
 }
 
+const CHARACTER_TYPES = new Set(['text', 'varchar', 'bpchar', 'citext']);
+/** Types carried as text whose text form has no small bound (a point's has; a polygon's has not). */
+const UNBOUNDED_TEXT = new Set([
+  ...CHARACTER_TYPES,
+  'xml',
+  'bit',
+  'varbit',
+  'path',
+  'polygon',
+  'tsvector',
+  'tsquery',
+  'txid_snapshot',
+  'pg_snapshot',
+  'jsonpath',
+  'ltree',
+  'lquery',
+  'ltxtquery',
+]);
+
 export interface EdgeRule {
   /** PostgreSQL boolean expression, true for a value the destination cannot hold. */
   condition: string;
@@ -65,8 +84,10 @@ export function edgeRule(column: ColumnPlan, limits: ValueLimits): EdgeRule | un
     case 'text': {
       const max = limits.maxTextBytes;
       if (max === undefined || (type.maxLength !== undefined && type.maxLength * 4 <= max)) return undefined;
-      if (!['text', 'varchar', 'bpchar', 'citext', 'xml'].includes(column.sourceTypname)) return undefined;
-      return { condition: `octet_length(${c}) > ${max}`, description: `text longer than ${megabytes(max)}` };
+      if (!column.chosenAsText && !UNBOUNDED_TEXT.has(column.sourceTypname)) return undefined;
+      // Other types (xml, tsvector…) have no octet_length of their own: their text form is measured.
+      const text = CHARACTER_TYPES.has(column.sourceTypname) ? c : `${c}::text`;
+      return { condition: `octet_length(${text}) > ${max}`, description: `text longer than ${megabytes(max)}` };
     }
     case 'binary': {
       const max = limits.maxBinaryBytes;

@@ -42,7 +42,7 @@ export function extractStatement(
 ): ExtractStatement {
   const guarded: number[] = [];
   const select = columns.map((column, index) => {
-    const expression = extractExpression(column.source, column.type, column.sourceTypname);
+    const expression = extractExpression(column.source, column.type, column.sourceTypname, column.structure);
     const rule = edgeRule(column, limits);
     if (!rule) return expression;
     guarded.push(index);
