@@ -23,6 +23,8 @@ function rowsLabel(rows: number): string {
 
 export function renderMarkdown(results: BenchResults): string {
   const m = results.machine;
+  const destinationName =
+    results.options.destination === 'duckdb' ? 'a DuckDB file in the worker' : 'the Snowflake emulator';
   const lines: string[] = [];
   lines.push(`# Conduit benchmark, ${results.startedAt}`);
   lines.push('');
@@ -59,11 +61,11 @@ export function renderMarkdown(results: BenchResults): string {
   }
   lines.push('');
   lines.push(
-    '## Pipeline runs (full_refresh through Temporal, worker in its own process, PostgreSQL, Snowflake emulator)',
+    `## Pipeline runs (full_refresh through Temporal, worker in its own process, PostgreSQL, ${destinationName})`,
   );
   lines.push('');
   lines.push(
-    "| rows | partitions | end to end s | end-to-end rows/s | × baseline | without the emulator's COPY, " +
+    '| rows | partitions | end to end s | end-to-end rows/s | × baseline | without the load, ' +
       'rows/s | extract+stage s | extract+stage rows/s | × baseline | worker peak RSS MB | worker + ' +
       'compressors, sampled MB | staged MB | status |',
   );
@@ -87,7 +89,7 @@ export function renderMarkdown(results: BenchResults): string {
   lines.push('');
   lines.push(
     '| rows | partitions | workflow s | activity running s | Temporal only s | Σ schedule→start s | ' +
-      'prepare s | extract s | load (emulator COPY) s | verify+swap+cleanup s | CPU s, whole run: worker / ' +
+      'prepare s | extract s | load s | verify+swap+cleanup s | CPU s, whole run: worker / ' +
       'PostgreSQL / emulator / Temporal | CPU s, extract+stage window: same order | CPU busy in ' +
       'extract+stage |',
   );
