@@ -192,7 +192,8 @@ export class DuckDbTarget implements ChaosTarget {
   async leftovers(): Promise<string[]> {
     const tables = await this.read(async (connection) => {
       const reader = await connection.runAndReadAll(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND (table_name LIKE '%\\_\\_conduit\\_%' ESCAPE '\\' OR table_name LIKE '\\_conduit\\_swap\\_%' ESCAPE '\\') ORDER BY 1",
+        'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ' +
+          "AND (contains(table_name, '__conduit_') OR starts_with(table_name, '_conduit_swap_')) ORDER BY 1",
         [this.schema],
       );
       return reader.getRows().map(([name]) => `table ${String(name)}`);
