@@ -41,7 +41,8 @@ afterAll(async () => {
 /**
  * `ci` cases run in `npm test`; CONDUIT_CHAOS=full runs all. `swapped`: the killed worker's swap had
  * committed, so the target holds the new content at the kill. `committed`: the killed activity had
- * committed a write into the target, which a destination with a WAL holds there at the kill.
+ * committed a write into the target, which a destination with a WAL holds there at the kill (the chaos
+ * table's load stays under DuckDB's 16 MB wal_autocheckpoint, past which the commit checkpoints itself).
  */
 const CASES: {
   fault: `${FaultPoint}` | `${FaultPoint}@${number}`;
