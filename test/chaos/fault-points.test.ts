@@ -102,6 +102,7 @@ for (const rig of rigs) {
             const problems = [
               outcome.ok ? undefined : outcome.message,
               old === now ? 'the run did not change the target' : undefined,
+              polls.length > 0 && polls[0] !== old ? 'the first poll was not the old content' : undefined,
               strays.length ? `a read saw ${strays.length} other states: ${strays[0]}` : undefined,
               atKill === (swapped ? now : old)
                 ? undefined
@@ -112,7 +113,8 @@ for (const rig of rigs) {
             await finish(table, {
               ok: problems.length === 0,
               recoverySeconds,
-              readerPolls: observations.length,
+              // Reads while the run went on: the polls and the read at the kill.
+              readerPolls: polls.length + 1,
               detail:
                 [...problems, ...(target.hasWal ? [`WAL at the kill: ${walBytes} bytes`] : [])].join('; ') || undefined,
             });
