@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, pipelineWorkflowId, startPipelineRun, waitForRun } from '../../src/client';
 import { ChaosRig, FULL_CHAOS } from '../support/chaos-rig';
+import { SnowflakeTarget } from '../support/chaos-targets';
 import { applyServiceEnv } from '../support/context';
 import { sharedServices } from '../support/services';
 import { eventually } from '../support/stub-worker';
@@ -15,6 +16,8 @@ applyServiceEnv();
 const rig = new ChaosRig(sharedServices(), 'chaos_ops');
 // One partition at a time, small ones: the extract stage lasts long enough to act in it.
 const slow = new ChaosRig(sharedServices(), 'chaos_ops_slow', { partitionRows: 10_000, maxParallelPartitions: 1 });
+/** The slow rig's Snowflake target, read for the marker of the run that last replaced a table. */
+const slowTarget = new SnowflakeTarget(slow.harness);
 
 beforeAll(async () => {
   await rig.start();
@@ -57,7 +60,7 @@ describe('operations on a run in flight', () => {
       await slow.createTable('cancelled');
       const worker = await slow.startWorker();
       expect((await waitForRun(await slow.startRun(['cancelled']))).ok).toBe(true);
-      const marker = await slow.targetMarker('cancelled');
+      const marker = await slowTarget.marker('cancelled');
 
       const handle = await slow.startRun(['cancelled']);
       await slow.waitForTable(handle, ['extracting']);
@@ -68,7 +71,7 @@ describe('operations on a run in flight', () => {
       }));
       expect(outcome.ok).toBe(false);
       expect((await handle.describe()).status.name).toBe('CANCELLED');
-      const untouched = (await slow.targetMarker('cancelled')) === marker;
+      const untouched = (await slowTarget.marker('cancelled')) === marker;
       await finish('cancelled', { ok: untouched, detail: untouched ? undefined : 'the target was replaced' });
       expect((await worker.stop()).code).toBe(0);
     });
@@ -190,7 +193,7 @@ async function failsWhenChangedMidRun(
     await slow.createTable(table);
     const worker = await slow.startWorker();
     expect((await waitForRun(await slow.startRun([table]))).ok).toBe(true);
-    const marker = await slow.targetMarker(table);
+    const marker = await slowTarget.marker(table);
     // What the target must still hold once the source has changed.
     await slow.harness.pg.query(`CREATE TABLE ${qualified}_before AS SELECT * FROM ${qualified}`);
 
@@ -201,7 +204,7 @@ async function failsWhenChangedMidRun(
     expect(outcome.ok).toBe(false);
     const message = outcome.ok ? '' : outcome.message;
     for (const part of expected) expect(message).toContain(part);
-    const untouched = (await slow.targetMarker(table)) === marker;
+    const untouched = (await slowTarget.marker(table)) === marker;
     await finish({ source: `${table}_before`, target: table }, { ok: untouched, detail: message.slice(0, 200) });
     expect((await worker.stop()).code).toBe(0);
   });

@@ -1,18 +1,18 @@
 /**
  * What every chaos test needs: a harness without an in-process worker, `conduit worker` processes
  * for its pipeline (all sharing one scratch folder, as workers on one machine do), a source table
- * big enough to have several partitions mid-stream, and the clean-up checks.
+ * big enough to have several partitions mid-stream, and the clean-up checks. The pipeline loads into
+ * the rig's target (chaos-targets.ts): the Snowflake emulator unless told otherwise.
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { expect, inject } from 'vitest';
 import { runProgress, startPipelineRun } from '../../src/client';
-import { field } from '../../src/connectors/snowflake/connection';
-import { tableCommentSql } from '../../src/connectors/snowflake/dialect';
 import { FAULT_ENV, type FaultPoint } from '../../src/faults';
 import type { TableState } from '../../src/shared';
 import { recordChaosResult, type ChaosResult } from './chaos-record';
+import { SnowflakeTarget, type ChaosTarget } from './chaos-targets';
 import { CliWorkers, writePipelineFile, type CliWorker } from './cli-worker';
 import { Harness, type HarnessServices } from './harness';
 import { eventually } from './stub-worker';
@@ -30,17 +30,24 @@ export const FULL_CHAOS = process.env['CONDUIT_CHAOS'] === 'full';
 
 export class ChaosRig {
   readonly harness: Harness;
+  readonly target: ChaosTarget;
   readonly workers = new CliWorkers();
   /** TMPDIR of the worker processes: their partition files live under `<tmp>/conduit-work`. */
   readonly tmp = scratchDir('chaos');
   private configFile = '';
 
-  constructor(services: HarnessServices, sourceSchema: string, settings: Record<string, unknown> = {}) {
+  constructor(
+    services: HarnessServices,
+    sourceSchema: string,
+    settings: Record<string, unknown> = {},
+    target: (harness: Harness) => ChaosTarget = (harness) => new SnowflakeTarget(harness),
+  ) {
     this.harness = new Harness(services, {
       sourceSchema,
       inProcessWorker: false,
       pipeline: { settings: { ...CHAOS_SETTINGS, ...settings } },
     });
+    this.target = target(this.harness);
   }
 
   get schema(): string {
@@ -49,7 +56,10 @@ export class ChaosRig {
 
   async start(): Promise<void> {
     await this.harness.start();
-    this.configFile = writePipelineFile(this.harness.pipelineDocument(this.harness.config.name));
+    this.configFile = writePipelineFile({
+      ...this.harness.pipelineDocument(this.harness.config.name),
+      destination: this.target.destination,
+    });
   }
 
   async stop(): Promise<void> {
@@ -121,16 +131,6 @@ export class ChaosRig {
     );
   }
 
-  /** The target's comment: the marker of the run that last swapped it in. */
-  async targetMarker(table: string): Promise<string | undefined> {
-    const { harness } = this;
-    const rows = await harness.snowflake.query(tableCommentSql(harness.config.destination.database), [
-      harness.targetSchema,
-      table,
-    ]);
-    return rows.length === 0 ? undefined : String(field(rows[0], 'comment'));
-  }
-
   /** Files the workers left in their scratch folder. */
   workFiles(): string[] {
     try {
@@ -142,9 +142,7 @@ export class ChaosRig {
 
   /** No shadow table, no stage and no local partition file of any run is left. */
   async expectCleanedUp(): Promise<void> {
-    const objects = await this.harness.destinationObjects();
-    expect(objects.tables.filter((t) => t.includes('__conduit_'))).toEqual([]);
-    expect(objects.stages).toEqual([]);
+    expect(await this.target.leftovers()).toEqual([]);
     // A cancelled extract may still be unwinding on its worker for a moment.
     await eventually(
       async () => (this.workFiles().length === 0 ? true : undefined),
@@ -191,7 +189,7 @@ export class ChaosRig {
     target: string,
     result: Omit<ChaosResult, 'rows' | 'rowsLost' | 'rowsDuplicated'>,
   ): Promise<void> {
-    const diff = await this.harness.contentDiff(source, target);
+    const diff = await this.harness.contentDiff(source, target, (table, kinds) => this.target.rows(table, kinds));
     const cleanup = await this.expectCleanedUp().then(
       () => undefined,
       (error: unknown) => (error instanceof Error ? error : new Error(String(error))),

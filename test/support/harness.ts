@@ -50,6 +50,9 @@ export interface ContentDiff {
   extra: number;
 }
 
+/** A destination table's rows, rendered as the source's are for `kinds` (its columns' in order), sorted. */
+export type TargetRowReader = (table: string, kinds: ColumnKind['kind'][]) => Promise<string[]>;
+
 let bundle: Promise<WorkflowBundle> | undefined;
 
 /** Workflows bundled once per test file (a second or two of webpack); also for extra workers a test starts. */
@@ -246,20 +249,27 @@ export class Harness {
     return source.rows.length;
   }
 
-  /** Counts rows lost and rows extra (duplicated) in the target, for reports; expectSameContent asserts. */
-  async contentDiff(sourceTable: string, targetTable = sourceTable): Promise<ContentDiff> {
+  /**
+   * Counts rows lost and rows extra (duplicated) in the target, for reports; expectSameContent asserts.
+   * `readTarget` renders another destination's table as `targetRows` does (the chaos suite's DuckDB).
+   */
+  async contentDiff(
+    sourceTable: string,
+    targetTable = sourceTable,
+    readTarget: TargetRowReader = async (table, kinds) => (await this.targetRows(table, kinds)).rows,
+  ): Promise<ContentDiff> {
     const source = await this.sourceRows(sourceTable);
-    const target = await this.targetRows(targetTable, source.kinds);
+    const targetRows = await readTarget(targetTable, source.kinds);
     const counts = new Map<string, number>();
     for (const row of source.rows) counts.set(row, (counts.get(row) ?? 0) + 1);
     let extra = 0;
-    for (const row of target.rows) {
+    for (const row of targetRows) {
       const left = counts.get(row) ?? 0;
       if (left > 0) counts.set(row, left - 1);
       else extra++;
     }
     const missing = [...counts.values()].reduce((sum, n) => sum + n, 0);
-    return { sourceRows: source.rows.length, targetRows: target.rows.length, missing, extra };
+    return { sourceRows: source.rows.length, targetRows: targetRows.length, missing, extra };
   }
 
   private async sourceRows(table: string): Promise<{ columns: string[]; kinds: ColumnKind['kind'][]; rows: string[] }> {
@@ -282,7 +292,8 @@ export class Harness {
     return { columns: described.columns.map((c) => c.name), kinds, rows: rendered.sort() };
   }
 
-  private async targetRows(table: string, kinds: ColumnKind['kind'][]): Promise<{ columns: string[]; rows: string[] }> {
+  /** The Snowflake target table's columns and rows, each row rendered canonically (canonical.ts), sorted. */
+  async targetRows(table: string, kinds: ColumnKind['kind'][]): Promise<{ columns: string[]; rows: string[] }> {
     const { columns, rows } = await readSnowflakeTable(this.config.destination, this.targetSchema, table);
     // A column the source lacks renders as text; expectSameContent fails on the column lists first.
     const rendered = rows.map((row) =>
