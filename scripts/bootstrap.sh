@@ -4,6 +4,7 @@
 #   - `npm ci` only when node_modules is missing or package-lock.json / the Node version changed;
 #   - incremental TypeScript build into dist/;
 #   - the Snowflake emulator's Python venv (scripts/provision-emulator.sh);
+#   - the BigQuery emulator's Python venv (scripts/provision-bigquery-emulator.sh);
 #   - the Temporal CLI that runs the dev server (scripts/provision-temporal.sh), built in the
 #     background while the steps above run because a cold build takes minutes.
 # It checks up front for the tools it needs and says what to install when one is missing.
@@ -81,6 +82,9 @@ fi
 # --- Snowflake emulator venv -------------------------------------------------------------------
 [[ -f scripts/provision-emulator.sh ]] || die "scripts/provision-emulator.sh is missing"
 bash scripts/provision-emulator.sh || die "provisioning the Snowflake emulator failed (see above)"
+
+# --- BigQuery emulator venv --------------------------------------------------------------------
+bash scripts/provision-bigquery-emulator.sh || die "provisioning the BigQuery emulator failed (see above)"
 
 # --- wait for the Temporal CLI -----------------------------------------------------------------
 wait "$temporal_pid" || die "provisioning the Temporal CLI failed (see above)"

@@ -155,7 +155,7 @@ export type Partitioning =
   { strategy: 'key'; column: string; bounds: string[] } | { strategy: 'ctid'; bounds: number[] };
 
 /** The warehouses a pipeline can load into (`destination.type`). */
-export type DestinationType = 'snowflake' | 'duckdb';
+export type DestinationType = 'snowflake' | 'duckdb' | 'bigquery';
 
 /** `preserve` quotes names exactly as in PostgreSQL; `upper` uses Snowflake's unquoted convention. */
 export type IdentifierCase = 'preserve' | 'upper';

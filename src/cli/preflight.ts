@@ -8,6 +8,9 @@ const ADVICE: Record<HealthCheck['service'], string> = {
   postgres: 'check source.host, port, database, user and the password variable, and that the user may log in',
   snowflake: 'check destination.account (or host, port, protocol), user and the password variable',
   duckdb: 'check destination.path: a database file this user may write, not held by another process',
+  bigquery:
+    'check destination.project, dataset and location, the key file in destination.credentials (or Application ' +
+    'Default Credentials), and destination.apiEndpoint if set',
 };
 
 /**

@@ -19,6 +19,7 @@ import {
   type PipelineConfig,
   type PipelineSettings,
   type PostgresSource,
+  type BigQueryDestination,
   type DestinationConfig,
   type DuckDbDestination,
   type SnowflakeDestination,
@@ -175,7 +176,44 @@ function readDestination(reader: Reader, value: unknown, file: string): Destinat
   if (!obj) return undefined;
   const type = reader.oneOf(obj, 'type', DESTINATION_TYPES, { path: 'destination' });
   if (type === 'duckdb') return readDuckDb(reader, obj, file);
+  if (type === 'bigquery') return readBigQuery(reader, obj, file);
   return readSnowflake(reader, obj);
+}
+
+/** Project ids: 6–30 lowercase letters, digits and hyphens (a domain-scoped `example.com:name` too). */
+const BIGQUERY_PROJECT = /^([a-z][a-z0-9.-]*:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+/** Dataset names: letters, digits and underscores, at most 1,024 characters; case-sensitive. */
+const BIGQUERY_DATASET = /^[A-Za-z0-9_]{1,1024}$/;
+
+function readBigQuery(reader: Reader, obj: Record<string, unknown>, file: string): BigQueryDestination {
+  const path = 'destination';
+  reader.only(obj, path, ['type', 'project', 'dataset', 'location', 'credentials', 'apiEndpoint']);
+  const credentials = reader.string(obj, 'credentials', { path, optional: true });
+  const apiEndpoint = reader.string(obj, 'apiEndpoint', { path, optional: true });
+  if (apiEndpoint !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(apiEndpoint))
+    reader.problems.push('`destination.apiEndpoint`: an http(s)://host[:port] address');
+  const location = reader.string(obj, 'location', { path, optional: true });
+  const dataset =
+    reader.string(obj, 'dataset', {
+      path,
+      pattern: BIGQUERY_DATASET,
+      hint: 'letters, digits and underscores (dataset names are case-sensitive)',
+    }) ?? '';
+  return {
+    type: 'bigquery',
+    project:
+      reader.string(obj, 'project', {
+        path,
+        pattern: BIGQUERY_PROJECT,
+        hint: 'a Google Cloud project id: 6–30 lowercase letters, digits and hyphens',
+      }) ?? '',
+    dataset,
+    schema: dataset,
+    ...(location !== undefined ? { location } : {}),
+    // A key file path in the config is read from the config's folder, as DuckDB's path is.
+    ...(credentials !== undefined ? { credentials: resolve(dirname(file), credentials) } : {}),
+    ...(apiEndpoint !== undefined ? { apiEndpoint: apiEndpoint.replace(/\/$/, '') } : {}),
+  };
 }
 
 function readDuckDb(reader: Reader, obj: Record<string, unknown>, file: string): DuckDbDestination {

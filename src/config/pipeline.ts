@@ -57,8 +57,8 @@ export interface PostgresSource {
   sslRootCert?: string;
 }
 
-export type DestinationConfig = SnowflakeDestination | DuckDbDestination;
-export const DESTINATION_TYPES: readonly DestinationType[] = ['snowflake', 'duckdb'];
+export type DestinationConfig = SnowflakeDestination | DuckDbDestination | BigQueryDestination;
+export const DESTINATION_TYPES: readonly DestinationType[] = ['snowflake', 'duckdb', 'bigquery'];
 
 export interface SnowflakeDestination {
   type: 'snowflake';
@@ -86,6 +86,26 @@ export interface DuckDbDestination {
   memoryLimit?: string;
   /** DuckDB's threads in this worker; 1 when absent. */
   threads?: number;
+}
+
+/**
+ * A BigQuery dataset, reached with the official client (docs/bigquery-emulator.md, "A real project").
+ * Credentials are the worker's: a service-account key file named here, else Application Default
+ * Credentials; neither is ever part of workflow data.
+ */
+export interface BigQueryDestination {
+  type: 'bigquery';
+  project: string;
+  /** Default dataset of tables that do not name one (datasets play the part of schemas). */
+  dataset: string;
+  /** The same as `dataset`, under the name every destination gives its default namespace. */
+  schema: string;
+  /** Where datasets Conduit creates live, and where jobs run (US when absent, as in BigQuery). */
+  location?: string;
+  /** Path of a service-account key file; Application Default Credentials when absent. */
+  credentials?: string;
+  /** Another endpoint than https://bigquery.googleapis.com, such as the emulator (then unauthenticated without `credentials`). */
+  apiEndpoint?: string;
 }
 
 /** Either one table by name or every table of a schema matching include/exclude patterns. */

@@ -6,11 +6,18 @@
 import type { DestinationConfig } from '../config/pipeline';
 import type { DestinationType } from '../shared';
 import type { DestinationCapabilities, DestinationSession } from './destination';
+import { bigQueryCapabilities } from './bigquery/capabilities';
 import { duckDbCapabilities } from './duckdb/capabilities';
 import { snowflakeCapabilities } from './snowflake/capabilities';
 
+const CAPABILITIES: Record<DestinationType, DestinationCapabilities> = {
+  snowflake: snowflakeCapabilities,
+  duckdb: duckDbCapabilities,
+  bigquery: bigQueryCapabilities,
+};
+
 export function destinationCapabilities(type: DestinationType): DestinationCapabilities {
-  return type === 'snowflake' ? snowflakeCapabilities : duckDbCapabilities;
+  return CAPABILITIES[type];
 }
 
 /** Opens a session on the pipeline's destination. */
@@ -23,6 +30,10 @@ export async function openDestination(config: DestinationConfig): Promise<Destin
     case 'duckdb': {
       const { openDuckDbSession } = await import('./duckdb/session.js');
       return openDuckDbSession(config);
+    }
+    case 'bigquery': {
+      const { openBigQuerySession } = await import('./bigquery/session.js');
+      return openBigQuerySession(config);
     }
   }
 }
@@ -37,6 +48,10 @@ export function describeDestination(config: DestinationConfig): string {
       );
     case 'duckdb':
       return `${config.path} schema ${config.schema}`;
+    case 'bigquery':
+      return config.apiEndpoint === undefined
+        ? `${config.project}.${config.dataset}`
+        : `${config.project}.${config.dataset} at ${config.apiEndpoint}`;
   }
 }
 
