@@ -13,8 +13,9 @@ import threading
 from typing import Any
 
 from bqemulator import cli
+from bqemulator.api.routes import tables
 from bqemulator.jobs import executor
-from bqemulator.storage import engine
+from bqemulator.storage import engine, type_map
 
 _log = logging.getLogger("conduit.bigquery")
 
@@ -71,9 +72,61 @@ def _load_path_into_target(path: str, job: Any, ctx: Any) -> None:
     ctx.engine.execute(f"COPY {job.target_ref} FROM ? ({', '.join(options)})", [path])
 
 
-engine.DuckDBEngine._load_spatial = _load_spatial_if_present
-executor._load_path_into_target = _load_path_into_target
+_original_schema_to_columns = type_map.bq_schema_to_duckdb_columns
 
+
+def _schema_to_columns(fields: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Tables made through the API ignore a decimal's precision and scale, and make BIGNUMERIC a
+    DECIMAL(76, 38), which DuckDB refuses (38 digits at most): a parameterized NUMERIC or BIGNUMERIC
+    becomes DECIMAL(P, S) when P <= 38. Wider BIGNUMERIC values cannot be held (docs/bigquery-emulator.md).
+    """
+    columns = _original_schema_to_columns(fields)
+    adjusted = []
+    for field, (name, duckdb_type) in zip(fields, columns, strict=True):
+        kind = str(field.get("type", "")).upper()
+        if kind in ("NUMERIC", "BIGNUMERIC", "DECIMAL", "BIGDECIMAL"):
+            precision = int(field.get("precision") or 0)
+            scale = int(field.get("scale") or 0)
+            if 0 < precision <= 38:
+                duckdb_type = f"DECIMAL({precision}, {scale})"
+            elif kind in ("BIGNUMERIC", "BIGDECIMAL"):
+                duckdb_type = "DECIMAL(38, 9)"
+        adjusted.append((name, duckdb_type))
+    return adjusted
+
+
+_original_parse_fields = tables._parse_schema_fields
+_original_field_to_rest = tables._field_to_rest
+
+
+def _parse_schema_fields(raw_fields: list[dict[str, Any]]) -> tuple[Any, ...]:
+    """The tables API drops a field's precision and scale (NUMERIC(10, 2) reads back as NUMERIC): kept."""
+    parsed = _original_parse_fields(raw_fields)
+    return tuple(
+        field.model_copy(
+            update={
+                "precision": int(raw["precision"]) if raw.get("precision") is not None else None,
+                "scale": int(raw["scale"]) if raw.get("scale") is not None else None,
+            }
+        )
+        for field, raw in zip(parsed, raw_fields, strict=True)
+    )
+
+
+def _field_to_rest(field: Any) -> dict[str, Any]:
+    rest = _original_field_to_rest(field)
+    if field.precision is not None:
+        rest["precision"] = str(field.precision)
+        rest["scale"] = str(field.scale or 0)
+    return rest
+
+
+engine.DuckDBEngine._load_spatial = _load_spatial_if_present
+tables._parse_schema_fields = _parse_schema_fields
+tables._field_to_rest = _field_to_rest
+type_map.bq_schema_to_duckdb_columns = _schema_to_columns
+tables.bq_schema_to_duckdb_columns = _schema_to_columns
+executor._load_path_into_target = _load_path_into_target
 
 
 def _exit_on_stdin_eof() -> None:

@@ -134,7 +134,9 @@ async function waitUntilReady(
     if (ready) return;
     await new Promise((done) => setTimeout(done, POLL_MS));
   }
-  throw new Error(`the BigQuery emulator was not ready within ${timeoutMs} ms; its stderr ends with:\n${stderr().trim()}`);
+  throw new Error(
+    `the BigQuery emulator was not ready within ${timeoutMs} ms; its stderr ends with:\n${stderr().trim()}`,
+  );
 }
 
 function unrefStream(stream: unknown): void {

@@ -98,7 +98,8 @@ function decimalType(precision: number, scale: number): string {
       `DECIMAL(${precision},${scale}) has no BigQuery type (at most ${BIGNUMERIC_MAX_INTEGER_DIGITS} digits ` +
         `before the point and ${BIGNUMERIC_MAX_SCALE} after)`,
     );
-  if (scale <= NUMERIC_MAX_SCALE && integerDigits <= NUMERIC_MAX_INTEGER_DIGITS) return `NUMERIC(${precision},${scale})`;
+  if (scale <= NUMERIC_MAX_SCALE && integerDigits <= NUMERIC_MAX_INTEGER_DIGITS)
+    return `NUMERIC(${precision},${scale})`;
   return `BIGNUMERIC(${precision},${scale})`;
 }
 
@@ -123,7 +124,10 @@ export function runObjectNames(target: QualifiedName, runKey: string): RunObject
   const suffix = `__conduit_${runKey}`;
   const fits = Buffer.byteLength(target.name + suffix, 'utf8') <= MAX_TABLE_NAME_BYTES;
   return {
-    shadow: { schema: target.schema, name: fits ? `${target.name}${suffix}` : `_conduit_shadow_${shortHash(target.name)}${suffix}` },
+    shadow: {
+      schema: target.schema,
+      name: fits ? `${target.name}${suffix}` : `_conduit_shadow_${shortHash(target.name)}${suffix}`,
+    },
     stage: { schema: target.schema, name: `_conduit_stage_${runKey}_${shortHash(target.name)}` },
   };
 }

@@ -27,11 +27,9 @@ import type { ColumnPlan, QualifiedName } from '../../shared';
 import { bigQueryCapabilities, bigQueryType, foldColumnName, shortHash } from './capabilities';
 import { createClient, redacted, runQuery, type Params, type Row } from './client';
 import {
-  addColumnSql,
   appendSql,
   createLoadsTableSql,
   createStateTableSql,
-  dropNotNullSql,
   evolveStateTableSql,
   fieldName,
   forgetLoadsSql,
@@ -90,10 +88,9 @@ function notFound(error: unknown): boolean {
   return (error as { code?: unknown }).code === 404;
 }
 
+/** State rows are STRING columns (and FORMAT_TIMESTAMP's text): strings or NULL. */
 function text(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'object' && 'value' in value) return String((value as { value: unknown }).value);
-  return String(value);
+  return typeof value === 'string' ? value : null;
 }
 
 /** A table field for a planned column (types as the tables API spells them, parameters apart). */
@@ -150,8 +147,8 @@ class BigQuerySession implements DestinationSession {
 
   private async metadata(name: QualifiedName): Promise<TableMetadata | undefined> {
     try {
-      const [metadata] = await this.table(name).getMetadata();
-      return metadata as TableMetadata;
+      const response = await this.table(name).getMetadata();
+      return response[0] as TableMetadata;
     } catch (error) {
       if (notFound(error)) return undefined;
       throw redacted(error, `reading ${name.schema}.${name.name}`);
@@ -237,8 +234,7 @@ class BigQuerySession implements DestinationSession {
     const loads = await this.ensureLoadsTable(table.schema);
     const results: FileLoad[] = [];
     for (const file of files) {
-      const params = { table: table.name, file };
-      if ((await this.query(loadedSql(loads), params)).length > 0) {
+      if ((await this.query(loadedSql(loads), { table: table.name, file })).length > 0) {
         results.push({ file, status: 'skipped', rows: 0 });
         continue;
       }
@@ -256,7 +252,7 @@ class BigQuerySession implements DestinationSession {
       try {
         const rows = await this.loadScratch(scratch, path, columns.length, file, table);
         try {
-          await runQuery(this.client, loadFileScript(this.ref(table), this.ref(scratch), loads, columns), params);
+          await runQuery(this.client, loadFileScript(this.ref(table), this.ref(scratch), loads, columns, file));
         } catch (error) {
           throw new PermanentError(
             redacted(error, `loading staged file ${file} into ${table.schema}.${table.name} failed`).message,
@@ -293,7 +289,7 @@ class BigQuerySession implements DestinationSession {
         maxBadRecords: 0,
       });
       const output = job.statistics?.load?.outputRows;
-      return output !== undefined && output !== null ? Number(output) : await this.countRows(scratch);
+      return output !== undefined ? Number(output) : await this.countRows(scratch);
     } catch (error) {
       throw new PermanentError(
         redacted(error, `loading staged file ${file} into ${table.schema}.${table.name} failed`).message,
@@ -327,7 +323,7 @@ class BigQuerySession implements DestinationSession {
       throw redacted(error, `replacing ${target.schema}.${target.name}`);
     }
     const loads = await this.ensureLoadsTable(target.schema);
-    await this.query(moveLoadsScript(loads), { target: target.name, shadow: shadow.name });
+    await this.query(moveLoadsScript(loads, target.name, shadow.name));
     await this.table(target).setMetadata({
       ...(before?.description !== undefined ? { description: before.description } : {}),
       labels: { ...(before?.labels ?? {}), [MARKER_LABEL]: marker },
@@ -373,16 +369,9 @@ class BigQuerySession implements DestinationSession {
       if (batch.shape.mode === 'incremental_append') statements.push(appendSql(target, staging, batch.shape));
       else statements.push(...mergeSql(target, staging, batch.shape));
     }
-    statements.push(...writeStateSql(this.stateRef(schema)));
+    statements.push(...writeStateSql(this.stateRef(schema), state));
     // One script, one transaction: a failing statement rolls all of it back.
-    await this.query(['BEGIN TRANSACTION', ...statements, 'COMMIT TRANSACTION'].join(';\n'), {
-      table: state.table,
-      source: state.source,
-      mode: state.mode,
-      cursor: state.cursor,
-      marker: state.marker,
-      xmin: state.snapshotXmin,
-    });
+    await this.query(['BEGIN TRANSACTION', ...statements, 'COMMIT TRANSACTION'].join(';\n'));
   }
 
   async settleFullLoad(staging: QualifiedName, shape: BatchShape): Promise<void> {
@@ -403,20 +392,44 @@ class BigQuerySession implements DestinationSession {
     }));
   }
 
+  /**
+   * Adding a NULLABLE column and relaxing REQUIRED to NULLABLE are schema updates through the tables API
+   * (BigQuery's own way; a retried prepare diffs again and finds them done); a decimal is widened with
+   * ALTER COLUMN SET DATA TYPE.
+   */
   async evolve(table: QualifiedName, change: SchemaChange): Promise<void> {
-    const ref = this.ref(table);
     switch (change.kind) {
       case 'add':
-        await this.query(addColumnSql(ref, change.column));
+        await this.patchFields(table, (fields) =>
+          fields.some((f) => foldColumnName(f.name ?? '') === foldColumnName(change.column.target))
+            ? fields
+            : [...fields, { ...tableField(change.column), mode: 'NULLABLE' }],
+        );
         return;
       case 'widen':
-        await this.query(widenColumnSql(ref, change.column));
+        await this.query(widenColumnSql(this.ref(table), change.column));
         return;
       case 'drop-not-null':
-        await this.query(dropNotNullSql(ref, change.column));
+        await this.patchFields(table, (fields) =>
+          fields.map((f) =>
+            foldColumnName(f.name ?? '') === foldColumnName(change.column) ? { ...f, mode: 'NULLABLE' } : f,
+          ),
+        );
         return;
       case 'source-dropped':
         return; // the column stays; rows written from now on hold NULL in it
+    }
+  }
+
+  /** A schema update with the table's etag, so a concurrent change fails it instead of being lost. */
+  private async patchFields(table: QualifiedName, change: (fields: TableField[]) => TableField[]): Promise<void> {
+    const metadata = await this.metadata(table);
+    if (!metadata) throw new Error(`${table.schema}.${table.name} does not exist`);
+    const fields = metadata.schema?.fields ?? [];
+    try {
+      await this.table(table).setMetadata({ schema: { fields: change(fields) }, etag: metadata.etag });
+    } catch (error) {
+      throw redacted(error, `changing the schema of ${table.schema}.${table.name}`);
     }
   }
 }

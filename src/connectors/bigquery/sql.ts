@@ -3,7 +3,7 @@
  * Every identifier is backtick-quoted part by part, so names keep their case and may hold any character
  * BigQuery allows; values are named query parameters, never spliced in.
  */
-import type { BatchShape } from '../destination';
+import type { BatchShape, StateRow } from '../destination';
 import type { ColumnKind, ColumnPlan } from '../../shared';
 import { bigQueryType } from './capabilities';
 
@@ -20,6 +20,23 @@ export function quoteIdent(name: string): string {
 
 export function tableSql(ref: TableRef): string {
   return `${quoteIdent(ref.project)}.${quoteIdent(ref.dataset)}.${quoteIdent(ref.name)}`;
+}
+
+/**
+ * A STRING literal (or NULL) for multi-statement scripts, whose values are written in: the emulator binds
+ * no parameters in scripts (docs/bigquery-emulator.md). Backslash and quote are escaped, and control
+ * characters written as \xhh, GoogleSQL's escapes, so any text reads back exactly.
+ */
+export function stringLiteral(value: string | null): string {
+  if (value === null) return 'NULL';
+  let escaped = '';
+  for (const char of value) {
+    const code = char.charCodeAt(0);
+    if (char === '\\' || char === "'") escaped += `\\${char}`;
+    else if (code < 0x20 || code === 0x7f) escaped += `\\x${code.toString(16).padStart(2, '0')}`;
+    else escaped += char;
+  }
+  return `'${escaped}'`;
 }
 
 /** Name of staged CSV field `index` in a load's scratch table. */
@@ -48,14 +65,10 @@ export function loadExpression(kind: ColumnKind, index: number): string {
       // wide_number_mode 'exact' (the default) fails a number JSON cannot hold exactly instead of rounding it.
       return `PARSE_JSON(${f})`;
     default:
-      // INT64, NUMERIC/BIGNUMERIC, FLOAT64 (inf, -inf, NaN), DATE, TIME, DATETIME, TIMESTAMP (ISO with offset).
-      return `CAST(${f} AS ${castType(kind)})`;
+      // INT64, FLOAT64 (inf, -inf, NaN), DATE, TIME, DATETIME, TIMESTAMP (ISO with offset), and decimals
+      // to their column's parameterized type: an unparameterized BIGNUMERIC would be wider than the column.
+      return `CAST(${f} AS ${bigQueryType(kind)})`;
   }
-}
-
-/** CAST takes the unparameterized type; the column's parameters are checked on insert. */
-function castType(kind: ColumnKind): string {
-  return bigQueryType(kind).replace(/\(.*$/, '');
 }
 
 /** Moves one scratch table's rows into the target, typed. */
@@ -83,13 +96,20 @@ export function loadedSql(loads: TableRef): string {
   return `SELECT ROWS_LOADED AS rows_loaded FROM ${tableSql(loads)} WHERE TABLE_NAME = @table AND FILE_NAME = @file`;
 }
 
-/** A file's rows and its record in one transaction. Params: table, file. */
-export function loadFileScript(target: TableRef, scratch: TableRef, loads: TableRef, columns: ColumnPlan[]): string {
+/** A file's rows and its record in one transaction. */
+export function loadFileScript(
+  target: TableRef,
+  scratch: TableRef,
+  loads: TableRef,
+  columns: ColumnPlan[],
+  file: string,
+): string {
   return [
     'BEGIN TRANSACTION',
     insertFromScratchSql(target, scratch, columns),
     `INSERT INTO ${tableSql(loads)} (TABLE_NAME, FILE_NAME, ROWS_LOADED, LOADED_AT) ` +
-      `SELECT @table, @file, COUNT(*), CURRENT_TIMESTAMP() FROM ${tableSql(scratch)}`,
+      `SELECT ${stringLiteral(target.name)}, ${stringLiteral(file)}, COUNT(*), CURRENT_TIMESTAMP() ` +
+      `FROM ${tableSql(scratch)}`,
     'COMMIT TRANSACTION',
   ].join(';\n');
 }
@@ -99,12 +119,12 @@ export function forgetLoadsSql(loads: TableRef): string {
   return `DELETE FROM ${tableSql(loads)} WHERE TABLE_NAME = @table`;
 }
 
-/** The shadow's records become the target's (after a copy put the shadow's rows there). Params: target, shadow. */
-export function moveLoadsScript(loads: TableRef): string {
+/** The shadow's records become the target's (after a copy put the shadow's rows there). */
+export function moveLoadsScript(loads: TableRef, target: string, shadow: string): string {
   return [
     'BEGIN TRANSACTION',
-    `DELETE FROM ${tableSql(loads)} WHERE TABLE_NAME = @target`,
-    `UPDATE ${tableSql(loads)} SET TABLE_NAME = @target WHERE TABLE_NAME = @shadow`,
+    `DELETE FROM ${tableSql(loads)} WHERE TABLE_NAME = ${stringLiteral(target)}`,
+    `UPDATE ${tableSql(loads)} SET TABLE_NAME = ${stringLiteral(target)} WHERE TABLE_NAME = ${stringLiteral(shadow)}`,
     'COMMIT TRANSACTION',
   ].join(';\n');
 }
@@ -135,12 +155,13 @@ export function listStateSql(state: TableRef): string {
   return `SELECT ${STATE_COLUMNS} FROM ${tableSql(state)} ORDER BY TABLE_NAME`;
 }
 
-/** Replaces a table's state row. Params: table, source, mode, cursor, marker, xmin. */
-export function writeStateSql(state: TableRef): string[] {
+/** Replaces a table's state row (statements of the batch's script). */
+export function writeStateSql(state: TableRef, row: StateRow): string[] {
+  const values = [row.table, row.source, row.mode, row.cursor, row.marker].map(stringLiteral).join(', ');
   return [
-    `DELETE FROM ${tableSql(state)} WHERE TABLE_NAME = @table`,
+    `DELETE FROM ${tableSql(state)} WHERE TABLE_NAME = ${stringLiteral(row.table)}`,
     `INSERT INTO ${tableSql(state)} (TABLE_NAME, SOURCE_TABLE, MODE, CURSOR_VALUE, RUN_MARKER, UPDATED_AT, ` +
-      `SNAPSHOT_XMIN) VALUES (@table, @source, @mode, @cursor, @marker, CURRENT_TIMESTAMP(), @xmin)`,
+      `SNAPSHOT_XMIN) VALUES (${values}, CURRENT_TIMESTAMP(), ${stringLiteral(row.snapshotXmin)})`,
   ];
 }
 
@@ -215,14 +236,7 @@ export function settleFullLoadScript(staging: TableRef, shape: BatchShape, scrat
   ].join(';\n');
 }
 
-export function addColumnSql(table: TableRef, column: ColumnPlan): string {
-  return `ALTER TABLE ${tableSql(table)} ADD COLUMN IF NOT EXISTS ${quoteIdent(column.target)} ${bigQueryType(column.type)}`;
-}
-
 export function widenColumnSql(table: TableRef, column: ColumnPlan): string {
-  return `ALTER TABLE ${tableSql(table)} ALTER COLUMN ${quoteIdent(column.target)} SET DATA TYPE ${bigQueryType(column.type)}`;
-}
-
-export function dropNotNullSql(table: TableRef, column: string): string {
-  return `ALTER TABLE ${tableSql(table)} ALTER COLUMN ${quoteIdent(column)} DROP NOT NULL`;
+  const type = bigQueryType(column.type);
+  return `ALTER TABLE ${tableSql(table)} ALTER COLUMN ${quoteIdent(column.target)} SET DATA TYPE ${type}`;
 }

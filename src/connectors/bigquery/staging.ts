@@ -53,7 +53,12 @@ export function stagedFile(project: string, stage: QualifiedName, file: string):
  * rename, so a load never reads a half-written file. A missing staging area is an error: a straggling
  * upload must not recreate a folder its run has cleaned up.
  */
-export async function uploadToStage(project: string, stage: QualifiedName, localFile: string, codec: Codec): Promise<void> {
+export async function uploadToStage(
+  project: string,
+  stage: QualifiedName,
+  localFile: string,
+  codec: Codec,
+): Promise<void> {
   const name = checkedName(basename(localFile));
   if (codec !== 'gzip' || !name.endsWith(CODEC_EXTENSION.gzip)) {
     throw new PermanentError(
