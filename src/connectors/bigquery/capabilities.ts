@@ -13,6 +13,7 @@ import type {
   ValueLimits,
 } from '../destination';
 import type { ColumnKind, ColumnPlan, QualifiedName } from '../../shared';
+import { describeSchemaChange, sourceDroppedChanges } from '../schema-changes';
 
 /**
  * NUMERIC(P,S): 0 ≤ S ≤ 9, max(1,S) ≤ P ≤ S + 29. BIGNUMERIC(P,S): 0 ≤ S ≤ 38, max(1,S) ≤ P ≤ S + 38
@@ -208,28 +209,13 @@ export function diffSchema(source: ColumnPlan[], target: TargetColumn[]): Schema
     if (column.nullable && !existing.nullable)
       changes.push({ kind: 'drop-not-null', column: existing.name, reason: 'nullable in the source now' });
   }
-  const sourceNames = new Set(source.map((c) => foldColumnName(c.target)));
-  for (const existing of target) {
-    if (sourceNames.has(foldColumnName(existing.name))) continue;
-    changes.push({ kind: 'source-dropped', column: existing.name });
-    if (!existing.nullable)
-      changes.push({ kind: 'drop-not-null', column: existing.name, reason: 'dropped from the source' });
-  }
+  changes.push(...sourceDroppedChanges(source, target, foldColumnName));
   return { changes, incompatible };
 }
 
 /** One line per change for the run summary. */
 export function describeChange(change: SchemaChange): string {
-  switch (change.kind) {
-    case 'add':
-      return `added column "${change.column.target}" ${bigQueryType(change.column.type)}`;
-    case 'widen':
-      return `widened "${change.column.target}" from ${change.from} to ${bigQueryType(change.column.type)}`;
-    case 'drop-not-null':
-      return `"${change.column}" may be NULL now (${change.reason})`;
-    case 'source-dropped':
-      return `"${change.column}" is no longer in the source: kept, NULL in rows written from now on`;
-  }
+  return describeSchemaChange(change, bigQueryType);
 }
 
 export const bigQueryCapabilities: DestinationCapabilities = {
