@@ -231,7 +231,16 @@ describe('BigQuery session on the emulator', () => {
     await client
       .dataset(config.dataset)
       .table('orders')
-      .setMetadata({ description: 'the orders, by the data team', labels: { team: 'data' } });
+      .setMetadata({
+        description: 'the orders, by the data team',
+        labels: { team: 'data' },
+        schema: {
+          fields: [
+            { name: 'id', type: 'INT64', mode: 'REQUIRED', description: 'order number' },
+            { name: 'note', type: 'STRING', mode: 'NULLABLE' },
+          ],
+        },
+      });
     await session.createTable(shadow, small, 'conduit run run2');
     await session.loadFiles(shadow, small, stageName, [
       await stage(
@@ -253,6 +262,7 @@ describe('BigQuery session on the emulator', () => {
     const metadata = response[0] as TableMetadata;
     expect(metadata.description).toBe('the orders, by the data team');
     expect(metadata.labels).toMatchObject({ team: 'data' });
+    expect(metadata.schema?.fields?.[0]).toMatchObject({ name: 'id', description: 'order number' });
     await session.dropTable(shadow);
     expect(await session.tableMarker(shadow)).toBeUndefined();
   });

@@ -305,14 +305,16 @@ class BigQuerySession implements DestinationSession {
 
   /**
    * A copy job with WRITE_TRUNCATE puts the shadow's rows and schema in the target's place; BigQuery
-   * applies it atomically (readers see the old rows or the new). The target keeps its description and
-   * labels; its marker label becomes the shadow's last, so a swap repeated after a crash copies again.
+   * applies it atomically (readers see the old rows or the new). The target keeps its description, labels,
+   * column descriptions and policy tags; its marker label becomes the shadow's last, so a swap repeated after
+   * a crash copies again.
    */
   async replaceTable(target: QualifiedName, shadow: QualifiedName, targetExists: boolean): Promise<void> {
     const shadowMetadata = await this.metadata(shadow);
     const marker = shadowMetadata?.labels?.[MARKER_LABEL];
     if (marker === undefined) throw new Error(`${shadow.schema}.${shadow.name} is not a marked shadow table`);
     const before = targetExists ? await this.metadata(target) : undefined;
+    await this.carryColumnMetadata(shadow, before?.schema?.fields ?? []);
     try {
       const [job] = await this.table(shadow).copy(this.table(target), {
         createDisposition: 'CREATE_IF_NEEDED',
@@ -328,6 +330,30 @@ class BigQuerySession implements DestinationSession {
       ...(before?.description !== undefined ? { description: before.description } : {}),
       labels: { ...(before?.labels ?? {}), [MARKER_LABEL]: marker },
     });
+  }
+
+  /**
+   * WRITE_TRUNCATE gives the target the shadow's schema: the target's column descriptions and policy tags
+   * are put on the shadow's columns of the same name first, so the copy keeps them.
+   */
+  private async carryColumnMetadata(shadow: QualifiedName, targetFields: TableField[]): Promise<void> {
+    const kept = new Map(
+      targetFields
+        .filter((f) => f.description !== undefined || f.policyTags !== undefined)
+        .map((f) => [foldColumnName(f.name ?? ''), f]),
+    );
+    if (kept.size === 0) return;
+    await this.patchFields(shadow, (fields) =>
+      fields.map((field) => {
+        const from = kept.get(foldColumnName(field.name ?? ''));
+        if (!from) return field;
+        return {
+          ...field,
+          ...(from.description !== undefined ? { description: from.description } : {}),
+          ...(from.policyTags !== undefined ? { policyTags: from.policyTags } : {}),
+        };
+      }),
+    );
   }
 
   private stateRef(schema: string): TableRef {
