@@ -105,7 +105,7 @@ describe('pipeline definition', () => {
     const found = problems({
       name: 'bad name!',
       sorce: {},
-      destination: { type: 'bigquery', account: 'a', user: 'u', database: 'd', schema: 's', port: 'x' },
+      destination: { type: 'redshift', account: 'a', user: 'u', database: 'd', schema: 's', port: 'x' },
       tables: [{ name: 'no_schema' }, 42],
       settings: {
         partitionRows: 0,
@@ -120,7 +120,7 @@ describe('pipeline definition', () => {
         expect.stringContaining('`name`: "bad name!" is not allowed'),
         expect.stringContaining('`sorce`: unknown key'),
         expect.stringContaining('`source`: required'),
-        expect.stringContaining('`destination.type`: "bigquery" is not one of snowflake'),
+        expect.stringContaining('`destination.type`: "redshift" is not one of snowflake'),
         expect.stringContaining('`destination.port`: expected a whole number'),
         expect.stringContaining('`tables[0].name`: "no_schema" is not schema.table'),
         expect.stringContaining('`tables[1]`: required, a mapping'),
