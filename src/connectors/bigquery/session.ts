@@ -254,10 +254,7 @@ class BigQuerySession implements DestinationSession {
         try {
           await runQuery(this.client, loadFileScript(this.ref(table), this.ref(scratch), loads, columns, file));
         } catch (error) {
-          throw new PermanentError(
-            redacted(error, `loading staged file ${file} into ${table.schema}.${table.name} failed`).message,
-            FailureType.LoadFailed,
-          );
+          throw loadFailure(error, file, table);
         }
         results.push({ file, status: 'loaded', rows });
       } finally {
@@ -291,10 +288,7 @@ class BigQuerySession implements DestinationSession {
       const output = job.statistics?.load?.outputRows;
       return output !== undefined ? Number(output) : await this.countRows(scratch);
     } catch (error) {
-      throw new PermanentError(
-        redacted(error, `loading staged file ${file} into ${table.schema}.${table.name} failed`).message,
-        FailureType.LoadFailed,
-      );
+      throw loadFailure(error, file, table);
     }
   }
 
@@ -458,6 +452,22 @@ class BigQuerySession implements DestinationSession {
       throw redacted(error, `changing the schema of ${table.schema}.${table.name}`);
     }
   }
+}
+
+/** BigQuery's reasons for input it refuses: a value that does not cast, a malformed CSV row. */
+const REFUSED_INPUT = new Set(['invalid', 'invalidQuery']);
+
+/**
+ * A load's failure: permanent when BigQuery refused the file's content (every retry would fail the same
+ * way), retryable otherwise (a network error, a quota, a transaction aborted by a concurrent update).
+ */
+function loadFailure(error: unknown, file: string, table: QualifiedName): Error {
+  const failure = redacted(error, `loading staged file ${file} into ${table.schema}.${table.name} failed`);
+  const reason = (error as { errors?: { reason?: unknown }[] }).errors?.[0]?.reason;
+  const refused = typeof reason === 'string' && REFUSED_INPUT.has(reason);
+  return refused && !/concurrent update|aborted/i.test(failure.message)
+    ? new PermanentError(failure.message, FailureType.LoadFailed)
+    : failure;
 }
 
 function stateFromRow(row: Row): CursorState {
