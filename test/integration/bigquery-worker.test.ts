@@ -38,8 +38,12 @@ afterAll(async () => {
   await harness.stop();
 });
 
-async function runOnce(name: string, service: BigQueryEmulatorService): Promise<void> {
-  const document = harness.pipelineDocument(name);
+async function runOnce(
+  name: string,
+  service: BigQueryEmulatorService,
+  overrides?: Record<string, unknown>,
+): Promise<void> {
+  const document = harness.pipelineDocument(name, overrides);
   document.destination = {
     type: 'bigquery',
     project: service.project,
@@ -84,5 +88,37 @@ describe('a worker loading into BigQuery', () => {
     expect(second).toMatchObject({ n: 2000, flagged: 1000 });
     const [tables] = await client.dataset('landing').getTables();
     expect(tables.map((t) => t.id).filter((id) => id?.includes('__conduit_'))).toEqual([]);
+  });
+
+  it('merges changed rows incrementally, with the cursor committed in the state table', async () => {
+    const service = emulator;
+    if (!service) throw new Error('the BigQuery emulator did not start');
+    await harness.pg.query(`CREATE TABLE ${S}.people (id int PRIMARY KEY, name text, updated_at timestamptz NOT NULL)`);
+    await harness.pg.query(
+      `INSERT INTO ${S}.people SELECT g, 'person ' || g, ` +
+        `timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second' FROM generate_series(1, 300) g`,
+    );
+    const overrides = {
+      tables: [{ name: `${S}.people`, mode: 'incremental_merge', cursor: 'updated_at' }],
+    };
+    await runOnce('bqw_inc', service, overrides);
+    await harness.pg.query(
+      `UPDATE ${S}.people SET name = name || ' v2', ` +
+        `updated_at = timestamptz '2024-02-01 00:00:00+00' + id * interval '1 second' WHERE id <= 10`,
+    );
+    await harness.pg.query(`INSERT INTO ${S}.people VALUES (301, 'person 301', timestamptz '2024-02-02 00:00:00+00')`);
+    await runOnce('bqw_inc', service, overrides);
+    const client = createClient(bigQueryEmulatorDestination(service, 'landing'));
+    const [counts] = await runQuery(
+      client,
+      `SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS ids, COUNTIF(ENDS_WITH(name, ' v2')) AS changed ` +
+        `FROM \`${service.project}\`.landing.people`,
+    );
+    expect(counts).toMatchObject({ n: 301, ids: 301, changed: 10 });
+    const [state] = await runQuery(
+      client,
+      `SELECT CURSOR_VALUE AS cursor FROM \`${service.project}\`.landing._conduit_state WHERE TABLE_NAME = 'people'`,
+    );
+    expect(String(state?.cursor)).toContain('2024-02-02');
   });
 });
