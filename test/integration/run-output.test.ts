@@ -21,7 +21,8 @@ beforeAll(async () => {
   await harness.start();
   await harness.pg.query(`CREATE TABLE ${S}.good (id int PRIMARY KEY, v text)`);
   await harness.pg.query(`INSERT INTO ${S}.good SELECT g, 'v' || g FROM generate_series(1, 50) g`);
-  await harness.pg.query(`CREATE TABLE ${S}.shapes (id int PRIMARY KEY, p point)`);
+  // pg_node_tree (PostgreSQL's internal planner trees) has no mapping.
+  await harness.pg.query(`CREATE TABLE ${S}.shapes (id int PRIMARY KEY, p pg_node_tree)`);
 });
 afterAll(async () => {
   await harness.stop();
@@ -40,19 +41,19 @@ describe('conduit run --worker output', () => {
 
     expect(code, output).toBe(1);
     expect(stdout).toMatch(/runout_src\.good\s+\S+\s+succeeded\s+50/);
-    expect(stdout).toMatch(/runout_src\.shapes failed: .*"p" point/);
+    expect(stdout).toMatch(/runout_src\.shapes failed: .*"p" pg_node_tree/);
     expect(output).not.toMatch(STACK_FRAME);
     // One line for the refused activity (the failed table and run workflows are the summary's lines).
     const notices = stdout.split('\n').filter((line) => /^worker (WARN|ERROR):/.test(line));
     expect(notices, output).toHaveLength(1);
-    expect(notices[0]).toMatch(/^worker WARN: Activity failed \(prepareTable runout_src\.shapes\): .*"p" point/);
+    expect(notices[0]).toMatch(/^worker WARN: Activity failed \(prepareTable runout_src\.shapes\): .*"p" pg_node_tree/);
 
     const logFile = /^worker log: (.+)$/m.exec(stdout)?.[1] ?? '';
     expect(dirname(logFile), output).toBe(LOG_DIR);
     expect(existsSync(logFile)).toBe(true);
     const log = readFileSync(logFile, 'utf8');
     expect(log).toMatch(/\[WARN\] Activity failed/);
-    expect(log).toMatch(/"p" point/);
+    expect(log).toMatch(/"p" pg_node_tree/);
     expect(log).toMatch(STACK_FRAME);
   });
 });
