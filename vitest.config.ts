@@ -36,9 +36,13 @@ const config: ViteUserConfig = {
       },
       {
         // Every destination against the DestinationSession contract (test/contract/destinations.ts lists
-        // them). DuckDB runs in process; destinations that need a service add its globalSetup here.
+        // them). DuckDB runs in process; Snowflake runs on the emulator, the only service started here.
         extends: true,
-        test: { name: 'contract', include: ['test/contract/**/*.test.ts'] },
+        test: {
+          name: 'contract',
+          include: ['test/contract/**/*.test.ts'],
+          globalSetup: ['test/contract/global-setup.ts'],
+        },
       },
       {
         // The npm package: packs, installs and runs it (test/package). No services, but a full

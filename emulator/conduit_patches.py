@@ -11,12 +11,14 @@ import copy
 import datetime
 import gzip
 import os
+import string
 from typing import Any
 
 import duckdb
 import fakesnow.arrow
 import fakesnow.copy_into
 import fakesnow.cursor
+import fakesnow.info_schema
 import fakesnow.transforms
 import fakesnow.transforms.stage
 import pyarrow as pa
@@ -38,6 +40,7 @@ def apply_all(bucket_root: str) -> None:
     patch_csv_reader()
     patch_number_precision()
     patch_binary_length()
+    patch_quotes_in_literals()
     patch_copy_files_on_internal_stage()
     patch_copy_positional_columns()
     patch_copy_one_insert()
@@ -186,6 +189,41 @@ def patch_binary_length() -> None:
         return original(expression)
 
     fakesnow.transforms.semi_structured_types = semi_structured_types
+
+
+class _NameInLiteral(string.Template):
+    """A fakesnow status statement (`SELECT 'Table ${name} successfully created.'`): the name sits in a
+    SQL string literal, so its quotes are doubled."""
+
+    def substitute(self, mapping: Any = None, /, **kws: Any) -> str:
+        if "name" in kws:
+            kws["name"] = str(kws["name"]).replace("'", "''")
+        return super().substitute(**kws) if mapping is None else super().substitute(mapping, **kws)
+
+
+def patch_quotes_in_literals() -> None:
+    """fakesnow pastes names into SQL string literals unescaped: a table's comment and text lengths in
+    its metadata tables (database, schema, table, column, comment) and the name in its status results.
+    An apostrophe in any of them (`it's`, valid in Snowflake) made the statement fail to parse. Double
+    the quotes first."""
+    comment_sql = fakesnow.info_schema.insert_table_comment_sql
+    lengths_sql = fakesnow.info_schema.insert_text_lengths_sql
+
+    def quoted(text: str) -> str:
+        return text.replace("'", "''")
+
+    def insert_table_comment_sql(catalog: str, schema: str, table: str, comment: str) -> str:
+        return comment_sql(quoted(catalog), quoted(schema), quoted(table), quoted(comment))
+
+    def insert_text_lengths_sql(catalog: str, schema: str, table: str, text_lengths: list[tuple[str, int]]) -> str:
+        columns = [(quoted(name), size) for name, size in text_lengths]
+        return lengths_sql(quoted(catalog), quoted(schema), quoted(table), columns)
+
+    fakesnow.info_schema.insert_table_comment_sql = insert_table_comment_sql
+    fakesnow.info_schema.insert_text_lengths_sql = insert_text_lengths_sql
+    for attribute, value in list(vars(fakesnow.cursor).items()):
+        if attribute.startswith("SQL_") and isinstance(value, string.Template) and "${name}" in value.template:
+            setattr(fakesnow.cursor, attribute, _NameInLiteral(value.template))
 
 
 def patch_copy_files_on_internal_stage() -> None:

@@ -4,6 +4,7 @@
  * that must fail, another process holding the destination) each entry provides here.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,11 +18,16 @@ import {
   DuckDBTimeValue,
   type DuckDBValue,
 } from '@duckdb/node-api';
-import type { DuckDbDestination } from '../../src/config/pipeline';
+import { inject } from 'vitest';
+import type { DuckDbDestination, SnowflakeDestination } from '../../src/config/pipeline';
 import type { DestinationSession } from '../../src/connectors/destination';
 import { connectDatabase } from '../../src/connectors/duckdb/database';
 import { openDuckDbSession } from '../../src/connectors/duckdb/session';
 import { quoteIdent } from '../../src/connectors/duckdb/sql';
+import { openSnowflakeSession } from '../../src/connectors/snowflake/destination';
+import { quoteIdent as snowflakeIdent } from '../../src/connectors/snowflake/dialect';
+import { emulatorDestination } from '../../src/dev/emulator';
+import { freePort } from '../../src/dev/ports';
 import type { ColumnKind, ColumnPlan, QualifiedName } from '../../src/shared';
 import {
   canonicalDecimal,
@@ -33,6 +39,7 @@ import {
   type Canonical,
   type CanonicalRow,
 } from './canonical';
+import { openSnowflakeReader } from './snowflake-rows';
 
 /** How a session must fail. */
 export interface ExpectedFailure {
@@ -54,6 +61,9 @@ export interface Holder {
   release: () => Promise<void>;
 }
 
+/** Contract behaviour some destination's test stand-in cannot show (its tests are skipped, saying why). */
+export type ContractGap = 'concurrent-loads-of-one-file' | 'blank-lines-as-rows' | 'hostile-stage-names';
+
 export interface ContractTarget {
   /** The destination's default schema; tests make schemas of their own too. */
   schema: string;
@@ -63,6 +73,8 @@ export interface ContractTarget {
   brokenOpens: () => Promise<BrokenOpen[]>;
   /** Absent where another process cannot hold the destination (a warehouse). */
   holdElsewhere?: () => Promise<Holder>;
+  /** Why this destination as tested here cannot show a behaviour (documented where its stand-in is). */
+  gaps?: Partial<Record<ContractGap, string>>;
   cleanup: () => Promise<void>;
 }
 
@@ -130,7 +142,71 @@ const duckdb: ContractDestination = {
   },
 };
 
-export const destinations: ContractDestination[] = [duckdb];
+/**
+ * The Snowflake emulator the contract project's global setup started (test/contract/global-setup.ts),
+ * a schema of its own per test file. A warehouse has no `holdElsewhere`: sessions never exclude each other.
+ */
+const snowflake: ContractDestination = {
+  name: 'Snowflake',
+  async create() {
+    const main: SnowflakeDestination = {
+      ...emulatorDestination(inject('snowflake')),
+      schema: `contract_${randomBytes(4).toString('hex')}`,
+    };
+    const setup = await openSnowflakeSession(main);
+    await setup.ensureNamespace(main.schema).finally(() => setup.close());
+    const reader = await openSnowflakeReader(main);
+    const where = (port: number | undefined) => escapeRegExp(`connecting to Snowflake at http://${main.host}:${port}`);
+    return {
+      schema: main.schema,
+      open: () => openSnowflakeSession(main),
+      readRows: (table, columns) => reader.readRows(table, columns),
+      gaps: {
+        'concurrent-loads-of-one-file':
+          "the emulator checks a COPY's load history in each session's own DuckDB transaction, so two " +
+          'sessions copying one file at once both load it (docs/snowflake-emulator.md, gaps not worked around)',
+        'blank-lines-as-rows':
+          "the emulator's CSV reader (DuckDB) skips blank lines, so a one-column file's NULL rows do not load " +
+          '(docs/snowflake-emulator.md, gaps not worked around)',
+        'hostile-stage-names':
+          'the emulator keeps stage files in directories named after the schema and stage, and fakesnow cannot ' +
+          'parse a stage name with an apostrophe (docs/snowflake-emulator.md, gaps not worked around)',
+      },
+      async brokenOpens() {
+        const closedPort = await freePort();
+        return [
+          {
+            what: 'a wrong password',
+            open: () => openSnowflakeSession({ ...main, password: 'not the password' }),
+            expected: {
+              message: new RegExp(
+                `^Snowflake login refused \\(390100\\) ${where(main.port)} as ${main.user}: ` +
+                  'Incorrect username or password',
+              ),
+              permanent: true,
+            },
+          },
+          {
+            what: 'a host that does not answer',
+            open: () => openSnowflakeSession({ ...main, port: closedPort }),
+            expected: { message: new RegExp(`^${where(closedPort)} as ${main.user}: `), permanent: false },
+          },
+        ];
+      },
+      async cleanup() {
+        try {
+          await reader.run(
+            `DROP SCHEMA IF EXISTS ${snowflakeIdent(main.database)}.${snowflakeIdent(main.schema)} CASCADE`,
+          );
+        } finally {
+          await reader.close();
+        }
+      },
+    };
+  },
+};
+
+export const destinations: ContractDestination[] = [duckdb, snowflake];
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -26,7 +26,9 @@ describe.each(destinations)('hostile identifiers: $name', (destination) => {
     ['2', 'where', '-2.00', '2024-01-02 00:00:00', 'f'],
   ];
 
-  it('creates, marks, stages, loads and reads back', async () => {
+  it('creates, marks, stages, loads and reads back', async ({ skip }) => {
+    const gap = setup.target().gaps?.['hostile-stage-names'];
+    if (gap) return skip(gap);
     const session = setup.session();
     await session.ensureNamespace(SCHEMA);
     await session.ensureNamespace(SCHEMA);
@@ -45,7 +47,9 @@ describe.each(destinations)('hostile identifiers: $name', (destination) => {
     await session.dropStagingArea(stage);
   });
 
-  it('replaces, evolves and commits state', async () => {
+  it('replaces, evolves and commits state', async ({ skip }) => {
+    const gap = setup.target().gaps?.['hostile-stage-names'];
+    if (gap) return skip(gap);
     const session = setup.session();
     const { shadow } = session.capabilities.runObjectNames(table, 'run2');
     await session.createTable(shadow, COLUMNS, 'run2');

@@ -36,7 +36,9 @@ describe.each(destinations)('idempotent reload: $name', (destination) => {
     expect(await session.countRows(table)).toBe(5);
   });
 
-  it('runs concurrent repeats of one load once', async () => {
+  it('runs concurrent repeats of one load once', async ({ skip }) => {
+    const gap = setup.target().gaps?.['concurrent-loads-of-one-file'];
+    if (gap) return skip(gap);
     const session = setup.session();
     const other = await setup.target().open();
     try {

@@ -123,15 +123,21 @@ class SnowflakeDestinationSession implements DestinationSession {
     const loads: FileLoad[] = [];
     for (let start = 0; start < files.length; start += MAX_FILES_PER_COPY) {
       const chunk = files.slice(start, start + MAX_FILES_PER_COPY);
-      const rows = await this.session.query(copyIntoSql(this.ref(table), columns, this.ref(stage), chunk));
+      const rows = await this.session
+        .query(copyIntoSql(this.ref(table), columns, this.ref(stage), chunk))
+        .catch((error: unknown) => {
+          throw copyFailure(error, chunk, table);
+        });
+      const results = new Map<string, FileLoad>();
       for (const row of rows) {
         const file = valueText(field(row, 'file'));
         if (file === null) continue;
         const status = (valueText(field(row, 'status')) ?? '').toUpperCase();
-        const name = file.replace(/^.*\//, '');
+        // Snowflake names the file by its path in the stage; the emulator prefixes the stage's name.
+        const name = chunk.find((requested) => file === requested || file.endsWith(`/${requested}`)) ?? file;
         const rowsLoaded = Number(field(row, 'rows_loaded') ?? 0);
-        if (status === 'LOADED') loads.push({ file: name, status: 'loaded', rows: rowsLoaded });
-        else if (status === 'LOAD_SKIPPED') loads.push({ file: name, status: 'skipped', rows: 0 });
+        if (status === 'LOADED') results.set(name, { file: name, status: 'loaded', rows: rowsLoaded });
+        else if (status === 'LOAD_SKIPPED') results.set(name, { file: name, status: 'skipped', rows: 0 });
         else
           throw new PermanentError(
             `loading ${file} into ${table.schema}.${table.name} ended with ` +
@@ -139,6 +145,9 @@ class SnowflakeDestinationSession implements DestinationSession {
             FailureType.LoadFailed,
           );
       }
+      // Snowflake leaves files its load metadata skips out of the result (all of them: one row
+      // "Copy executed with 0 files processed."): a requested file not listed was loaded before.
+      for (const file of chunk) loads.push(results.get(file) ?? { file, status: 'skipped', rows: 0 });
     }
     return loads;
   }
@@ -163,7 +172,9 @@ class SnowflakeDestinationSession implements DestinationSession {
     await evolveStateTable(this.session, this.stateRef(schema));
   }
 
-  readState(schema: string, table: string): Promise<CursorState | undefined> {
+  async readState(schema: string, table: string): Promise<CursorState | undefined> {
+    // A schema that never ran an incremental table has no state table: no state, not an error.
+    if ((await this.readColumns({ schema, name: STATE_TABLE })).length === 0) return undefined;
     return readState(this.session, this.stateRef(schema), table);
   }
 
@@ -211,6 +222,35 @@ class SnowflakeDestinationSession implements DestinationSession {
       this.session.query(sql),
     );
   }
+}
+
+/** SQLSTATE class 22 (data exception) and Snowflake's 100xxx codes: a staged value the column refuses. */
+function isDataError(error: unknown): boolean {
+  const cause = sdkFailure(error);
+  return (cause?.sqlState ?? '').startsWith('22') || /^100\d{3}$/.test(String(cause?.code ?? ''));
+}
+
+/** The SDK's error, which the session's error keeps as its cause (connection.ts). */
+function sdkFailure(error: unknown): { code?: string | number; sqlState?: string } | undefined {
+  return error instanceof Error
+    ? (error.cause as { code?: string | number; sqlState?: string } | undefined)
+    : undefined;
+}
+
+/**
+ * A COPY that refuses the data fails for good (the same file fails again) and names its files. Snowflake's
+ * message is left out: it quotes the refused value, which may be anything the source holds.
+ */
+function copyFailure(error: unknown, files: string[], table: QualifiedName): unknown {
+  if (!isDataError(error)) return error;
+  const cause = sdkFailure(error);
+  const named = files.length <= 3 ? files.join(', ') : `${files.slice(0, 3).join(', ')} and ${files.length - 3} more`;
+  return new PermanentError(
+    `loading ${named} into ${table.schema}.${table.name}: a staged value does not fit its column ` +
+      `(Snowflake error ${String(cause?.code)}, SQLSTATE ${String(cause?.sqlState)}; its message is not repeated ` +
+      'because it quotes the value)',
+    FailureType.LoadFailed,
+  );
 }
 
 function applySql(target: TableRef, staging: TableRef, shape: BatchShape): string {
