@@ -9,6 +9,9 @@
  * - time: `HH:MM:SS.ffffff`; interval: `<months> months <days> days <micros> us`, exactly as held;
  * - json, array: the JSON with object keys sorted; binary: lowercase hex.
  */
+import { canonicalJson } from '../support/canonical';
+
+export { canonicalJson };
 export type Canonical = string | null;
 export type CanonicalRow = Record<string, Canonical>;
 
@@ -20,22 +23,6 @@ export function canonicalDecimal(text: string): string {
 
 export function canonicalFloat(value: number): string {
   return Object.is(value, -0) ? '-0' : String(value);
-}
-
-export function canonicalJson(text: string): string {
-  return JSON.stringify(sortKeys(JSON.parse(text)));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>)
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([k, v]) => [k, sortKeys(v)]),
-    );
-  }
-  return value;
 }
 
 export function canonicalTime(micros: bigint): string {

@@ -112,7 +112,8 @@ function canonicalDecimal(text: string): string {
   return trimmed === '-0' ? '0' : trimmed;
 }
 
-function canonicalJson(text: string): string {
+/** JSON text with every object's keys sorted: equal values compare equal as strings. */
+export function canonicalJson(text: string): string {
   return JSON.stringify(sortKeys(JSON.parse(text)));
 }
 

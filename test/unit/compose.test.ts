@@ -36,7 +36,9 @@ if (!available)
 /** Service names in the first column of the docs' docker-compose table. */
 function documentedServices(): string[] {
   const doc = readFileSync(resolve(root, 'docs/operations.md'), 'utf8');
-  const section = doc.slice(doc.indexOf('## 6. docker-compose'));
+  const start = doc.indexOf('## 6. docker-compose');
+  const end = doc.indexOf('\n## ', start + 1);
+  const section = doc.slice(start, end < 0 ? undefined : end);
   return [...section.matchAll(/^\| `([a-z0-9-]+)` \|/gm)].map((m) => known(m[1], 'the pattern has one group'));
 }
 

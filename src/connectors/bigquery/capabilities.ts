@@ -13,7 +13,7 @@ import type {
   ValueLimits,
 } from '../destination';
 import type { ColumnKind, ColumnPlan, QualifiedName } from '../../shared';
-import { describeSchemaChange, sourceDroppedChanges } from '../schema-changes';
+import { describeSchemaChange, diffColumns } from '../schema-changes';
 
 /**
  * NUMERIC(P,S): 0 ≤ S ≤ 9, max(1,S) ≤ P ≤ S + 29. BIGNUMERIC(P,S): 0 ≤ S ≤ 38, max(1,S) ≤ P ≤ S + 38
@@ -191,26 +191,7 @@ function typeChange(column: ColumnPlan, target: TargetColumn): SchemaChange | st
  * (NULL from now on); anything else is refused with the change named. Names compare case-insensitively.
  */
 export function diffSchema(source: ColumnPlan[], target: TargetColumn[]): SchemaDiff {
-  const changes: SchemaChange[] = [];
-  const incompatible: string[] = [];
-  const byName = new Map(target.map((t) => [foldColumnName(t.name), t]));
-  for (const column of source) {
-    const existing = byName.get(foldColumnName(column.target));
-    if (!existing) {
-      changes.push({ kind: 'add', column });
-      continue;
-    }
-    const change = typeChange(column, existing);
-    if (typeof change === 'string') {
-      incompatible.push(change);
-      continue;
-    }
-    if (change) changes.push(change);
-    if (column.nullable && !existing.nullable)
-      changes.push({ kind: 'drop-not-null', column: existing.name, reason: 'nullable in the source now' });
-  }
-  changes.push(...sourceDroppedChanges(source, target, foldColumnName));
-  return { changes, incompatible };
+  return diffColumns(source, target, foldColumnName, typeChange);
 }
 
 /** One line per change for the run summary. */

@@ -48,6 +48,7 @@ import {
   type TableRef,
 } from './sql';
 import { createStagingFolder, dropStagingFolder, stagedFile, uploadToStage } from './staging';
+import { checkDistinctColumns, cursorStateFrom } from '../table-rows';
 
 /** The label holding a table's run marker (labels survive copies and are not the user's description). */
 export const MARKER_LABEL = 'conduit_marker';
@@ -191,7 +192,7 @@ class BigQuerySession implements DestinationSession {
 
   /** Replaces any table of the name: created through the tables API, which sets its labels with it. */
   async createTable(table: QualifiedName, columns: ColumnPlan[], marker: string): Promise<void> {
-    checkColumnNames(table, columns);
+    checkDistinctColumns(table, columns, foldColumnName, 'BigQuery', quoteIdent);
     const loads = await this.ensureLoadsTable(table.schema);
     await this.table(table).delete({ ignoreNotFound: true });
     try {
@@ -371,13 +372,13 @@ class BigQuerySession implements DestinationSession {
   async readState(schema: string, table: string): Promise<CursorState | undefined> {
     if (!(await this.evolveStateTable(schema))) return undefined;
     const [row] = await this.query(readStateSql(this.stateRef(schema)), { table });
-    return row ? stateFromRow(row) : undefined;
+    return row ? cursorStateFrom(row, text) : undefined;
   }
 
   async listState(schema: string): Promise<CursorState[]> {
     // A dataset that never ran an incremental table has no state table: no state, not an error.
     if (!(await this.evolveStateTable(schema))) return [];
-    return (await this.query(listStateSql(this.stateRef(schema)))).map(stateFromRow);
+    return (await this.query(listStateSql(this.stateRef(schema)))).map((row) => cursorStateFrom(row, text));
   }
 
   async commitBatch(schema: string, state: StateRow, batch?: StagedBatch): Promise<void> {
@@ -468,33 +469,4 @@ function loadFailure(error: unknown, file: string, table: QualifiedName): Error 
   return refused && !/concurrent update|aborted/i.test(failure.message)
     ? new PermanentError(failure.message, FailureType.LoadFailed)
     : failure;
-}
-
-function stateFromRow(row: Row): CursorState {
-  return {
-    table: text(row.table) ?? '',
-    source: text(row.source) ?? '',
-    mode: text(row.mode) ?? '',
-    cursor: text(row.cursor),
-    marker: text(row.marker) ?? '',
-    updated: text(row.updated) ?? '',
-    snapshotXmin: text(row.snapshotXmin),
-  };
-}
-
-/** Column names are case-insensitive: PostgreSQL's "Id" and "id" cannot both be columns of one table. */
-function checkColumnNames(table: QualifiedName, columns: ColumnPlan[]): void {
-  const seen = new Map<string, string>();
-  for (const column of columns) {
-    const folded = foldColumnName(column.target);
-    const earlier = seen.get(folded);
-    if (earlier !== undefined) {
-      throw new PermanentError(
-        `columns ${quoteIdent(earlier)} and ${quoteIdent(column.target)} of ${table.schema}.${table.name} are one ` +
-          'column in BigQuery, whose column names ignore case: rename one in the source or exclude the table',
-        FailureType.TargetCollision,
-      );
-    }
-    seen.set(folded, column.target);
-  }
 }

@@ -12,7 +12,7 @@ import type {
   ValueLimits,
 } from '../destination';
 import type { ColumnKind, ColumnPlan, QualifiedName } from '../../shared';
-import { describeSchemaChange, sourceDroppedChanges } from '../schema-changes';
+import { describeSchemaChange, diffColumns } from '../schema-changes';
 
 /** DECIMAL(p,s): precision 1–38, scale 0–precision (DECIMAL(38,38) exists, unlike Snowflake's NUMBER). */
 const MAX_DECIMAL_PRECISION = 38;
@@ -190,26 +190,7 @@ function typeChange(column: ColumnPlan, target: TargetColumn): SchemaChange | st
  * (nullable, NULL from now on); anything else is refused. Names match as DuckDB matches them.
  */
 export function diffSchema(source: ColumnPlan[], target: TargetColumn[]): SchemaDiff {
-  const changes: SchemaChange[] = [];
-  const incompatible: string[] = [];
-  const byName = new Map(target.map((t) => [foldIdentifier(t.name), t]));
-  for (const column of source) {
-    const existing = byName.get(foldIdentifier(column.target));
-    if (!existing) {
-      changes.push({ kind: 'add', column });
-      continue;
-    }
-    const change = typeChange(column, existing);
-    if (typeof change === 'string') {
-      incompatible.push(change);
-      continue;
-    }
-    if (change) changes.push(change);
-    if (column.nullable && !existing.nullable)
-      changes.push({ kind: 'drop-not-null', column: existing.name, reason: 'nullable in the source now' });
-  }
-  changes.push(...sourceDroppedChanges(source, target, foldIdentifier));
-  return { changes, incompatible };
+  return diffColumns(source, target, foldIdentifier, typeChange);
 }
 
 export const duckDbCapabilities: DestinationCapabilities = {

@@ -59,6 +59,7 @@ import {
   type TableRef,
 } from './sql';
 import { createStagingFolder, dropStagingFolder, stagedCompression, stagedFile, uploadToStage } from './staging';
+import { checkDistinctColumns, cursorStateFrom } from '../table-rows';
 
 export async function openDuckDbSession(config: DuckDbDestination): Promise<DestinationSession> {
   const database = await connectDatabase(config.path, {
@@ -183,7 +184,7 @@ class DuckDbSession implements DestinationSession {
   }
 
   async createTable(table: QualifiedName, columns: ColumnPlan[], marker: string): Promise<void> {
-    checkColumnNames(table, columns);
+    checkDistinctColumns(table, columns, foldIdentifier, 'DuckDB', quoteIdent);
     const loads = await this.ensureLoadsTable(table.schema);
     const ref = this.ref(table);
     await this.transaction(async () => {
@@ -319,14 +320,14 @@ class DuckDbSession implements DestinationSession {
     if (!(await this.findTable(this.stateRef(schema)))) return undefined;
     await this.evolveStateTable(schema);
     const [row] = await this.rows(readStateSql(this.stateRef(schema)), [table]);
-    return row ? stateFromRow(row) : undefined;
+    return row ? cursorStateFrom(row, text) : undefined;
   }
 
   async listState(schema: string): Promise<CursorState[]> {
     // A schema that never ran an incremental table has no state table: no state, not an error.
     if (!(await this.findTable(this.stateRef(schema)))) return [];
     await this.evolveStateTable(schema);
-    return (await this.rows(listStateSql(this.stateRef(schema)))).map(stateFromRow);
+    return (await this.rows(listStateSql(this.stateRef(schema)))).map((row) => cursorStateFrom(row, text));
   }
 
   async commitBatch(schema: string, state: StateRow, batch?: StagedBatch): Promise<void> {
@@ -410,35 +411,6 @@ const LINE_SIZES = [undefined, 64 * 1024 * 1024, MAX_CSV_LINE_BYTES] as const;
 
 /** memory_limit while a file with rows over 64 MB loads. */
 const LONGEST_LINES_MEMORY = '4GB';
-
-function stateFromRow(row: Row): CursorState {
-  return {
-    table: text(row.table) ?? '',
-    source: text(row.source) ?? '',
-    mode: text(row.mode) ?? '',
-    cursor: text(row.cursor),
-    marker: text(row.marker) ?? '',
-    updated: text(row.updated) ?? '',
-    snapshotXmin: text(row.snapshotXmin),
-  };
-}
-
-/** DuckDB's names are case-insensitive: PostgreSQL's "Id" and "id" cannot both be columns of one table. */
-function checkColumnNames(table: QualifiedName, columns: ColumnPlan[]): void {
-  const seen = new Map<string, string>();
-  for (const column of columns) {
-    const folded = foldIdentifier(column.target);
-    const earlier = seen.get(folded);
-    if (earlier !== undefined) {
-      throw new PermanentError(
-        `columns ${quoteIdent(earlier)} and ${quoteIdent(column.target)} of ${table.schema}.${table.name} are one ` +
-          'column in DuckDB, whose names ignore case: rename one in the source or exclude the table',
-        FailureType.TargetCollision,
-      );
-    }
-    seen.set(folded, column.target);
-  }
-}
 
 /**
  * A load's error without the staged values DuckDB quotes in it (the offending value, the original CSV
