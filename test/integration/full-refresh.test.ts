@@ -199,7 +199,7 @@ describe('full_refresh', () => {
     const outcome = await harness.run([`${S}.shapes`]);
     expect(outcome.ok).toBe(false);
     if (outcome.ok) return;
-    expect(outcome.message).toContain('"spot" pg_node_tree');
+    expect(outcome.message).toContain('"spot" (pg_node_tree)');
     expect(outcome.message).toContain(`"${S}"."shapes"`);
     const rows = await harness.snowflake.query<{ label: string }>(
       `SELECT "label" FROM "${harness.targetSchema}"."shapes"`,

@@ -41,19 +41,21 @@ describe('conduit run --worker output', () => {
 
     expect(code, output).toBe(1);
     expect(stdout).toMatch(/runout_src\.good\s+\S+\s+succeeded\s+50/);
-    expect(stdout).toMatch(/runout_src\.shapes failed: .*"p" pg_node_tree/);
+    expect(stdout).toMatch(/runout_src\.shapes failed: .*"p" \(pg_node_tree\)/);
     expect(output).not.toMatch(STACK_FRAME);
     // One line for the refused activity (the failed table and run workflows are the summary's lines).
     const notices = stdout.split('\n').filter((line) => /^worker (WARN|ERROR):/.test(line));
     expect(notices, output).toHaveLength(1);
-    expect(notices[0]).toMatch(/^worker WARN: Activity failed \(prepareTable runout_src\.shapes\): .*"p" pg_node_tree/);
+    expect(notices[0]).toMatch(
+      /^worker WARN: Activity failed \(prepareTable runout_src\.shapes\): .*"p" \(pg_node_tree\)/,
+    );
 
     const logFile = /^worker log: (.+)$/m.exec(stdout)?.[1] ?? '';
     expect(dirname(logFile), output).toBe(LOG_DIR);
     expect(existsSync(logFile)).toBe(true);
     const log = readFileSync(logFile, 'utf8');
     expect(log).toMatch(/\[WARN\] Activity failed/);
-    expect(log).toMatch(/"p" pg_node_tree/);
+    expect(log).toMatch(/"p" \(pg_node_tree\)/);
     expect(log).toMatch(STACK_FRAME);
   });
 });

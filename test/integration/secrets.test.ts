@@ -205,7 +205,7 @@ describe('secrets', () => {
     );
     expectText(history, `"pipeline":"${name}"`, true, 'workflow inputs');
     expectText(history, 'part-000000', true, 'activity results');
-    expectText(history, 'cannot carry exactly: \\"p\\" pg_node_tree', true, 'failures');
+    expectText(history, 'cannot carry exactly: \\"p\\" (pg_node_tree)', true, 'failures');
     expectText(history, 'no_such_db', true, 'failures of the second pipeline');
     expectText(history, 'socket hang up', true, 'failures of the third pipeline');
     expectText(history, '"generation":0', true, 'the snapshot signal');
